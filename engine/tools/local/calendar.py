@@ -1,0 +1,105 @@
+"""Calendar events and reminders in iCalendar files (``<data>/calendar/*.ics``, ``<data>/reminders/*.ics``).
+
+A calendar file is read, the new component added, and the whole file replaced atomically: every
+event already there is kept exactly, and a file that does not parse is never rewritten.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from pathlib import Path
+
+import icalendar
+
+from engine.executor import ToolError
+from engine.tools.local.store import atomic_write, safe_filename
+
+PRODID = "-//tinyagent//local backend//EN"
+
+
+def parse_when(value: str | None, what: str) -> dt.datetime | None:
+    if value is None or not str(value).strip():
+        return None
+    text = str(value).strip().replace("T", " ")
+    for fmt in ("%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%d"):
+        try:
+            return dt.datetime.strptime(text, fmt)
+        except ValueError:
+            pass
+    raise ToolError(f"{what} {value!r} is not a date; expected 'YYYY-MM-DD HH:MM:SS'.")
+
+
+def _load(path: Path) -> icalendar.Calendar:
+    if not path.exists():
+        cal = icalendar.Calendar()
+        cal.add("prodid", PRODID)
+        cal.add("version", "2.0")
+        return cal
+    try:
+        return icalendar.Calendar.from_ical(path.read_bytes())
+    except Exception as exc:
+        raise ToolError(f"{path} is not a readable iCalendar file ({exc}); it was left untouched.") from exc
+
+
+def _save_with(path: Path, component: icalendar.cal.Component) -> None:
+    cal = _load(path)
+    cal.add_component(component)
+    atomic_write(path, cal.to_ical())
+
+
+class CalendarStore:
+    def __init__(self, events_dir: Path, reminders_dir: Path) -> None:
+        self.events_dir = events_dir
+        self.reminders_dir = reminders_dir
+
+    def create_event(
+        self, title: str, start: dt.datetime, end: dt.datetime, location: str, invitees: list[str], notes: str, calendar: str
+    ) -> Path:
+        ev = icalendar.Event()
+        ev.add("uid", f"{uuid.uuid4()}@tinyagent")
+        ev.add("dtstamp", dt.datetime.now(dt.timezone.utc))
+        ev.add("summary", title)
+        ev.add("dtstart", start)
+        ev.add("dtend", end)
+        if location:
+            ev.add("location", location)
+        if notes:
+            ev.add("description", notes)
+        for email in invitees:
+            attendee = icalendar.vCalAddress(f"mailto:{email}")
+            attendee.params["ROLE"] = icalendar.vText("REQ-PARTICIPANT")
+            ev.add("attendee", attendee, encode=0)
+        path = self.events_dir / f"{safe_filename(calendar or 'Calendar')}.ics"
+        _save_with(path, ev)
+        return path
+
+    def create_reminder(
+        self, name: str, due: dt.datetime | None, notes: str, list_name: str, priority: int, all_day: bool
+    ) -> Path:
+        todo = icalendar.Todo()
+        todo.add("uid", f"{uuid.uuid4()}@tinyagent")
+        todo.add("dtstamp", dt.datetime.now(dt.timezone.utc))
+        todo.add("summary", name)
+        if due is not None:
+            todo.add("due", due.date() if all_day else due)
+        if notes:
+            todo.add("description", notes)
+        if priority:
+            todo.add("priority", max(0, min(9, int(priority))))
+        todo.add("status", "NEEDS-ACTION")
+        path = self.reminders_dir / f"{safe_filename(list_name or 'Reminders')}.ics"
+        _save_with(path, todo)
+        return path
+
+    def events(self) -> list[icalendar.Event]:
+        out = []
+        for path in sorted(self.events_dir.glob("*.ics")):
+            out += list(_load(path).walk("VEVENT"))
+        return out
+
+    def reminders(self) -> list[icalendar.Todo]:
+        out = []
+        for path in sorted(self.reminders_dir.glob("*.ics")):
+            out += list(_load(path).walk("VTODO"))
+        return out

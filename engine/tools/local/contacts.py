@@ -1,0 +1,88 @@
+"""Contacts from vCard files (``<data>/contacts/*.vcf``), the format every address book exports."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import vobject
+
+from engine.executor import ToolError
+from engine.tools.local.store import create_new, fold, safe_filename
+
+
+@dataclass(frozen=True)
+class Contact:
+    name: str
+    emails: tuple[str, ...]
+    phones: tuple[str, ...]
+    source: Path
+
+
+class Contacts:
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+
+    def all(self) -> list[Contact]:
+        out: list[Contact] = []
+        if not self.folder.is_dir():
+            return out
+        for path in sorted(self.folder.glob("*.vcf")):
+            try:
+                text = path.read_text(encoding="utf-8", errors="replace")
+                cards = list(vobject.readComponents(text))
+            except Exception:  # a broken file must not hide the others
+                continue
+            for card in cards:
+                name = str(getattr(card, "fn", None).value) if hasattr(card, "fn") else ""
+                emails = tuple(str(e.value).strip() for e in card.contents.get("email", []))
+                phones = tuple(str(t.value).strip() for t in card.contents.get("tel", []))
+                if name:
+                    out.append(Contact(name, emails, phones, path))
+        return out
+
+    def find(self, name: str) -> Contact:
+        """The one contact meant by ``name``: exact full name first, then first or last name,
+        then a name that starts with it; several equally good matches are an error naming them."""
+        wanted = fold(name)
+        if not wanted:
+            raise ToolError("No contact name was given.")
+        everyone = self.all()
+        if not everyone:
+            raise ToolError(
+                f"No contact named {name!r}: the address book at {self.folder} is empty. "
+                "Add contacts with `tinyagent contacts add NAME --email ... --phone ...` or drop .vcf files there."
+            )
+        tiers = [
+            [c for c in everyone if fold(c.name) == wanted],
+            [c for c in everyone if wanted in fold(c.name).split()],
+            [c for c in everyone if fold(c.name).startswith(wanted) or wanted in fold(c.name)],
+        ]
+        for tier in tiers:
+            if len(tier) == 1:
+                return tier[0]
+            if len(tier) > 1:
+                names = ", ".join(sorted(c.name for c in tier))
+                raise ToolError(f"{len(tier)} contacts match {name!r} ({names}); say which one.")
+        raise ToolError(f"No contact named {name!r} in the address book ({len(everyone)} contacts).")
+
+    def add(self, name: str, emails: list[str], phones: list[str]) -> Path:
+        card = vobject.vCard()
+        card.add("fn").value = name
+        parts = name.split()
+        card.add("n").value = vobject.vcard.Name(family=parts[-1] if len(parts) > 1 else "", given=parts[0] if parts else name)
+        for e in emails:
+            card.add("email").value = e
+        for p in phones:
+            card.add("tel").value = p
+        return create_new(self.folder / f"{safe_filename(name)}.vcf", card.serialize())
+
+
+def normalize_phone(raw: str) -> str:
+    """Digits with a leading ``+``; numbers without a country code get ``+1`` as in the reference."""
+    digits = "".join(c for c in raw if c.isdigit())
+    if raw.strip().startswith("+"):
+        return "+" + digits
+    if raw.strip().startswith("00"):
+        return "+" + digits[2:]
+    return "+1" + digits if digits else raw

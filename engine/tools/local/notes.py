@@ -1,0 +1,47 @@
+"""Notes as Markdown files, ``<data>/notes/<folder>/<name>.md``: readable and editable by any editor."""
+
+from __future__ import annotations
+
+import difflib
+from pathlib import Path
+
+from engine.executor import ToolError
+from engine.tools.local.store import atomic_write, create_new, fold, safe_filename
+
+
+class Notes:
+    def __init__(self, root: Path) -> None:
+        self.root = root
+
+    def _folder(self, folder: str | None) -> Path:
+        return self.root / safe_filename(folder) if folder and folder.strip() else self.root
+
+    def find(self, name: str, folder: str | None) -> Path:
+        base = self._folder(folder)
+        exact = base / f"{safe_filename(name)}.md"
+        if exact.exists():
+            return exact
+        pool = list(base.rglob("*.md")) if base.is_dir() else []
+        if folder and not pool:
+            pool = list(self.root.rglob("*.md")) if self.root.is_dir() else []
+        by_name = {fold(p.stem): p for p in pool}
+        if fold(name) in by_name:
+            return by_name[fold(name)]
+        close = difflib.get_close_matches(fold(name), list(by_name), n=3, cutoff=0.6)
+        hint = f" Did you mean: {', '.join(by_name[c].stem for c in close)}?" if close else ""
+        where = f"folder {folder!r}" if folder else "your notes"
+        raise ToolError(f"No note named {name!r} in {where}.{hint}")
+
+    def create(self, name: str, content: str, folder: str | None) -> Path:
+        text = f"# {name}\n\n{content.strip()}\n" if content.strip() else f"# {name}\n"
+        return create_new(self._folder(folder) / f"{safe_filename(name)}.md", text)
+
+    def read(self, name: str, folder: str | None) -> str:
+        return self.find(name, folder).read_text(encoding="utf-8")
+
+    def append(self, name: str, content: str, folder: str | None) -> Path:
+        path = self.find(name, folder)
+        old = path.read_text(encoding="utf-8")
+        sep = "" if old.endswith("\n") else "\n"
+        atomic_write(path, f"{old}{sep}\n{content.strip()}\n")
+        return path

@@ -1,0 +1,276 @@
+"""Tool specifications: what the planner is told about a tool and what the validator checks.
+
+A ``ToolSpec`` is backend-neutral. It can be built from a typed Python function (its signature
+and docstring) or from an OpenAI / JSON-schema function definition, so the planner works for any
+tool set, not only the 16 desktop tools.
+"""
+
+from __future__ import annotations
+
+import inspect
+import types
+import typing
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+SCALAR_TYPES = ("str", "int", "float", "bool")
+LIST_TYPES = tuple(f"list[{t}]" for t in SCALAR_TYPES)
+SUPPORTED_TYPES = SCALAR_TYPES + LIST_TYPES
+
+_PY_TO_NAME: dict[Any, str] = {str: "str", int: "int", float: "float", bool: "bool"}
+_JSON_TO_NAME = {"string": "str", "integer": "int", "number": "float", "boolean": "bool"}
+
+
+class ToolSpecError(ValueError):
+    """A tool definition cannot be turned into a ``ToolSpec`` (unsupported type, bad schema)."""
+
+
+_MISSING = object()
+
+
+@dataclass(frozen=True)
+class Param:
+    """One positional parameter of a tool.
+
+    ``type`` is one of ``SUPPORTED_TYPES``: plans are Python-literal text, so only literal-friendly
+    types can be written by the model and checked by the grammar.
+    """
+
+    name: str
+    type: str
+    description: str = ""
+    default: Any = _MISSING
+
+    @property
+    def required(self) -> bool:
+        return self.default is _MISSING
+
+    @property
+    def is_list(self) -> bool:
+        return self.type.startswith("list[")
+
+    @property
+    def item_type(self) -> str:
+        return self.type[5:-1] if self.is_list else self.type
+
+
+@dataclass(frozen=True)
+class ToolSpec:
+    """Name, ordered typed parameters, return type, description and whether it changes anything.
+
+    ``side_effect`` drives approval and ``--dry-run``: a tool that writes, sends or creates
+    something must say so; read-only lookups run without asking.
+    """
+
+    name: str
+    params: tuple[Param, ...]
+    returns: str = "str"
+    description: str = ""
+    guidance: tuple[str, ...] = ()
+    side_effect: bool = True
+
+    def __post_init__(self) -> None:
+        if not self.name.isidentifier() or self.name == "join":
+            raise ToolSpecError(f"tool name {self.name!r} must be a Python identifier other than 'join'")
+        seen: set[str] = set()
+        for p in self.params:
+            if p.type not in SUPPORTED_TYPES:
+                raise ToolSpecError(
+                    f"{self.name}: parameter {p.name!r} has type {p.type!r}; "
+                    f"supported types are {', '.join(SUPPORTED_TYPES)}"
+                )
+            if p.name in seen:
+                raise ToolSpecError(f"{self.name}: parameter {p.name!r} appears twice")
+            seen.add(p.name)
+
+    @property
+    def signature(self) -> str:
+        """The one-line signature the planner sees, e.g. ``get_email_address(name: str) -> str``."""
+        args = ", ".join(f"{p.name}: {p.type}" for p in self.params)
+        return f"{self.name}({args}) -> {self.returns}"
+
+    def prompt_block(self) -> str:
+        """Signature plus `` - `` guidance bullets, the reference planner's tool description format."""
+        lines = [self.signature]
+        if self.description:
+            lines.append(f" - {self.description}")
+        lines.extend(f" - {g}" for g in self.guidance)
+        return "\n".join(lines)
+
+    def param(self, name: str) -> Param:
+        for p in self.params:
+            if p.name == name:
+                return p
+        raise KeyError(name)
+
+    # -- builders -------------------------------------------------------------------------
+
+    @classmethod
+    def from_function(cls, fn: Callable[..., Any], *, side_effect: bool | None = None) -> ToolSpec:
+        """Build a spec from a typed function; the docstring's first paragraph is the description.
+
+        Docstring lines starting with ``- `` become guidance bullets. ``side_effect`` defaults to
+        the function's ``__side_effect__`` attribute, else ``True`` (the safe assumption).
+        """
+        try:
+            hints = typing.get_type_hints(fn)
+        except Exception as exc:  # unresolvable forward references and the like
+            raise ToolSpecError(f"{fn.__name__}: cannot read type hints ({exc})") from exc
+        params = []
+        for p in inspect.signature(fn).parameters.values():
+            if p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD):
+                raise ToolSpecError(f"{fn.__name__}: *args / **kwargs cannot be planned")
+            if p.name not in hints:
+                raise ToolSpecError(f"{fn.__name__}: parameter {p.name!r} needs a type hint")
+            default = _MISSING if p.default is inspect.Parameter.empty else p.default
+            params.append(Param(p.name, _python_type_name(hints[p.name], fn.__name__), default=default))
+        returns = hints.get("return", str)
+        doc = inspect.getdoc(fn) or ""
+        description, guidance = _split_doc(doc)
+        if side_effect is None:
+            side_effect = bool(getattr(fn, "__side_effect__", True))
+        return cls(
+            name=fn.__name__,
+            params=tuple(params),
+            returns=_python_type_name(returns, fn.__name__) if returns is not type(None) else "None",
+            description=description,
+            guidance=guidance,
+            side_effect=side_effect,
+        )
+
+    @classmethod
+    def from_json_schema(cls, definition: Mapping[str, Any]) -> ToolSpec:
+        """Build a spec from an OpenAI-style function definition.
+
+        Accepts ``{"type": "function", "function": {...}}`` or the inner object. Parameter order
+        is the order of ``properties``. Extensions: ``x-guidance`` (list of bullets),
+        ``x-side-effect`` (bool), ``x-returns`` (type name).
+        """
+        fn = definition.get("function", definition)
+        if not isinstance(fn, Mapping) or "name" not in fn:
+            raise ToolSpecError("a function definition needs a 'name'")
+        name = str(fn["name"])
+        schema = fn.get("parameters") or {"type": "object", "properties": {}}
+        props = schema.get("properties", {})
+        required = set(schema.get("required", list(props)))
+        params = []
+        for pname, pschema in props.items():
+            ptype = _json_type_name(pschema, f"{name}.{pname}")
+            default = _MISSING if pname in required else pschema.get("default")
+            params.append(Param(pname, ptype, str(pschema.get("description", "")), default))
+        return cls(
+            name=name,
+            params=tuple(params),
+            returns=str(fn.get("x-returns", "str")),
+            description=str(fn.get("description", "")),
+            guidance=tuple(fn.get("x-guidance", ())),
+            side_effect=bool(fn.get("x-side-effect", True)),
+        )
+
+    def to_json_schema(self) -> dict[str, Any]:
+        """The inverse of ``from_json_schema`` (round-trips)."""
+        props: dict[str, Any] = {}
+        for p in self.params:
+            if p.is_list:
+                entry: dict[str, Any] = {"type": "array", "items": {"type": _name_to_json(p.item_type)}}
+            else:
+                entry = {"type": _name_to_json(p.type)}
+            if p.description:
+                entry["description"] = p.description
+            if not p.required:
+                entry["default"] = p.default
+            props[p.name] = entry
+        return {
+            "type": "function",
+            "function": {
+                "name": self.name,
+                "description": self.description,
+                "parameters": {
+                    "type": "object",
+                    "properties": props,
+                    "required": [p.name for p in self.params if p.required],
+                },
+                "x-guidance": list(self.guidance),
+                "x-side-effect": self.side_effect,
+                "x-returns": self.returns,
+            },
+        }
+
+
+@dataclass
+class ToolBox:
+    """Specs plus the callables that implement them, looked up by name."""
+
+    specs: dict[str, ToolSpec] = field(default_factory=dict)
+    impls: dict[str, Callable[..., Any]] = field(default_factory=dict)
+
+    def add(self, spec: ToolSpec, impl: Callable[..., Any] | None = None) -> None:
+        self.specs[spec.name] = spec
+        if impl is not None:
+            self.impls[spec.name] = impl
+
+    def add_function(self, fn: Callable[..., Any], *, side_effect: bool | None = None) -> ToolSpec:
+        spec = ToolSpec.from_function(fn, side_effect=side_effect)
+        self.add(spec, fn)
+        return spec
+
+    def subset(self, names: list[str]) -> list[ToolSpec]:
+        return [self.specs[n] for n in names if n in self.specs]
+
+    def __contains__(self, name: object) -> bool:
+        return name in self.specs
+
+    def __iter__(self):  # type: ignore[no-untyped-def]
+        return iter(self.specs.values())
+
+    def __len__(self) -> int:
+        return len(self.specs)
+
+
+def _split_doc(doc: str) -> tuple[str, tuple[str, ...]]:
+    lines = [ln.strip() for ln in doc.splitlines()]
+    description: list[str] = []
+    guidance: list[str] = []
+    for ln in lines:
+        if ln.startswith("- "):
+            guidance.append(ln[2:].strip())
+        elif not guidance and ln:
+            description.append(ln)
+        elif not ln and description and not guidance:
+            continue
+    return " ".join(description), tuple(guidance)
+
+
+def _python_type_name(tp: Any, where: str) -> str:
+    if tp in _PY_TO_NAME:
+        return _PY_TO_NAME[tp]
+    origin = typing.get_origin(tp)
+    args = typing.get_args(tp)
+    if origin in (list, tuple, typing.Sequence) or (origin is not None and str(origin).endswith("Sequence'>")):
+        item = args[0] if args else str
+        if item in _PY_TO_NAME:
+            return f"list[{_PY_TO_NAME[item]}]"
+    if origin in (typing.Union, types.UnionType):
+        non_none = [a for a in args if a is not type(None)]
+        if len(non_none) == 1:
+            return _python_type_name(non_none[0], where)
+    raise ToolSpecError(f"{where}: type {tp!r} is not supported; use one of {', '.join(SUPPORTED_TYPES)}")
+
+
+def _json_type_name(schema: Mapping[str, Any], where: str) -> str:
+    jtype = schema.get("type")
+    if isinstance(jtype, list):
+        non_null = [t for t in jtype if t != "null"]
+        jtype = non_null[0] if len(non_null) == 1 else None
+    if jtype in _JSON_TO_NAME:
+        return _JSON_TO_NAME[jtype]
+    if jtype == "array":
+        item = schema.get("items", {}).get("type", "string")
+        if item in _JSON_TO_NAME:
+            return f"list[{_JSON_TO_NAME[item]}]"
+    raise ToolSpecError(f"{where}: JSON type {schema.get('type')!r} is not supported")
+
+
+def _name_to_json(name: str) -> str:
+    return {v: k for k, v in _JSON_TO_NAME.items()}[name]

@@ -1,0 +1,37 @@
+from __future__ import annotations
+
+import os
+
+import pytest
+
+from engine.tools.local import LocalBackend
+
+
+@pytest.fixture
+def backend(tmp_path):
+    b = LocalBackend(tmp_path / "data", open_in_desktop=False, smtp=None, search_roots=[tmp_path / "data" / "files"])
+    b.contacts.add("Sid Jha", ["sid@example.com"], ["415 555 0100"])
+    b.contacts.add("Lutfi Eren Erdoğan", ["lutfi@example.com"], ["+90 555 010 2030"])
+    return b
+
+
+@pytest.fixture(scope="session")
+def model_path():
+    """The real default model (assembled from its PyPI parts by setup.sh)."""
+    from engine import models
+
+    return models.resolve(os.environ.get("TINYAGENT_TEST_MODEL") or "default")
+
+
+@pytest.fixture(scope="session")
+def fast_model_path():
+    from engine import models
+
+    return models.resolve("fast")
+
+
+@pytest.fixture(scope="session")
+def llm(model_path):
+    from engine.llm import LocalLLM
+
+    return LocalLLM(model_path)

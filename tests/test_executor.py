@@ -1,0 +1,181 @@
+import asyncio
+import time
+
+import pytest
+
+from engine.events import PlanFailed, PlanFinished, TaskFailed, TaskSkipped, TaskStarted, TaskSucceeded
+from engine.executor import Approval, Executor, ToolError
+from engine.plan import PlanError, PlanParser, parse_plan
+from engine.tools.spec import ToolBox
+
+
+def make_box(log):
+    box = ToolBox()
+
+    async def slow(name: str) -> str:
+        """Wait 0.2 s (read-only)."""
+        log.append(("start", name, time.monotonic()))
+        await asyncio.sleep(0.2)
+        log.append(("end", name, time.monotonic()))
+        return f"<{name}>"
+
+    async def send(to: list[str], text: str) -> str:
+        """Send something."""
+        log.append(("send", tuple(to), text))
+        return f"sent to {', '.join(to)}"
+
+    def boom(name: str) -> str:
+        """Always fails."""
+        raise ToolError(f"no contact named {name}")
+
+    async def hang(name: str) -> str:
+        """Never returns."""
+        await asyncio.sleep(60)
+        return ""
+
+    box.add_function(slow, side_effect=False)
+    box.add_function(send, side_effect=True)
+    box.add_function(boom, side_effect=False)
+    box.add_function(hang, side_effect=False)
+    return box
+
+
+def run(box, text, **kw):
+    events = []
+    ex = Executor(box, observers=[events.append], **kw)
+    result = asyncio.run(ex.run(parse_plan(text, list(box)).tasks))
+    return result, events
+
+
+def test_independent_tasks_run_concurrently():
+    log = []
+    t0 = time.monotonic()
+    result, _ = run(make_box(log), '1. slow("a")\n2. slow("b")\n3. join()')
+    assert time.monotonic() - t0 < 0.35
+    assert result.results == {1: "<a>", 2: "<b>"}
+
+
+def test_dependants_wait_and_receive_substituted_results():
+    log = []
+    result, events = run(make_box(log), '1. slow("a")\n2. slow("b")\n3. send(["$1", "$2"], "hi $1")\n4. join()')
+    sends = [e for e in log if e[0] == "send"]
+    ends = [e[2] for e in log if e[0] == "end"]
+    assert sends == [("send", ("<a>", "<b>"), "hi <a>")]
+    started = next(e for e in events if isinstance(e, TaskStarted) and e.task.id == 3)
+    assert started.at >= max(ends)
+    assert result.results[3] == "sent to <a>, <b>"
+
+
+def test_failure_skips_only_dependants_and_keeps_other_results():
+    log = []
+    result, events = run(make_box(log), '1. boom("Zed")\n2. slow("b")\n3. send(["$1"], "x")\n4. send(["$2"], "y")\n5. join()')
+    assert result.status == {1: "failed", 2: "succeeded", 3: "skipped", 4: "succeeded"}
+    assert result.errors[1] == "no contact named Zed"
+    skipped = next(e for e in events if isinstance(e, TaskSkipped))
+    assert skipped.task.id == 3 and "task 1 failed: no contact named Zed" in skipped.reason
+    assert isinstance(events[-1], PlanFinished) and events[-1].failed == 1 and events[-1].skipped == 1
+
+
+def test_per_task_timeout():
+    log = []
+    result, events = run(make_box(log), '1. hang("a")\n2. slow("b")\n3. join()', task_timeout=0.3)
+    assert result.status == {1: "failed", 2: "succeeded"}
+    assert "timed out" in result.errors[1]
+
+
+def test_cancellation_stops_running_tasks_and_reports_them():
+    log = []
+    box = make_box(log)
+    events = []
+
+    async def main():
+        ex = Executor(box, observers=[events.append])
+        job = asyncio.create_task(ex.run(parse_plan('1. hang("a")\n2. send(["$1"], "x")\n3. join()', list(box)).tasks))
+        await asyncio.sleep(0.1)
+        job.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await job
+
+    asyncio.run(main())
+    reasons = {e.task.id: e.reason for e in events if isinstance(e, TaskSkipped)}
+    assert reasons[1] == "cancelled"
+    assert 2 in reasons
+    assert isinstance(events[-1], PlanFinished)
+
+
+def test_dry_run_runs_lookups_only_and_shows_resolved_arguments():
+    log = []
+    result, events = run(make_box(log), '1. slow("a")\n2. send(["$1"], "x")\n3. join()', dry_run=True)
+    assert not [e for e in log if e[0] == "send"]
+    skipped = next(e for e in events if isinstance(e, TaskSkipped))
+    assert skipped.reason.startswith("dry run") and skipped.arguments == {"to": ["<a>"], "text": "x"}
+
+
+def test_approval_hook_gates_side_effects_and_edits_are_rechecked():
+    log = []
+    asked = []
+
+    async def decline(task, args):
+        asked.append(task.tool)
+        return Approval(False, "not now")
+
+    result, _ = run(make_box(log), '1. slow("a")\n2. send(["$1"], "x")\n3. join()', approve=decline)
+    assert asked == ["send"] and result.status[2] == "skipped" and "not now" in result.errors[2]
+
+    async def edit(task, args):
+        return Approval(True, arguments={**args, "text": "edited"})
+
+    result, _ = run(make_box(log), '1. send(["a"], "x")\n2. join()', approve=edit)
+    assert log[-1] == ("send", ("a",), "edited")
+
+    async def bad_edit(task, args):
+        return Approval(True, arguments={**args, "text": 5})
+
+    result, _ = run(make_box(log), '1. send(["a"], "x")\n2. join()', approve=bad_edit)
+    assert result.status[1] == "failed" and "edited arguments are invalid" in result.errors[1]
+
+
+def test_tasks_start_while_the_plan_is_still_streaming():
+    log = []
+    box = make_box(log)
+    events = []
+    marks = {}
+
+    async def stream():
+        parser = PlanParser(list(box))
+        for chunk in ['1. slow("a")\n', '2. slow("b")\n', "3. join()"]:
+            for t in parser.feed(chunk):
+                yield t
+            await asyncio.sleep(0.15)
+        marks["plan_done"] = time.monotonic()
+        for t in parser.finish():
+            yield t
+
+    asyncio.run(Executor(box, observers=[events.append]).run(stream()))
+    first_start = next(e.at for e in events if isinstance(e, TaskStarted))
+    assert first_start < marks["plan_done"] - 0.2
+
+
+def test_a_plan_error_mid_stream_keeps_accepted_tasks_running():
+    log = []
+    box = make_box(log)
+    events = []
+
+    async def stream():
+        parser = PlanParser(list(box))
+        for chunk in ['1. slow("a")\n', '2. nope("b")\n']:
+            for t in parser.feed(chunk):
+                yield t
+
+    result = asyncio.run(Executor(box, observers=[events.append]).run(stream()))
+    assert result.results == {1: "<a>"}
+    assert isinstance(result.plan_error, PlanError) and result.plan_error.kind == "unknown_tool"
+    assert any(isinstance(e, PlanFailed) for e in events)
+    assert any(isinstance(e, TaskSucceeded) for e in events)
+
+
+def test_missing_implementation_is_a_clear_failure():
+    box = make_box([])
+    box.impls.pop("slow")
+    result, events = run(box, '1. slow("a")\n2. join()')
+    assert any(isinstance(e, TaskFailed) and "no implementation" in e.error for e in events)

@@ -1,0 +1,59 @@
+"""The generated grammar, checked with llama.cpp's own grammar engine (vocabulary only, no weights)."""
+
+import pytest
+
+from engine.grammar import GrammarChecker, plan_grammar
+from engine.tools.desktop import desktop_specs
+
+SPECS = desktop_specs()
+GOOD = [
+    '1. get_email_address("Sid")\n2. get_email_address("Lutfi")\n'
+    '3. create_calendar_event("Demo", "2026-11-24 15:00:00", "2026-11-24 16:00:00", "", ["$1", "$2"], "", None)\n'
+    "4. join()<END_OF_PLAN>",
+    "1. join()<END_OF_PLAN>",
+    '1. create_reminder("Buy milk", "2026-11-24 09:00:00", "", "", 0, False)\n2. join()<END_OF_PLAN>',
+    '1. maps_show_directions("", "SFO", "r")\n2. get_phone_number("Grace")\n'
+    '3. send_sms(["$2"], "Here: $1 \\"quoted\\"")\n4. join()<END_OF_PLAN>',
+    '1. get_zoom_meeting_link("Sync", "2026-11-24 10:00:00", -5, [])\n2. join()<END_OF_PLAN>',
+]
+BAD = {
+    "unknown tool": '1. get_mail("Sid")\n2. join()<END_OF_PLAN>',
+    "too many args": '1. get_email_address("Sid", "x")\n2. join()<END_OF_PLAN>',
+    "too few args": '1. send_sms(["a"])\n2. join()<END_OF_PLAN>',
+    "int as string": '1. create_reminder("x", "", "", "", "high", False)\n2. join()<END_OF_PLAN>',
+    "forward reference": '1. send_sms(["$2"], "hi")\n2. get_phone_number("Sid")\n3. join()<END_OF_PLAN>',
+    "self reference": '1. get_phone_number("Sid")\n2. send_sms(["$2"], "hi")\n3. join()<END_OF_PLAN>',
+    "ids skip": '1. get_phone_number("Sid")\n3. join()<END_OF_PLAN>',
+    "no join": '1. get_phone_number("Sid")\n',
+    "named argument": '1. get_phone_number(name="Sid")\n2. join()<END_OF_PLAN>',
+    "comment": '1. get_phone_number("Sid")  # look up\n2. join()<END_OF_PLAN>',
+    "text after end": "1. join()<END_OF_PLAN>\nmore",
+}
+
+
+@pytest.fixture(scope="module")
+def checker(fast_model_path):
+    return GrammarChecker(str(fast_model_path))
+
+
+@pytest.mark.parametrize("text", GOOD)
+def test_accepts_good_plans(checker, text):
+    assert checker.accepts(plan_grammar(SPECS), text)
+
+
+@pytest.mark.parametrize("name", sorted(BAD))
+def test_rejects_bad_plans(checker, name):
+    assert not checker.accepts(plan_grammar(SPECS), BAD[name])
+
+
+def test_only_offered_tools_are_allowed(checker):
+    offered = [s for s in SPECS if s.name == "get_email_address"]
+    assert checker.accepts(plan_grammar(offered), '1. get_email_address("Sid")\n2. join()<END_OF_PLAN>')
+    assert not checker.accepts(plan_grammar(offered), '1. get_phone_number("Sid")\n2. join()<END_OF_PLAN>')
+
+
+def test_step_limit(checker):
+    g = plan_grammar(SPECS, max_steps=2)
+    three = "".join(f'{i}. get_phone_number("a")\n' for i in (1, 2, 3)) + "4. join()<END_OF_PLAN>"
+    assert not checker.accepts(g, three)
+    assert checker.accepts(g, '1. get_phone_number("a")\n2. get_phone_number("b")\n3. join()<END_OF_PLAN>')
