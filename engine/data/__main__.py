@@ -1,0 +1,130 @@
+"""``python -m engine.data generate --n 20000 --seed 0 --out data/`` and ``python -m engine.data stats FILE``."""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import random
+import sys
+from collections import Counter
+from pathlib import Path
+
+import networkx as nx
+
+from engine.data.generator import STRUCTURES, Gen, Rejected, split_of, surface
+from engine.data.records import BadLine, Record, read_records, write_records
+from engine.plan import PlanError, parse_plan, to_graph
+from engine.tools.desktop import desktop_specs
+
+NEGATIVE_SHARE = 0.04
+SPLIT_WEIGHTS = [0.8, 0.1, 0.1]
+
+
+def generate(n: int, seed: int) -> tuple[list[dict], Counter[str]]:
+    rng = random.Random(seed)
+    specs = desktop_specs()
+    names = sorted(STRUCTURES)
+    positive = [s for s in names if s != "negative"]
+    rows: list[dict] = []
+    seen: set[str] = set()
+    rejected: Counter[str] = Counter()
+    base = dt.datetime(2026, 1, 1, 8, 0)
+    attempts = 0
+    while len(rows) < n and attempts < n * 20:
+        attempts += 1
+        s = "negative" if rng.random() < NEGATIVE_SHARE else rng.choice(positive)
+        n_templates, fn = STRUCTURES[s]
+        split = rng.choices(["train", "val", "test"], weights=SPLIT_WEIGHTS)[0]
+        t = rng.choice([i for i in range(n_templates) if split_of(i) == split])
+        today = base + dt.timedelta(days=rng.randrange(0, 700), minutes=30 * rng.randrange(0, 22))
+        g = Gen(rng, today)
+        query, pb = fn(g, t)
+        protect = {w.lower() for when in g.whens for w in when.phrase.split()}
+        query = surface(rng, query, protect)
+        try:
+            g.check_dates(query)
+        except Rejected:
+            rejected["date phrase"] += 1
+            continue
+        if query in seen:
+            rejected["duplicate"] += 1
+            continue
+        plan = pb.text()
+        try:
+            parsed = parse_plan(plan, specs)
+        except PlanError as exc:  # a generator bug: never written out
+            raise RuntimeError(f"{s}/{t} produced an invalid plan: {exc}\n{plan}") from exc
+        seen.add(query)
+        rec = Record(f"syn-{seed}-{len(rows):06d}", query, plan, pb.tools(), today, f"{s}/{t}", split_of(t))
+        rows.append(rec.to_json(parsed))
+    return rows, rejected
+
+
+def _depth(rec: dict) -> int:
+    g = nx.DiGraph()
+    g.add_nodes_from(n for n, _ in rec["dag"]["nodes"])
+    g.add_edges_from(tuple(e) for e in rec["dag"]["edges"])
+    return nx.dag_longest_path_length(g) + 1 if g.number_of_nodes() else 0
+
+
+def report(rows: list[dict]) -> dict:
+    ngrams: dict[int, set[tuple[str, ...]]] = {1: set(), 2: set(), 3: set()}
+    for r in rows:
+        words = r["query"].lower().split()
+        for k in ngrams:
+            ngrams[k].update(tuple(words[i : i + k]) for i in range(len(words) - k + 1))
+    return {
+        "records": len(rows),
+        "splits": dict(Counter(r.get("split", "") for r in rows)),
+        "structures": len({r["family"].split("/")[0] for r in rows if r.get("family")}),
+        "template_families": len({r.get("family") for r in rows}),
+        "distinct_queries": len({r["query"] for r in rows}),
+        "distinct_ngrams": {str(k): len(v) for k, v in ngrams.items()},
+        "tool_count_histogram": dict(sorted(Counter(len(r["tools"]) for r in rows).items())),
+        "calls_histogram": dict(sorted(Counter(len(r["dag"]["nodes"]) for r in rows).items())),
+        "depth_histogram": dict(sorted(Counter(_depth(r) for r in rows).items())),
+        "tool_frequency": dict(Counter(t for r in rows for t in r["tools"]).most_common()),
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(prog="python -m engine.data")
+    sub = p.add_subparsers(dest="cmd", required=True)
+    gen = sub.add_parser("generate", help="write train/val/test JSONL split by template family")
+    gen.add_argument("--n", type=int, default=20000)
+    gen.add_argument("--seed", type=int, default=0)
+    gen.add_argument("--out", type=Path, default=Path("data"))
+    st = sub.add_parser("stats", help="diversity report of a JSONL file in the record format")
+    st.add_argument("file", type=Path)
+    args = p.parse_args(argv)
+
+    if args.cmd == "generate":
+        rows, rejected = generate(args.n, args.seed)
+        for split in ("train", "val", "test"):
+            write_records(args.out / f"{split}.jsonl", [r for r in rows if r["split"] == split])
+        stats = report(rows) | {"rejected": dict(rejected), "seed": args.seed}
+        (args.out / "stats.json").write_text(json.dumps(stats, indent=1, ensure_ascii=False))
+        print(json.dumps(stats, indent=1, ensure_ascii=False))
+        return 0
+
+    specs = desktop_specs()
+    rows = []
+    for item in read_records(args.file):
+        if isinstance(item, BadLine):
+            print(f"{args.file}:{item.line}: skipped ({item.reason})", file=sys.stderr)
+            continue
+        try:
+            parsed = parse_plan(item.plan, specs)
+        except PlanError as exc:
+            print(f"{args.file}: {item.id}: invalid plan ({exc})", file=sys.stderr)
+            continue
+        g = to_graph(parsed)
+        rows.append(item.to_json(parsed) | {"family": item.family or "?", "dag": {
+            "nodes": [[n, g.nodes[n]["tool"]] for n in g.nodes], "edges": [list(e) for e in g.edges]}})
+    print(json.dumps(report(rows), indent=1, ensure_ascii=False))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""Plan accuracy: metrics (``engine.eval.metrics``) and the ``tinyagent eval`` runner."""

@@ -1,0 +1,134 @@
+"""``tinyagent eval``: run the real planner over a JSONL set and score every plan.
+
+Each record is planned with its own ``date`` as "today" (records without one, like the reference's
+examples, are planned with a fixed date and their dates are not compared). Prints a table and
+writes one JSON line per record (prediction, scores, mismatches, timings) so failures can be read.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import datetime as dt
+import json
+import statistics
+import sys
+import time
+from pathlib import Path
+
+from engine import models
+from engine.data.records import BadLine, Record, read_records
+from engine.eval.metrics import FREE_TEXT_THRESHOLD, Summary, score_plan
+from engine.examples import ExampleBank, load_examples
+from engine.llm import LocalLLM
+from engine.plan import PlanError, parse_plan
+from engine.planner import Planner, PlannerConfig
+from engine.toolrag import make_selector
+from engine.tools.desktop import desktop_specs
+
+UNDATED_NOW = dt.datetime(2026, 11, 23, 10, 0)
+
+
+def _pct(values: list[float], q: float) -> float:
+    if not values:
+        return 0.0
+    s = sorted(values)
+    return s[min(len(s) - 1, int(round(q * (len(s) - 1))))]
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--set", dest="set_path", type=Path, required=True, help="a JSONL file in the record format")
+    p.add_argument("--model", help="default, fast, or a .gguf path")
+    p.add_argument("--lora", help="a GGUF LoRA adapter")
+    p.add_argument("--toolrag", default="none", help="none (all tools), oracle (the record's own tools), or another selector")
+    p.add_argument("--grammar", action=argparse.BooleanOptionalAction, default=True)
+    p.add_argument("--limit", type=int, help="score only the first N records")
+    p.add_argument("--examples", type=int, default=3, help="in-context examples per prompt")
+    p.add_argument("--bank", type=Path, help="example bank JSONL (default: resources/examples/bank.jsonl)")
+    p.add_argument("--out", type=Path, help="per-record results (default: <set>.<model>.results.jsonl)")
+    p.add_argument("--threads", type=int)
+
+
+def run(args: argparse.Namespace) -> int:
+    specs = desktop_specs()
+    by_name = {s.name: s for s in specs}
+    records: list[Record] = []
+    for item in read_records(args.set_path):
+        if isinstance(item, BadLine):
+            print(f"{args.set_path}:{item.line}: skipped, {item.reason}", file=sys.stderr)
+            continue
+        try:
+            parse_plan(item.plan, by_name)
+        except PlanError as exc:
+            print(f"{args.set_path}: {item.id}: skipped, its plan is invalid ({exc})", file=sys.stderr)
+            continue
+        records.append(item)
+        if args.limit and len(records) >= args.limit:
+            break
+    if not records:
+        print("no usable records", file=sys.stderr)
+        return 2
+
+    model_path = models.resolve(args.model)
+    llm = LocalLLM(model_path, n_threads=args.threads, lora_path=args.lora)
+    bank = ExampleBank(load_examples(args.bank)) if args.bank else ExampleBank.default()
+    current: dict[str, Record] = {}
+    if args.toolrag == "oracle":
+        def select(query: str):  # type: ignore[no-untyped-def]
+            return [by_name[t] for t in current["record"].tools]
+    else:
+        select = make_selector(args.toolrag, specs)
+    planner = Planner(llm, specs, bank, select_tools=select,
+                      config=PlannerConfig(examples=args.examples, grammar=args.grammar))
+    out_path = args.out or args.set_path.with_suffix(f".{model_path.stem}.{args.toolrag}.{'g' if args.grammar else 'ng'}.results.jsonl")
+    summary = Summary()
+    latencies: list[float] = []
+    prompt_tokens: list[int] = []
+    offered: list[int] = []
+    current["record"] = records[0]
+    asyncio.run(planner.plan(records[0].query, records[0].date or UNDATED_NOW))  # warm-up: latency is steady state
+    t_start = time.monotonic()
+    with open(out_path, "w", encoding="utf-8") as out:
+        for i, rec in enumerate(records, 1):
+            current["record"] = rec
+            stream = asyncio.run(planner.plan(rec.query, rec.date or UNDATED_NOW))
+            score = score_plan(stream.text, rec.plan, by_name, compare_dates=rec.date is not None)
+            summary.add(score)
+            latencies.append(stream.timings.total_ms)
+            prompt_tokens.append(stream.timings.prompt_tokens)
+            offered.append(len(stream.tools))
+            out.write(json.dumps({
+                "id": rec.id, "query": rec.query, "truth": rec.plan, "pred": stream.text, "success": score.success,
+                "success_args": score.success_args, "error": score.error, "mismatches": score.mismatches,
+                "tools_offered": [t.name for t in stream.tools], "timings": stream.timings.__dict__,
+            }, ensure_ascii=False) + "\n")
+            if i % 10 == 0 or i == len(records):
+                print(f"  {i}/{len(records)}  success {summary.success / i:.1%}  ({time.monotonic() - t_start:.0f} s)", file=sys.stderr)
+
+    n = summary.n
+    print(f"\n{args.set_path} · {model_path.name} · toolrag {args.toolrag} · grammar {'on' if args.grammar else 'off'}")
+    rows = [
+        ("records", f"{n}"),
+        ("success (DAG isomorphic)", f"{summary.success / n:.1%}"),
+        ("success_args (+ arguments)", f"{summary.success_args / n:.1%}"),
+        ("tool precision / recall", f"{summary.tool_precision:.3f} / {summary.tool_recall:.3f}"),
+        ("syntax errors", f"{summary.syntax_errors / n:.1%}"),
+        ("tools offered (mean)", f"{statistics.mean(offered):.1f}"),
+        ("prompt tokens (mean)", f"{statistics.mean(prompt_tokens):.0f}"),
+        ("plan latency p50 / p95", f"{_pct(latencies, 0.5) / 1000:.1f} s / {_pct(latencies, 0.95) / 1000:.1f} s"),
+    ]
+    width = max(len(k) for k, _ in rows)
+    for k, v in rows:
+        print(f"{k.ljust(width)}  {v}")
+    print(f"(free text compared by token F1 >= {FREE_TEXT_THRESHOLD}; dates compared only for records with a date)")
+    print("\nper tool (success of records that need it):")
+    for tool, (ok, total) in sorted(summary.per_tool.items(), key=lambda kv: -kv[1][1]):
+        print(f"  {tool.ljust(24)} {ok / total:6.1%}  of {total}")
+    print(f"\nper-record results: {out_path}")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(prog="tinyagent eval", description="Score the planner on a JSONL set.")
+    add_arguments(p)
+    return run(p.parse_args(argv))

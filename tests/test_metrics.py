@@ -1,0 +1,89 @@
+"""The metric on hand-made pairs."""
+
+import pytest
+
+from engine.eval.metrics import score_plan, text_similarity
+from engine.tools.desktop import desktop_specs
+
+SPECS = {s.name: s for s in desktop_specs()}
+TRUE = (
+    '1. get_email_address("Sid")\n2. get_email_address("Lutfi")\n'
+    '3. create_calendar_event("Demo", "2026-11-24 15:00:00", "2026-11-24 16:00:00", "", ["$1", "$2"], "", None)\n'
+    "4. join()<END_OF_PLAN>"
+)
+
+
+def score(pred, true=TRUE, **kw):
+    return score_plan(pred, true, SPECS, **kw)
+
+
+def test_identical_plan_succeeds_on_both_levels():
+    s = score(TRUE)
+    assert s.success and s.success_args
+
+
+def test_reordered_independent_lookups_are_isomorphic():
+    pred = (
+        '1. get_email_address("lutfi")\n2. get_email_address("SID")\n'
+        '3. create_calendar_event("The demo", "2026-11-24 15:00", "2026-11-24 16:00:00", "", ["$2", "$1"], None, "")\n'
+        "4. join()<END_OF_PLAN>"
+    )
+    s = score(pred)
+    assert s.success and s.success_args, s.mismatches
+
+
+def test_wrong_node_fails():
+    pred = TRUE.replace('2. get_email_address("Lutfi")', '2. get_phone_number("Lutfi")')
+    s = score(pred)
+    assert not s.success and not s.success_args
+    assert s.tools_pred == {"get_email_address", "get_phone_number", "create_calendar_event"}
+
+
+def test_wrong_edge_fails():
+    pred = TRUE.replace('["$1", "$2"]', '["$1", "Lutfi"]')
+    s = score(pred)
+    assert not s.success and s.error == "different dependencies"
+
+
+def test_wrong_date_passes_structure_but_not_arguments():
+    pred = TRUE.replace("2026-11-24 15:00:00", "2026-11-25 15:00:00")
+    s = score(pred)
+    assert s.success and not s.success_args
+    assert any("start_date" in m for m in s.mismatches)
+    assert score(pred, compare_dates=False).success_args  # records without a known "today"
+
+
+def test_wrong_contact_name_fails_arguments():
+    s = score(TRUE.replace('"Lutfi"', '"Lufti"'))
+    assert s.success and not s.success_args
+
+
+def test_free_text_is_lenient_but_not_blind():
+    true = '1. get_phone_number("Sid")\n2. send_sms(["$1"], "I am running 10 minutes late")\n3. join()<END_OF_PLAN>'
+    close = true.replace("I am running 10 minutes late", "Hi Sid, running 10 minutes late!")
+    far = true.replace("I am running 10 minutes late", "Happy birthday")
+    assert score(close, true).success_args
+    assert not score(far, true).success_args
+    assert text_similarity("", "") == 1.0
+
+
+def test_references_inside_text_map_through_the_isomorphism():
+    true = '1. maps_show_directions("", "SFO", "d")\n2. get_phone_number("Sid")\n3. send_sms(["$2"], "Route: $1")\n4. join()<END_OF_PLAN>'
+    pred = (
+        '1. get_phone_number("Sid")\n2. maps_show_directions("", "sfo", "driving")\n'
+        '3. send_sms(["$1"], "Route: $2")\n4. join()<END_OF_PLAN>'
+    )
+    s = score(pred, true)
+    assert s.success and s.success_args, s.mismatches
+
+
+def test_syntax_error_counts_as_failure():
+    s = score('1. get_email_address("Sid"\n2. join()')
+    assert not s.parsed and not s.success and s.error.startswith("syntax")
+
+
+@pytest.mark.parametrize("a, b, same", [("2026-03-04", "2026-03-04 00:00:00", True), ("2026-03-04", "2026-03-05", False)])
+def test_date_only_values(a, b, same):
+    true = f'1. create_reminder("x", "{a}", "", "", 0, True)\n2. join()<END_OF_PLAN>'
+    pred = f'1. create_reminder("x", "{b}", "", "", 0, True)\n2. join()<END_OF_PLAN>'
+    assert score(pred, true).success_args is same
