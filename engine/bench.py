@@ -2,6 +2,7 @@
 
     python -m engine.bench planner [--model default] [--queries FILE]   # grammar on/off, per query
     python -m engine.bench prefix  [--model default]                    # cold start: no cache / disk / memory
+    python -m engine.bench toolrag                                      # selection latency per query
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import gc
 import shutil
 import statistics
 import sys
+import time
 from pathlib import Path
 
 from engine import models
@@ -92,12 +94,35 @@ def bench_prefix(model: str | None, threads: int | None) -> None:
     print_table(["start", "prefix", "prompt tok", "prompt ms", "first task ms", "total ms"], rows)
 
 
+def bench_toolrag(repeat: int) -> None:
+    from engine.toolrag import ClassifierSelector, EmbedSelector
+
+    specs = desktop_specs()
+    queries = QUERIES + ["Text Sid that I'm running late", "What's the weather in Paris?", "Forward this email to Marta"]
+    rows = []
+    for name, sel in (("embed top-6", EmbedSelector(specs)), ("classifier", ClassifierSelector(specs))):
+        for q in queries:
+            sel(q)  # warm-up
+        times = []
+        for _ in range(repeat):
+            for q in queries:
+                t0 = time.perf_counter()
+                sel(q)
+                times.append((time.perf_counter() - t0) * 1000)
+        times.sort()
+        p50, p95 = times[len(times) // 2], times[int(len(times) * 0.95)]
+        rows.append([name, len(times), f"{statistics.mean(times):.2f}", f"{p50:.2f}", f"{p95:.2f}"])
+    print_table(["selector", "queries", "mean ms", "p50 ms", "p95 ms"], rows)
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m engine.bench")
     sub = p.add_subparsers(dest="what", required=True)
     pl = sub.add_parser("planner", help="per-query timings with and without the grammar")
     pl.add_argument("--queries", type=Path, help="a text file, one query per line")
     pr = sub.add_parser("prefix", help="cold-start cost with and without the prompt-prefix KV cache")
+    tr = sub.add_parser("toolrag", help="ToolRAG selection latency (encoder + head) per query")
+    tr.add_argument("--repeat", type=int, default=20)
     for sp in (pl, pr):
         sp.add_argument("--model", help="default, fast, or a .gguf path")
         sp.add_argument("--threads", type=int)
@@ -105,6 +130,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.what == "planner":
         queries = args.queries.read_text().splitlines() if args.queries else QUERIES
         bench_planner(args.model, [q for q in queries if q.strip()], args.threads)
+    elif args.what == "toolrag":
+        bench_toolrag(args.repeat)
     else:
         bench_prefix(args.model, args.threads)
     return 0

@@ -35,6 +35,7 @@ def _query_parser() -> argparse.ArgumentParser:
     p.add_argument("--lora", help="a GGUF LoRA adapter to apply to the model")
     p.add_argument("--data-dir", type=Path, help="where contacts, calendar, mail, notes live (default: XDG data dir)")
     p.add_argument("--no-grammar", action="store_true", help="let the model write freely (no constrained decoding)")
+    p.add_argument("--toolrag", default="classifier", help="tool selection: classifier (default), embed, embed:K, none")
     p.add_argument("--threads", type=int, help="CPU threads for the model")
     p.add_argument("--now", help="pretend the current time is 'YYYY-MM-DD HH:MM' (for reproducible runs)")
     p.add_argument("--no-open", action="store_true", help="never launch a browser or file viewer")
@@ -74,11 +75,11 @@ async def _run_query(args: argparse.Namespace) -> int:
     now = dt.datetime.strptime(args.now, "%Y-%m-%d %H:%M") if args.now else None
     opts = AgentOptions(
         model=args.model, lora=args.lora, data_dir=args.data_dir, grammar=not args.no_grammar,
-        threads=args.threads, open_in_desktop=not (args.no_open or args.dry_run),
+        threads=args.threads, open_in_desktop=not (args.no_open or args.dry_run), toolrag=args.toolrag,
     )
     try:
         with _ModelProgress(err) as progress:
-            agent, backend = load_agent(opts, progress=progress)
+            agent, backend = load_agent(opts, progress=progress, warn=lambda m: err.print(f"[yellow]{m}[/yellow]"))
     except ModelError as exc:
         err.print(f"[red]Cannot load the model:[/red] {exc}")
         return 2

@@ -92,6 +92,14 @@ class TaskSkipped(Event):
 
 
 @dataclass(frozen=True)
+class PlanComplete(Event):
+    """Every task of the plan has been received (the model wrote ``join()``); some may still run.
+    An approval UI waits for this so the person reviews the whole plan, not a prefix of it."""
+
+    tasks: int
+
+
+@dataclass(frozen=True)
 class PlanFailed(Event):
     """The plan text itself was invalid (``PlanError``) or the model failed; tasks already
     accepted still finish."""

@@ -18,6 +18,7 @@ from typing import Any
 
 from engine.events import (
     Event,
+    PlanComplete,
     PlanFailed,
     PlanFinished,
     TaskFailed,
@@ -112,6 +113,7 @@ class Executor:
                     outcomes[task.id] = _Outcome()
                     self._emit(TaskQueued(task))
                     running.append(asyncio.create_task(self._run_task(task, outcomes, result)))
+                self._emit(PlanComplete(len(outcomes)))
             except PlanError as exc:
                 result.plan_error = exc
                 self._emit(PlanFailed(str(exc), exc.kind, exc.task_id))

@@ -14,7 +14,9 @@ from engine.agent import Agent
 from engine.examples import ExampleBank
 from engine.llm import LocalLLM
 from engine.planner import Planner, PlannerConfig
+from engine.toolrag import Selector, ToolRAGError, make_selector
 from engine.tools.local import LocalBackend, default_data_dir
+from engine.tools.spec import ToolSpec
 from engine.writer import LLMWriter
 
 
@@ -28,14 +30,32 @@ class AgentOptions:
     examples: int = 3
     open_in_desktop: bool = True
     model_writes_text: bool = True
+    toolrag: str = "classifier"
 
 
-def load_agent(opts: AgentOptions, progress: Callable[[int, int], None] | None = None) -> tuple[Agent, LocalBackend]:
+def tool_selector(name: str, specs: list[ToolSpec], warn: Callable[[str], None] = print) -> Selector | None:
+    """The ToolRAG selector, or all tools (with a warning) when its model cannot be loaded."""
+    from engine.encoder import EncoderError
+
+    try:
+        return make_selector(name, specs)
+    except (ToolRAGError, EncoderError) as exc:
+        warn(f"ToolRAG '{name}' unavailable ({exc}); offering all tools to the planner")
+        return None
+
+
+def load_agent(
+    opts: AgentOptions, progress: Callable[[int, int], None] | None = None, warn: Callable[[str], None] = print
+) -> tuple[Agent, LocalBackend]:
     path = models.resolve(opts.model, progress=progress)
     llm = LocalLLM(path, n_threads=opts.threads, lora_path=opts.lora)
     backend = LocalBackend(opts.data_dir or default_data_dir(), open_in_desktop=opts.open_in_desktop)
     if opts.model_writes_text:
         backend.writer = LLMWriter(llm)
     tools = backend.toolbox()
-    planner = Planner(llm, list(tools), ExampleBank.default(), config=PlannerConfig(examples=opts.examples, grammar=opts.grammar))
+    specs = list(tools)
+    planner = Planner(
+        llm, specs, ExampleBank.default(), select_tools=tool_selector(opts.toolrag, specs, warn),
+        config=PlannerConfig(examples=opts.examples, grammar=opts.grammar),
+    )
     return Agent(planner, tools), backend

@@ -3,7 +3,7 @@ import time
 
 import pytest
 
-from engine.events import PlanFailed, PlanFinished, TaskFailed, TaskSkipped, TaskStarted, TaskSucceeded
+from engine.events import PlanComplete, PlanFailed, PlanFinished, TaskFailed, TaskSkipped, TaskStarted, TaskSucceeded
 from engine.executor import Approval, Executor, ToolError
 from engine.plan import PlanError, PlanParser, parse_plan
 from engine.tools.spec import ToolBox
@@ -74,6 +74,7 @@ def test_failure_skips_only_dependants_and_keeps_other_results():
     skipped = next(e for e in events if isinstance(e, TaskSkipped))
     assert skipped.task.id == 3 and "task 1 failed: no contact named Zed" in skipped.reason
     assert isinstance(events[-1], PlanFinished) and events[-1].failed == 1 and events[-1].skipped == 1
+    assert [e.tasks for e in events if isinstance(e, PlanComplete)] == [4]
 
 
 def test_per_task_timeout():

@@ -1,0 +1,59 @@
+"""ToolRAG with the real encoder (all-MiniLM-L6-v2 in numpy) and the committed classifier head."""
+
+import numpy as np
+import pytest
+
+from engine.toolrag import ClassifierSelector, EmbedSelector, ToolRAGError, make_selector, set_metrics, with_helpers
+from engine.tools.desktop import desktop_specs
+
+SPECS = desktop_specs()
+
+
+@pytest.fixture(scope="module")
+def encoder():
+    from engine.encoder import default_encoder
+
+    return default_encoder()
+
+
+def test_encoder_matches_sentence_transformers(encoder):
+    # The value sentence-transformers' documentation gives for this pair with all-MiniLM-L6-v2.
+    v = encoder.encode(["A man is eating food.", "A man is eating a piece of bread."])
+    assert float(v[0] @ v[1]) == pytest.approx(0.7553, abs=2e-3)
+    assert np.allclose(np.linalg.norm(v, axis=1), 1.0, atol=1e-5)
+    # padding in a batch does not change an embedding
+    single = encoder.encode(["A man is eating food."])
+    assert np.allclose(single[0], v[0], atol=1e-5)
+
+
+def test_embed_selector_returns_k_relevant_tools():
+    sel = EmbedSelector(SPECS, k=4)
+    names = {t.name for t in sel("Show me walking directions to the Ferry Building")}
+    assert len(names) == 4 and "maps_show_directions" in names
+
+
+def test_helpers_are_added():
+    assert with_helpers({"send_sms"}, {"send_sms", "get_phone_number"}) == {"send_sms", "get_phone_number"}
+    assert set_metrics([{"a", "b"}], [{"a"}]) == {"recall": 1.0, "all_needed_kept": 1.0, "mean_selected": 2.0, "exact_set": 0.0}
+
+
+@pytest.mark.parametrize(
+    "query, needed",
+    [
+        ("Text Sid that I'm running late", {"send_sms", "get_phone_number"}),
+        ("Invite Lutfi to the demo tomorrow at 3pm", {"create_calendar_event", "get_email_address"}),
+        ("Summarize Q3 Report.pdf", {"summarize_pdf", "open_and_get_file_path"}),
+        ("remind me to water the plants in 2 hours", {"create_reminder"}),
+    ],
+)
+def test_classifier_keeps_needed_tools_including_unnamed_helpers(query, needed):
+    sel = ClassifierSelector(SPECS)
+    chosen = {t.name for t in sel(query)}
+    assert needed <= chosen
+    assert len(chosen) < len(SPECS)
+
+
+def test_unknown_selector_is_a_clear_error():
+    with pytest.raises(ToolRAGError, match="available"):
+        make_selector("bm25", SPECS)
+    assert make_selector("none", SPECS) is None
