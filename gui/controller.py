@@ -1,0 +1,112 @@
+"""The bridge between the engine and the widgets: loads the agent, runs commands, relays events.
+
+Everything runs on the qasync event loop (the Qt main thread); the model's token stream arrives
+from its worker thread through the loop, so engine events reach the widgets on the GUI thread and
+are re-emitted as Qt signals. The approval hook turns "may task N run?" into a signal and waits
+for the person's answer.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass, field
+from typing import Any
+
+from PySide6.QtCore import QObject, Signal
+
+from engine.agent import Agent, AgentRun
+from engine.events import Event, PlanComplete, PlanFailed
+from engine.executor import Approval
+from engine.plan import Task
+from engine.runtime import AgentOptions, load_agent
+
+
+@dataclass
+class ApprovalRequest:
+    """A side-effecting task waiting for the person. ``future`` gets the ``Approval``."""
+
+    task: Task
+    arguments: dict[str, Any]
+    future: asyncio.Future[Approval] = field(repr=False)
+
+
+class AgentController(QObject):
+    event = Signal(object)  # engine.events.Event
+    status = Signal(str)
+    loaded = Signal(str)  # model name
+    load_failed = Signal(str)
+    run_started = Signal(str)
+    run_finished = Signal(object)  # AgentRun
+    run_failed = Signal(str)
+    approval_requested = Signal(object)  # ApprovalRequest
+
+    def __init__(self, agent: Agent | None = None, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.agent = agent
+        self.approve_mode = True
+        self.always_allow: set[str] = set()
+        self._job: asyncio.Task[None] | None = None
+        self._plan_complete = asyncio.Event()
+
+    @property
+    def busy(self) -> bool:
+        return self._job is not None and not self._job.done()
+
+    async def load(self, opts: AgentOptions) -> None:
+        self.status.emit("Loading model…")
+        warnings: list[str] = []
+
+        def progress(done: int, total: int) -> None:
+            pass  # assembly happens in the worker thread; the status line says "Loading"
+
+        try:
+            agent, _ = await asyncio.to_thread(load_agent, opts, progress, warnings.append)
+        except Exception as exc:  # a broken model file must leave the window usable
+            self.load_failed.emit(f"Could not load the model: {exc}")
+            self.status.emit("No model loaded — choose one in Settings")
+            return
+        self.agent = agent
+        for w in warnings:
+            self.status.emit(w)
+        self.loaded.emit(agent.planner.llm.name)
+        self.status.emit(f"Model {agent.planner.llm.name} ready")
+
+    def submit(self, query: str) -> bool:
+        if self.agent is None or self.busy or not query.strip():
+            return False
+        self._job = asyncio.ensure_future(self._run(query.strip()))
+        return True
+
+    def cancel(self) -> None:
+        if self.busy and self._job is not None:
+            self._job.cancel()
+
+    async def _run(self, query: str) -> None:
+        assert self.agent is not None
+        self._plan_complete = asyncio.Event()
+        self.run_started.emit(query)
+        try:
+            run: AgentRun = await self.agent.run(
+                query, approve=self._approve if self.approve_mode else None, observers=[self._relay]
+            )
+        except asyncio.CancelledError:
+            self.run_failed.emit("Cancelled.")
+            return
+        except Exception as exc:
+            self.run_failed.emit(f"{type(exc).__name__}: {exc}")
+            return
+        self.run_finished.emit(run)
+
+    def _relay(self, event: Event) -> None:
+        if isinstance(event, (PlanComplete, PlanFailed)):
+            self._plan_complete.set()
+        self.event.emit(event)
+
+    async def _approve(self, task: Task, arguments: dict[str, Any]) -> Approval:
+        if task.tool in self.always_allow:
+            return Approval(True)
+        # The person reviews the whole plan: wait until the model has finished writing it.
+        await self._plan_complete.wait()
+        future: asyncio.Future[Approval] = asyncio.get_running_loop().create_future()
+        self.approval_requested.emit(ApprovalRequest(task, arguments, future))
+        return await future

@@ -1,0 +1,227 @@
+"""The main window: conversation on the left, the live plan graph and its inspector on the right."""
+
+from __future__ import annotations
+
+import ast
+import html
+from typing import Any
+
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QAction
+from PySide6.QtWidgets import (
+    QHBoxLayout,
+    QInputDialog,
+    QLabel,
+    QMainWindow,
+    QMessageBox,
+    QPushButton,
+    QSplitter,
+    QTextBrowser,
+    QToolBar,
+    QVBoxLayout,
+    QWidget,
+)
+
+from engine.agent import AgentRun
+from engine.events import Event, PlanComplete, PlanFailed, PlanToken
+from engine.executor import Approval
+from gui.chat import ChatView, CommandBox
+from gui.controller import AgentController, ApprovalRequest
+from gui.dag_view import DagView
+from gui.history import History
+
+
+class ApprovalBar(QWidget):
+    """Shown while a side-effecting task waits: approve, skip, edit an argument, or approve all."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.label = QLabel()
+        self.label.setWordWrap(True)
+        self.approve = QPushButton("Approve")
+        self.skip = QPushButton("Skip")
+        self.edit = QPushButton("Edit argument…")
+        self.approve_all = QPushButton("Approve all")
+        row = QHBoxLayout()
+        for b in (self.approve, self.skip, self.edit, self.approve_all):
+            row.addWidget(b)
+        box = QVBoxLayout(self)
+        box.addWidget(self.label)
+        box.addLayout(row)
+        self.hide()
+
+
+class MainWindow(QMainWindow):
+    def __init__(self, controller: AgentController, history: History | None = None) -> None:
+        super().__init__()
+        self.setWindowTitle("tinyagent")
+        self.resize(1280, 760)
+        self.controller = controller
+        self.history = history
+        self.pending: list[ApprovalRequest] = []
+        self.approve_rest = False
+
+        self.chat = ChatView()
+        self.command = CommandBox([q for q, _, _ in history.recent()] if history else [])
+        self.dag = DagView()
+        self.inspector = QTextBrowser()
+        self.inspector.setPlaceholderText("Click a task in the graph to see its arguments, result and timing.")
+        self.approval = ApprovalBar()
+
+        left = QWidget()
+        lv = QVBoxLayout(left)
+        lv.addWidget(self.chat)
+        lv.addWidget(self.command)
+        right = QSplitter(Qt.Orientation.Vertical)
+        right.addWidget(self.dag)
+        bottom = QWidget()
+        bv = QVBoxLayout(bottom)
+        bv.addWidget(self.approval)
+        bv.addWidget(self.inspector)
+        right.addWidget(bottom)
+        right.setSizes([480, 260])
+        split = QSplitter(Qt.Orientation.Horizontal)
+        split.addWidget(left)
+        split.addWidget(right)
+        split.setSizes([520, 760])
+        self.setCentralWidget(split)
+
+        bar = QToolBar("Main")
+        self.addToolBar(bar)
+        self.approve_action = QAction("Approve before running", self, checkable=True, checked=controller.approve_mode)
+        self.approve_action.toggled.connect(lambda on: setattr(self.controller, "approve_mode", on))
+        cancel = QAction("Cancel (Esc)", self)
+        cancel.triggered.connect(controller.cancel)
+        fit = QAction("Fit graph", self)
+        fit.triggered.connect(self.dag.fit)
+        for a in (self.approve_action, cancel, fit):
+            bar.addAction(a)
+        self.model_label = QLabel("No model loaded")
+        self.statusBar().addPermanentWidget(self.model_label)
+
+        self.command.submitted.connect(self.submit)
+        self.command.cancel_requested.connect(controller.cancel)
+        self.dag.node_selected.connect(self.show_task)
+        controller.event.connect(self.on_event)
+        controller.status.connect(lambda m: self.statusBar().showMessage(m, 8000))
+        controller.loaded.connect(lambda name: self.model_label.setText(f"Model: {name}"))
+        controller.load_failed.connect(self.on_load_failed)
+        controller.run_finished.connect(self.on_finished)
+        controller.run_failed.connect(lambda msg: self.chat.add_note(msg, error=True))
+        controller.approval_requested.connect(self.on_approval)
+        self.approval.approve.clicked.connect(lambda: self.answer(Approval(True)))
+        self.approval.skip.clicked.connect(lambda: self.answer(Approval(False, "skipped by you")))
+        self.approval.approve_all.clicked.connect(self.approve_all)
+        self.approval.edit.clicked.connect(self.edit_argument)
+        if history:
+            for q, _, a in history.recent(10):
+                self.chat.add_past(q, a)
+
+    # -- commands ------------------------------------------------------------------------------
+
+    def submit(self, query: str) -> None:
+        if self.controller.agent is None:
+            self.chat.add_note("The model is not loaded yet.", error=True)
+            return
+        if self.controller.busy:
+            self.chat.add_note("Still working on the previous command (Esc cancels it).", error=True)
+            return
+        self.dag.clear()
+        self.inspector.clear()
+        self.approve_rest = False
+        self.chat.add_user(query)
+        self.controller.submit(query)
+
+    def on_event(self, event: Event) -> None:
+        self.dag.on_event(event)
+        if isinstance(event, PlanToken):
+            self.chat.add_plan_text(event.text)
+        elif isinstance(event, PlanComplete):
+            self.dag.finish_layout()
+        elif isinstance(event, PlanFailed):
+            self.chat.add_note(f"Plan problem: {event.error}", error=True)
+        task = getattr(event, "task", None)
+        if task is not None and self.inspector.property("task_id") == task.id:
+            self.show_task(task.id)
+
+    def on_finished(self, run: AgentRun) -> None:
+        self.chat.add_answer(run)
+        self.dag.fit()
+        if self.history:
+            self.history.add(run.query, run.stream.text, run.answer)
+
+    def on_load_failed(self, message: str) -> None:
+        self.model_label.setText("No model loaded")
+        self.chat.add_note(message, error=True)
+
+    # -- approval ------------------------------------------------------------------------------
+
+    def on_approval(self, req: ApprovalRequest) -> None:
+        if self.approve_rest:
+            req.future.set_result(Approval(True))
+            return
+        self.pending.append(req)
+        self._show_pending()
+
+    def _show_pending(self) -> None:
+        if not self.pending:
+            self.approval.hide()
+            return
+        req = self.pending[0]
+        self.dag.mark_waiting(req.task.id, req.arguments)
+        shown = "<br>".join(f"<b>{html.escape(k)}</b> = {html.escape(repr(v))}" for k, v in req.arguments.items())
+        self.approval.label.setText(f"Task {req.task.id}, <b>{req.task.tool}</b>, will run with:<br>{shown}")
+        self.approval.show()
+        self.show_task(req.task.id)
+
+    def answer(self, decision: Approval) -> None:
+        if not self.pending:
+            return
+        req = self.pending.pop(0)
+        if not req.future.done():
+            req.future.set_result(decision)
+        self._show_pending()
+
+    def approve_all(self) -> None:
+        self.approve_rest = True
+        while self.pending:
+            self.answer(Approval(True))
+
+    def edit_argument(self) -> None:
+        if not self.pending:
+            return
+        req = self.pending[0]
+        name, ok = QInputDialog.getItem(self, "Edit argument", "Argument:", list(req.arguments), 0, False)
+        if not ok:
+            return
+        text, ok = QInputDialog.getText(self, "Edit argument", f"New value for {name} (a Python literal):", text=repr(req.arguments[name]))
+        if not ok:
+            return
+        try:
+            value: Any = ast.literal_eval(text)
+        except (ValueError, SyntaxError) as exc:
+            QMessageBox.warning(self, "Not a value", f"{text!r} is not a literal ({exc}).")
+            return
+        self.answer(Approval(True, arguments={**req.arguments, name: value}))
+
+    # -- inspector -----------------------------------------------------------------------------
+
+    def show_task(self, task_id: int) -> None:
+        view = self.dag.tasks.get(task_id)
+        if view is None:
+            return
+        t = view.task
+        rows = [f"<h3>{t.id}. {html.escape(t.tool)} — {view.state}</h3>", f"<p><b>As planned:</b> <code>{html.escape(t.text())}</code></p>"]
+        if t.deps:
+            rows.append(f"<p><b>Waits for:</b> {', '.join(f'task {d}' for d in sorted(t.deps))}</p>")
+        if view.arguments is not None:
+            args = "".join(f"<li><b>{html.escape(k)}</b> = {html.escape(repr(v))}</li>" for k, v in view.arguments.items())
+            rows.append(f"<p><b>Arguments after substitution:</b></p><ul>{args}</ul>")
+        if view.result is not None:
+            rows.append(f"<p><b>Result:</b></p><pre>{html.escape(str(view.result))}</pre>")
+        if view.error:
+            rows.append(f"<p style='color:#eb5757'><b>{'Error' if view.state == 'failed' else 'Reason'}:</b> {html.escape(view.error)}</p>")
+        if view.seconds is not None:
+            rows.append(f"<p><b>Time:</b> {view.seconds:.2f} s</p>")
+        self.inspector.setHtml("".join(rows))
+        self.inspector.setProperty("task_id", task_id)

@@ -1,0 +1,198 @@
+"""The desktop app, offscreen. Which tests use the real model is said on each."""
+
+import asyncio
+import os
+
+import pytest
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+os.environ.setdefault("QT_API", "pyside6")
+
+pytest.importorskip("PySide6")
+qasync = pytest.importorskip("qasync")
+
+from PySide6.QtCore import Qt  # noqa: E402
+
+from engine.events import TaskQueued  # noqa: E402
+from engine.executor import Approval, Executor  # noqa: E402
+from engine.plan import PlanParser  # noqa: E402
+from engine.tools.spec import ToolBox  # noqa: E402
+from gui.chat import CommandBox  # noqa: E402
+from gui.controller import AgentController  # noqa: E402
+from gui.dag_view import DagView  # noqa: E402
+from gui.main_window import MainWindow  # noqa: E402
+
+
+@pytest.fixture
+def loop(qapp):
+    lp = qasync.QEventLoop(qapp)
+    asyncio.set_event_loop(lp)
+    yield lp
+    lp.close()
+    asyncio.set_event_loop(None)
+
+
+def make_box(log):
+    box = ToolBox()
+
+    async def lookup(name: str) -> str:
+        """Read-only lookup."""
+        await asyncio.sleep(0.05)
+        log.append(("lookup", name))
+        return f"{name.lower()}@example.com"
+
+    async def send(to: list[str], text: str) -> str:
+        """Sends something."""
+        log.append(("send", tuple(to), text))
+        return "sent"
+
+    def broken(name: str) -> str:
+        """Always fails."""
+        raise RuntimeError("no such thing")
+
+    box.add_function(lookup, side_effect=False)
+    box.add_function(send, side_effect=True)
+    box.add_function(broken, side_effect=False)
+    return box
+
+
+PLAN = '1. lookup("Sid")\n2. broken("x")\n3. send(["$1"], "hi")\n4. send(["$2"], "never")\n5. join()<END_OF_PLAN>'
+
+
+async def stream(box, text):
+    parser = PlanParser(list(box))
+    for line in text.splitlines(keepends=True):
+        for t in parser.feed(line):
+            yield t
+        await asyncio.sleep(0.01)
+    for t in parser.finish():
+        yield t
+
+
+def test_recorded_event_stream_drives_node_states_in_order(qtbot, loop):
+    """No model: events recorded from the real executor running a fixed plan on test tools."""
+    events, log = [], []
+    box = make_box(log)
+    loop.run_until_complete(Executor(box, observers=[events.append]).run(stream(box, PLAN)))
+    view = DagView()
+    qtbot.addWidget(view)
+    history = {i: [] for i in (1, 2, 3, 4)}
+    for e in events:
+        view.on_event(e)
+        for i, v in view.tasks.items():
+            if not history[i] or history[i][-1] != v.state:
+                history[i].append(v.state)
+    assert history[1] == ["queued", "running", "done"]
+    assert history[2] == ["queued", "running", "failed"]
+    assert history[3] == ["queued", "running", "done"]
+    assert history[4] == ["queued", "skipped"]
+    assert view.tasks[1].result == "sid@example.com" and view.tasks[3].arguments == {"to": ["sid@example.com"], "text": "hi"}
+    assert {(a, b) for a, b, _ in view.edges} == {(1, 3), (2, 4)}
+
+
+def test_approve_mode_blocks_side_effects_until_approved(qtbot, loop):
+    """No model: the controller's approval hook on the real executor, answered through the window."""
+    log = []
+    box = make_box(log)
+    controller = AgentController()
+    window = MainWindow(controller)
+    qtbot.addWidget(window)
+    controller.event.connect(window.on_event)
+    requests = []
+    controller.approval_requested.connect(requests.append)
+
+    async def scenario():
+        job = asyncio.ensure_future(Executor(box, approve=controller._approve, observers=[controller._relay]).run(
+            stream(box, '1. lookup("Sid")\n2. send(["$1"], "hi")\n3. join()<END_OF_PLAN>')))
+        for _ in range(100):
+            await asyncio.sleep(0.02)
+            if requests:
+                break
+        assert requests and requests[0].task.tool == "send"
+        assert ("lookup", "Sid") in log  # read-only lookups ran ahead
+        assert not [x for x in log if x[0] == "send"]  # nothing sent before approval
+        assert window.approval.isVisible() or not window.isVisible()
+        assert window.dag.tasks[2].state == "waiting"
+        qtbot.mouseClick(window.approval.approve, Qt.MouseButton.LeftButton)
+        return await job
+
+    result = loop.run_until_complete(scenario())
+    assert result.status == {1: "succeeded", 2: "succeeded"}
+    assert ("send", ("sid@example.com",), "hi") in log
+
+
+def test_edited_argument_is_revalidated(qtbot, loop):
+    """No model: an edit with the wrong type fails the task with the reason, nothing is sent."""
+    log = []
+    box = make_box(log)
+    controller = AgentController()
+
+    async def answer(req):
+        req.future.set_result(Approval(True, arguments={**req.arguments, "text": 42}))
+
+    controller.approval_requested.connect(lambda req: asyncio.ensure_future(answer(req)))
+    result = loop.run_until_complete(Executor(box, approve=controller._approve, observers=[controller._relay]).run(
+        stream(box, '1. send(["a@b.c"], "hi")\n2. join()<END_OF_PLAN>')))
+    assert result.status[1] == "failed" and "edited arguments are invalid" in result.errors[1]
+    assert not log
+
+
+def test_command_box_history_enter_and_escape(qtbot):
+    box = CommandBox(["older"])
+    qtbot.addWidget(box)
+    sent, cancelled = [], []
+    box.submitted.connect(sent.append)
+    box.cancel_requested.connect(lambda: cancelled.append(True))
+    qtbot.keyClicks(box, "text Sid")
+    qtbot.keyClick(box, Qt.Key.Key_Return)
+    assert sent == ["text Sid"] and box.text() == ""
+    qtbot.keyClick(box, Qt.Key.Key_Up)
+    assert box.text() == "text Sid"
+    qtbot.keyClick(box, Qt.Key.Key_Up)
+    assert box.text() == "older"
+    qtbot.keyClick(box, Qt.Key.Key_Escape)
+    assert cancelled == [True]
+
+
+def test_model_that_fails_to_load_leaves_the_window_usable(qtbot, loop, tmp_path):
+    from engine.runtime import AgentOptions
+
+    bad = tmp_path / "broken.gguf"
+    bad.write_bytes(b"not a model")
+    controller = AgentController()
+    window = MainWindow(controller)
+    qtbot.addWidget(window)
+    loop.run_until_complete(controller.load(AgentOptions(model=str(bad), data_dir=tmp_path)))
+    assert controller.agent is None
+    assert "Could not load the model" in window.chat.toPlainText()
+    window.submit("text Sid")
+    assert "not loaded" in window.chat.toPlainText()
+
+
+@pytest.mark.model
+def test_real_plan_streams_into_the_graph(qtbot, loop, tmp_path):
+    """The real fast model plans through the controller; nodes appear and finish in the graph."""
+    from engine.runtime import AgentOptions
+    from engine.tools.local.contacts import Contacts
+
+    Contacts(tmp_path / "contacts").add("Sid Jha", ["sid@example.com"], ["4155550100"])
+    controller = AgentController()
+    controller.approve_mode = False
+    window = MainWindow(controller)
+    qtbot.addWidget(window)
+    seen = []
+    controller.event.connect(lambda e: seen.append(e))
+    loop.run_until_complete(controller.load(AgentOptions(model="fast", data_dir=tmp_path, toolrag="classifier", open_in_desktop=False)))
+    finished = []
+    controller.run_finished.connect(finished.append)
+    window.submit("What is Sid's email address?")
+
+    async def wait():
+        while not finished:
+            await asyncio.sleep(0.1)
+
+    loop.run_until_complete(asyncio.wait_for(wait(), 300))
+    assert any(isinstance(e, TaskQueued) for e in seen)
+    states = {v.task.tool: v.state for v in window.dag.tasks.values()}
+    assert states.get("get_email_address") == "done", finished[0].stream.text
+    assert "sid@example.com" in window.chat.toPlainText()
