@@ -51,9 +51,6 @@ def main(argv: list[str] | None = None) -> int:
         return eval_main(argv[1:])
     if argv and argv[0] in SUBCOMMANDS:
         return _subcommand(argv)
-    if argv == ["--version"]:
-        print(f"tinyagent {__version__}")
-        return 0
     args = _query_parser().parse_args(argv)
     try:
         return asyncio.run(_run_query(args))

@@ -55,9 +55,10 @@ class AgentController(QObject):
     async def load(self, opts: AgentOptions) -> None:
         self.status.emit("Loading model…")
         warnings: list[str] = []
+        loop = asyncio.get_running_loop()
 
-        def progress(done: int, total: int) -> None:
-            pass  # assembly happens in the worker thread; the status line says "Loading"
+        def progress(done: int, total: int) -> None:  # called from the loading thread
+            loop.call_soon_threadsafe(self.status.emit, f"Assembling the model (first run only): {done / total:.0%}")
 
         try:
             agent, _ = await asyncio.to_thread(load_agent, opts, progress, warnings.append)
