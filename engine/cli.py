@@ -35,7 +35,7 @@ def _query_parser() -> argparse.ArgumentParser:
     p.add_argument("--lora", help="a GGUF LoRA adapter to apply to the model")
     p.add_argument("--data-dir", type=Path, help="where contacts, calendar, mail, notes live (default: XDG data dir)")
     p.add_argument("--no-grammar", action="store_true", help="let the model write freely (no constrained decoding)")
-    p.add_argument("--toolrag", default="classifier", help="tool selection: classifier (default), embed, embed:K, none")
+    p.add_argument("--toolrag", default="none", help="tool selection: none (all tools, default), classifier, embed, embed:K")
     p.add_argument("--threads", type=int, help="CPU threads for the model")
     p.add_argument("--now", help="pretend the current time is 'YYYY-MM-DD HH:MM' (for reproducible runs)")
     p.add_argument("--no-open", action="store_true", help="never launch a browser or file viewer")

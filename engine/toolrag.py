@@ -5,7 +5,7 @@
 - ``none``: every tool.
 - ``embed`` / ``embed:K``: the K tools whose descriptions are most cosine-similar to the query
   (all-MiniLM-L6-v2), the baseline the reference compares against.
-- ``classifier`` (default): a multi-label head over the frozen MiniLM sentence embedding,
+- ``classifier``: a multi-label head over the frozen MiniLM sentence embedding,
   trained on the synthetic data (``python -m engine.toolrag train``), thresholded for recall.
   Tools a chosen tool depends on are added (``send_sms`` brings ``get_phone_number``…), since
   helpers are often never named in the query. If nothing passes the threshold, the planner gets

@@ -17,7 +17,7 @@ def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="tinyagent-gui")
     p.add_argument("--model", help="a .gguf file, or default / fast")
     p.add_argument("--data-dir", type=Path)
-    p.add_argument("--toolrag", default="classifier")
+    p.add_argument("--toolrag", default="none", help="none (all tools, default), classifier, embed, embed:K")
     p.add_argument("--no-approve", action="store_true", help="run side effects without asking")
     p.add_argument("--demo", help="run this command once the model is loaded (approving everything)")
     p.add_argument("--screenshot", type=Path, help="with --demo: save the window to this PNG when done, then quit")
@@ -48,7 +48,7 @@ def main(argv: list[str] | None = None) -> int:
     async def start() -> None:
         await controller.load(opts)
         if args.demo and controller.agent is not None:
-            window.approve_rest = True
+            controller.approve_mode = False  # a demo runs unattended: nobody is there to click Approve
             controller.run_finished.connect(lambda _: done.set())
             controller.run_failed.connect(lambda _: done.set())
             window.command.submitted.emit(args.demo)
@@ -63,4 +63,9 @@ def main(argv: list[str] | None = None) -> int:
     with loop:
         loop.create_task(start())
         loop.run_forever()
-    return 0
+    window.history.close() if window.history else None
+    sys.stdout.flush()
+    sys.stderr.flush()
+    # Skip interpreter finalization: garbage-collecting llama.cpp and Qt objects at exit crashes
+    # in a native extension ("bool_dealloc"), after all our work is done and saved.
+    os._exit(0)

@@ -86,6 +86,14 @@ def test_sms_outbox_resolves_names_to_numbers(backend):
     assert record["to"] == ["+14155550100", "+16505550199"] and record["message"] == "Dinner at 8"
 
 
+def test_sms_to_a_contacts_email_address_texts_their_phone(backend):
+    backend.send_sms(["sid@example.com"], "hi")
+    record = json.loads((backend.data_dir / "messages" / "outbox.jsonl").read_text().splitlines()[-1])
+    assert record["to"] == ["+14155550100"]
+    with pytest.raises(ToolError, match="No contact has the email address"):
+        backend.send_sms(["nobody@example.com"], "hi")
+
+
 def test_email_draft_with_attachment_in_maildir(backend):
     files = backend.data_dir / "files"
     files.mkdir(parents=True)

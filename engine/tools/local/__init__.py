@@ -84,10 +84,15 @@ class LocalBackend:
             v = str(v).strip()
             if not v:
                 continue
-            if any(ch.isdigit() for ch in v):
+            if "@" in v:  # small models pass the looked-up e-mail where a number belongs
+                c = self.contacts.by_email(v)
+                if not c.phones:
+                    raise ToolError(f"{c.name} has no phone number in the address book.")
+                out.append(normalize_phone(c.phones[0]))
+            elif any(ch.isdigit() for ch in v):
                 out.append(normalize_phone(v))
-                continue
-            out.append(self.get_phone_number(v))
+            else:
+                out.append(self.get_phone_number(v))
         return out
 
     def _paths(self, values: list[str]) -> list[str]:

@@ -66,6 +66,13 @@ class Contacts:
                 raise ToolError(f"{len(tier)} contacts match {name!r} ({names}); say which one.")
         raise ToolError(f"No contact named {name!r} in the address book ({len(everyone)} contacts).")
 
+    def by_email(self, address: str) -> Contact:
+        wanted = address.strip().lower()
+        for c in self.all():
+            if any(e.lower() == wanted for e in c.emails):
+                return c
+        raise ToolError(f"No contact has the email address {address!r}, so there is no phone number to text.")
+
     def add(self, name: str, emails: list[str], phones: list[str]) -> Path:
         card = vobject.vCard()
         card.add("fn").value = name
