@@ -28,7 +28,7 @@ from engine.events import (
     TaskSucceeded,
 )
 from engine.plan import PlanError, Task, bind_arguments, substitute
-from engine.tools.spec import ToolBox
+from engine.tools.spec import ToolBox, ToolSpec
 
 Observer = Callable[[Event], None]
 
@@ -229,7 +229,8 @@ class Executor:
         self._emit(TaskFailed(task, error, seconds))
 
 
-def _recheck(task: Task, spec: Any, arguments: dict[str, Any]) -> dict[str, Any]:
+def _recheck(task: Task, spec: ToolSpec, arguments: dict[str, Any]) -> dict[str, Any]:
+    """Edited arguments go through the same binding and type checks as the model's."""
     edited = Task(task.id, task.tool, kwargs=tuple(arguments.items()))
     return bind_arguments(edited, spec)
 
