@@ -35,10 +35,6 @@ class GenerationStats:
     generated_tokens: int = 0
     generation_ms: float = 0.0
 
-    @property
-    def tokens_per_second(self) -> float:
-        return self.generated_tokens / (self.generation_ms / 1000) if self.generation_ms else 0.0
-
 
 @contextlib.contextmanager
 def _safe_model_params():  # type: ignore[no-untyped-def]

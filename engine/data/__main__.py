@@ -14,7 +14,7 @@ import networkx as nx
 
 from engine.data.generator import STRUCTURES, Gen, Rejected, split_of, surface
 from engine.data.records import BadLine, Record, read_records, write_records
-from engine.plan import PlanError, parse_plan, to_graph
+from engine.plan import PlanError, parse_plan
 from engine.tools.desktop import desktop_specs
 
 NEGATIVE_SHARE = 0.04
@@ -119,9 +119,7 @@ def main(argv: list[str] | None = None) -> int:
         except PlanError as exc:
             print(f"{args.file}: {item.id}: invalid plan ({exc})", file=sys.stderr)
             continue
-        g = to_graph(parsed)
-        rows.append(item.to_json(parsed) | {"family": item.family or "?", "dag": {
-            "nodes": [[n, g.nodes[n]["tool"]] for n in g.nodes], "edges": [list(e) for e in g.edges]}})
+        rows.append(item.to_json(parsed) | {"family": item.family or "?"})
     print(json.dumps(report(rows), indent=1, ensure_ascii=False))
     return 0
 

@@ -20,7 +20,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-import networkx as nx
 from networkx.algorithms.isomorphism import DiGraphMatcher
 
 from engine.plan import Plan, PlanError, Ref, bind_arguments, parse_plan, to_graph
@@ -197,6 +196,3 @@ class Summary:
     def tool_recall(self) -> float:
         return self.tp / (self.tp + self.fn) if self.tp + self.fn else 1.0
 
-
-def dag_of(plan_text: str, specs: Mapping[str, ToolSpec]) -> nx.DiGraph:
-    return to_graph(parse_plan(plan_text, specs))

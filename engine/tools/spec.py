@@ -237,8 +237,6 @@ def _split_doc(doc: str) -> tuple[str, tuple[str, ...]]:
             guidance.append(ln[2:].strip())
         elif not guidance and ln:
             description.append(ln)
-        elif not ln and description and not guidance:
-            continue
     return " ".join(description), tuple(guidance)
 
 
