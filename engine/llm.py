@@ -122,17 +122,14 @@ class LocalLLM:
     def count_tokens(self, text: str) -> int:
         return len(self.llama.tokenize(text.encode("utf-8"), add_bos=False, special=True))
 
-    def prime(self, prefix: str) -> str:
-        """Make sure the KV cache holds ``prefix`` (the static start of every planner prompt).
+    def _prime(self, prefix: str) -> str:
+        """Make sure the KV cache holds ``prefix`` (the static start of every planner prompt);
+        the caller holds ``self.lock``.
 
         Returns ``"memory"`` (already there), ``"disk"`` (loaded from a state file saved by an
         earlier run) or ``"built"`` (evaluated now and saved). A cold start of the 1.5B model
         spends most of its time on these ~1,800 tokens; loading them takes a fraction of a second.
         """
-        with self.lock:
-            return self._prime(prefix)
-
-    def _prime(self, prefix: str) -> str:
         import llama_cpp.llama_cpp as lc
 
         llama = self.llama

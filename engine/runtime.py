@@ -13,8 +13,8 @@ from engine import models
 from engine.agent import Agent
 from engine.examples import ExampleBank
 from engine.llm import LocalLLM
-from engine.planner import Planner, PlannerConfig
-from engine.toolrag import Selector, ToolRAGError, make_selector
+from engine.planner import Planner, PlannerConfig, ToolSelector
+from engine.toolrag import ToolRAGError, make_selector
 from engine.tools.local import LocalBackend, default_data_dir
 from engine.tools.spec import ToolSpec
 from engine.writer import LLMWriter
@@ -35,7 +35,7 @@ class AgentOptions:
     toolrag: str = "none"
 
 
-def tool_selector(name: str, specs: list[ToolSpec], warn: Callable[[str], None] = print) -> Selector | None:
+def tool_selector(name: str, specs: list[ToolSpec], warn: Callable[[str], None] = print) -> ToolSelector | None:
     """The ToolRAG selector, or all tools (with a warning) when its model cannot be loaded."""
     from engine.encoder import EncoderError
 

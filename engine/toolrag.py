@@ -19,20 +19,19 @@
 from __future__ import annotations
 
 import argparse
-import functools
 import hashlib
 import json
 import sys
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
 
+from engine.planner import ToolSelector
 from engine.resources import models_path
 from engine.tools.spec import ToolSpec
 
-Selector = Callable[[str], Sequence[ToolSpec]]
 SELECTORS = ("none", "embed", "embed:K", "classifier")
 DEFAULT_EMBED_K = 6
 
@@ -112,7 +111,7 @@ class ClassifierSelector:
         return [s for n, s in self.specs.items() if n in names]
 
 
-def make_selector(name: str, specs: Sequence[ToolSpec]) -> Selector | None:
+def make_selector(name: str, specs: Sequence[ToolSpec]) -> ToolSelector | None:
     if name in ("none", "all"):
         return None
     if name == "embed" or name.startswith("embed:"):
@@ -121,11 +120,6 @@ def make_selector(name: str, specs: Sequence[ToolSpec]) -> Selector | None:
     if name == "classifier":
         return ClassifierSelector(specs)
     raise ToolRAGError(f"unknown ToolRAG selector {name!r}; available: {', '.join(SELECTORS)}")
-
-
-@functools.cache
-def classifier_available() -> bool:
-    return (models_path("toolrag") / "manifest.json").is_file()
 
 
 # -- the head and its training ---------------------------------------------------------------

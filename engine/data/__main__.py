@@ -13,7 +13,7 @@ from pathlib import Path
 import networkx as nx
 
 from engine.data.generator import STRUCTURES, Gen, Rejected, split_of, surface
-from engine.data.records import BadLine, Record, read_records, write_records
+from engine.data.records import Record, valid_records, write_records
 from engine.plan import PlanError, parse_plan
 from engine.tools.desktop import desktop_specs
 
@@ -108,18 +108,7 @@ def main(argv: list[str] | None = None) -> int:
         print(json.dumps(stats, indent=1, ensure_ascii=False))
         return 0
 
-    specs = desktop_specs()
-    rows = []
-    for item in read_records(args.file):
-        if isinstance(item, BadLine):
-            print(f"{args.file}:{item.line}: skipped ({item.reason})", file=sys.stderr)
-            continue
-        try:
-            parsed = parse_plan(item.plan, specs)
-        except PlanError as exc:
-            print(f"{args.file}: {item.id}: invalid plan ({exc})", file=sys.stderr)
-            continue
-        rows.append(item.to_json(parsed) | {"family": item.family or "?"})
+    rows = [item.to_json(parsed) | {"family": item.family or "?"} for item, parsed in valid_records(args.file, desktop_specs())]
     print(json.dumps(report(rows), indent=1, ensure_ascii=False))
     return 0
 

@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Iterator
+import sys
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from engine.plan import Plan, to_graph
+from engine.plan import Plan, PlanError, parse_plan, to_graph
+from engine.tools.spec import ToolSpec
 
 
 @dataclass
@@ -86,6 +88,21 @@ def read_records(path: Path) -> Iterator[Record | BadLine]:
                 )
             except (ValueError, TypeError) as exc:
                 yield BadLine(n, str(exc))
+
+
+def valid_records(path: Path, specs: Mapping[str, ToolSpec] | Iterable[ToolSpec]) -> Iterator[tuple[Record, Plan]]:
+    """Records whose plan passes the validator, each with its parsed plan. Bad lines and invalid
+    plans are reported on stderr (with line number or id) and skipped, never fatal."""
+    for item in read_records(path):
+        if isinstance(item, BadLine):
+            print(f"{path}:{item.line}: skipped, {item.reason}", file=sys.stderr)
+            continue
+        try:
+            parsed = parse_plan(item.plan, specs)
+        except PlanError as exc:
+            print(f"{path}: {item.id}: skipped, its plan is invalid ({exc})", file=sys.stderr)
+            continue
+        yield item, parsed
 
 
 def write_records(path: Path, rows: list[dict[str, Any]]) -> None:

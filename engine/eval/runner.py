@@ -17,11 +17,10 @@ import time
 from pathlib import Path
 
 from engine import models
-from engine.data.records import BadLine, Record, read_records
+from engine.data.records import Record, valid_records
 from engine.eval.metrics import FREE_TEXT_THRESHOLD, Summary, score_plan
 from engine.examples import ExampleBank, load_examples
 from engine.llm import LocalLLM
-from engine.plan import PlanError, parse_plan
 from engine.planner import Planner, PlannerConfig
 from engine.toolrag import make_selector
 from engine.tools.desktop import desktop_specs
@@ -53,15 +52,7 @@ def run(args: argparse.Namespace) -> int:
     specs = desktop_specs()
     by_name = {s.name: s for s in specs}
     records: list[Record] = []
-    for item in read_records(args.set_path):
-        if isinstance(item, BadLine):
-            print(f"{args.set_path}:{item.line}: skipped, {item.reason}", file=sys.stderr)
-            continue
-        try:
-            parse_plan(item.plan, by_name)
-        except PlanError as exc:
-            print(f"{args.set_path}: {item.id}: skipped, its plan is invalid ({exc})", file=sys.stderr)
-            continue
+    for item, _ in valid_records(args.set_path, by_name):
         records.append(item)
         if args.limit and len(records) >= args.limit:
             break
