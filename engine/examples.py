@@ -38,8 +38,14 @@ def _features(text: str) -> Counter[str]:
     return feats
 
 
+DEFAULT_BANKS = ("handwritten.jsonl", "synthetic.jsonl")
+
+
 def load_examples(path: Path | None = None) -> list[Example]:
-    path = path or resource_path("examples", "bank.jsonl")
+    """Examples from ``path``, or the default bank: the hand-written examples plus a sample of the
+    synthetic train split (``python -m engine.data bank``), which holds no test or val family."""
+    if path is None:
+        return [ex for name in DEFAULT_BANKS for ex in load_examples(resource_path("examples", name))]
     out = []
     for line in path.read_text(encoding="utf-8").splitlines():
         if not line.strip():

@@ -2,7 +2,7 @@ import datetime as dt
 import json
 
 from engine.data.__main__ import generate, main, report
-from engine.data.generator import STRUCTURES
+from engine.data.generator import STRUCTURES, PlanBuilder, split_of
 from engine.data.records import BadLine, read_records
 from engine.dates import find_dates
 from engine.plan import parse_plan
@@ -53,7 +53,29 @@ def test_report_counts(tmp_path):
     assert rep["records"] == 300 and rep["template_families"] > 30 and sum(rep["depth_histogram"].values()) == 300
     assert main(["generate", "--n", "200", "--seed", "0", "--out", str(tmp_path)]) == 0
     stats = json.loads((tmp_path / "stats.json").read_text())
-    assert stats["records"] == 200 and len(STRUCTURES) == stats["structures"]
+    assert stats["records"] == 200 and len(STRUCTURES) + 1 == stats["structures"]  # + compound
+
+
+def test_compound_requests_renumber_references_and_keep_their_split():
+    rows, _ = generate(400, seed=3)
+    compounds = [r for r in rows if r["family"].startswith("compound/")]
+    assert len(compounds) == 48
+    for r in compounds:
+        assert r["split"] == split_of(int(r["family"].split("/")[1]))
+        plan = parse_plan(r["plan"], desktop_specs())  # every $N points at an earlier task
+        assert len(plan.tasks) >= 3
+    assert max(len(r["dag"]["nodes"]) for r in compounds) >= 6
+
+
+def test_plan_builder_extend_shifts_references():
+    a, b = PlanBuilder(), PlanBuilder()
+    a.call("get_email_address", "Sid")
+    ref = b.call("maps_open_location", "Tartine")
+    b.call("send_sms", ["+1 555"], f"Here: {ref}")
+    b.call("compose_new_email", [ref], [], "s", "c", [])
+    a.extend(b)
+    assert a.calls[2] == ("send_sms", (["+1 555"], "Here: $2"))
+    assert a.calls[3][1][0] == ["$2"]
 
 
 def test_reader_reports_bad_lines_with_numbers(tmp_path):

@@ -12,34 +12,54 @@ from pathlib import Path
 
 import networkx as nx
 
-from engine.data.generator import STRUCTURES, Gen, Rejected, split_of, surface
+from engine.data.generator import CONNECTORS, STRUCTURES, Gen, Rejected, compound, split_of, surface
 from engine.data.records import Record, valid_records, write_records
 from engine.plan import PlanError, parse_plan
 from engine.tools.desktop import desktop_specs
 
 NEGATIVE_SHARE = 0.04
+COMPOUND_SHARE = 0.12
 SPLIT_WEIGHTS = [0.8, 0.1, 0.1]
 
 
 def generate(n: int, seed: int) -> tuple[list[dict], Counter[str]]:
-    rng = random.Random(seed)
-    specs = desktop_specs()
-    names = sorted(STRUCTURES)
-    positive = [s for s in names if s != "negative"]
+    """``n`` records: single requests first, then a ``COMPOUND_SHARE`` of two or three in one sentence.
+
+    Compound requests come from a second random stream, so the single requests of a seed stay
+    the same as before compound ones were added.
+    """
+    n_compound = round(n * COMPOUND_SHARE)
     rows: list[dict] = []
     seen: set[str] = set()
     rejected: Counter[str] = Counter()
+    _fill(rows, seen, rejected, n - n_compound, random.Random(seed), seed, compound_parts=0)
+    _fill(rows, seen, rejected, n, random.Random(seed + 1), seed, compound_parts=3)
+    return rows, rejected
+
+
+def _fill(rows: list[dict], seen: set[str], rejected: Counter[str], n: int, rng: random.Random, seed: int,
+          compound_parts: int) -> None:
+    specs = desktop_specs()
+    names = sorted(STRUCTURES)
+    positive = [s for s in names if s != "negative"]
     base = dt.datetime(2026, 1, 1, 8, 0)
     attempts = 0
     while len(rows) < n and attempts < n * 20:
         attempts += 1
-        s = "negative" if rng.random() < NEGATIVE_SHARE else rng.choice(positive)
-        n_templates, fn = STRUCTURES[s]
+        if compound_parts:
+            s, n_templates = "compound", len(CONNECTORS)
+        else:
+            s = "negative" if rng.random() < NEGATIVE_SHARE else rng.choice(positive)
+            n_templates, fn = STRUCTURES[s]
         split = rng.choices(["train", "val", "test"], weights=SPLIT_WEIGHTS)[0]
         t = rng.choice([i for i in range(n_templates) if split_of(i) == split])
         today = base + dt.timedelta(days=rng.randrange(0, 700), minutes=30 * rng.randrange(0, 22))
         g = Gen(rng, today)
-        query, pb = fn(g, t)
+        try:
+            query, pb = compound(g, t, rng.randint(2, compound_parts)) if compound_parts else fn(g, t)
+        except Rejected as exc:
+            rejected[str(exc)] += 1
+            continue
         protect = {w.lower() for when in g.whens for w in when.phrase.split()}
         query = surface(rng, query, protect)
         try:
@@ -58,7 +78,6 @@ def generate(n: int, seed: int) -> tuple[list[dict], Counter[str]]:
         seen.add(query)
         rec = Record(f"syn-{seed}-{len(rows):06d}", query, plan, pb.tools(), today, f"{s}/{t}", split_of(t))
         rows.append(rec.to_json(parsed))
-    return rows, rejected
 
 
 def _depth(rec: dict) -> int:
@@ -88,6 +107,22 @@ def report(rows: list[dict]) -> dict:
     }
 
 
+def write_bank(data: Path, every: int, out: Path) -> int:
+    """Keep every ``every``-th valid train record, refusing any record not from the train split, so
+    that retrieved examples can never leak a test or val phrasing into the prompt."""
+    kept = []
+    for i, (item, _) in enumerate(valid_records(data, desktop_specs())):
+        if item.split != "train":
+            print(f"{data}: record {item.id} is from the {item.split or 'unknown'} split; the bank takes train only",
+                  file=sys.stderr)
+            return 2
+        if i % every == 0:
+            kept.append(item.to_json())
+    write_records(out, kept)
+    print(f"wrote {len(kept)} examples to {out}")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m engine.data")
     sub = p.add_subparsers(dest="cmd", required=True)
@@ -95,18 +130,26 @@ def main(argv: list[str] | None = None) -> int:
     gen.add_argument("--n", type=int, default=20000)
     gen.add_argument("--seed", type=int, default=0)
     gen.add_argument("--out", type=Path, default=Path("data"))
+    bk = sub.add_parser("bank", help="sample the in-context example bank from the train split")
+    bk.add_argument("--data", type=Path, default=Path("data/train.jsonl"))
+    bk.add_argument("--every", type=int, default=5, help="keep every N-th record")
+    bk.add_argument("--out", type=Path, default=Path("resources/examples/synthetic.jsonl"))
     st = sub.add_parser("stats", help="diversity report of a JSONL file in the record format")
     st.add_argument("file", type=Path)
     args = p.parse_args(argv)
 
     if args.cmd == "generate":
         rows, rejected = generate(args.n, args.seed)
+        random.Random(args.seed).shuffle(rows)  # so that the first N records of a split are a fair sample
         for split in ("train", "val", "test"):
             write_records(args.out / f"{split}.jsonl", [r for r in rows if r["split"] == split])
         stats = report(rows) | {"rejected": dict(rejected), "seed": args.seed}
         (args.out / "stats.json").write_text(json.dumps(stats, indent=1, ensure_ascii=False))
         print(json.dumps(stats, indent=1, ensure_ascii=False))
         return 0
+
+    if args.cmd == "bank":
+        return write_bank(args.data, args.every, args.out)
 
     rows = [item.to_json(parsed) | {"family": item.family or "?"} for item, parsed in valid_records(args.file, desktop_specs())]
     print(json.dumps(report(rows), indent=1, ensure_ascii=False))

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 import random
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -53,6 +54,22 @@ class PlanBuilder:
 
     def tools(self) -> list[str]:
         return sorted({t for t, _ in self.calls})
+
+    def extend(self, other: PlanBuilder) -> None:
+        """Append ``other``'s calls, renumbering its ``$N`` references to follow this plan's."""
+        offset = len(self.calls)
+
+        def shift(value: object) -> object:
+            if isinstance(value, str):
+                return _REF.sub(lambda m: f"${int(m.group(1)) + offset}", value)
+            if isinstance(value, list):
+                return [shift(v) for v in value]
+            return value
+
+        self.calls.extend((tool, tuple(shift(a) for a in args)) for tool, args in other.calls)
+
+
+_REF = re.compile(r"\$(\d+)")
 
 
 class Rejected(Exception):
@@ -282,7 +299,7 @@ def s_email(g: Gen, t: int) -> tuple[str, PlanBuilder]:
     pb = PlanBuilder()
     refs = lookups(pb, names)
     cc_refs = lookups(pb, cc)
-    subject = title(ask.split(" ", 1)[1] if " " in ask else ask)
+    subject = P.EMAIL_SUBJECTS[ask]
     pb.call("compose_new_email", refs, cc_refs, subject, ask[:1].upper() + ask[1:] + ".", [])
     who = join_names(names)
     ccs = f", cc {cc[0]}" if cc else ""
@@ -302,7 +319,7 @@ def s_email_address(g: Gen, t: int) -> tuple[str, PlanBuilder]:
     addr = f"{user.split()[0].replace(' ', '')}@{g.pick(['example.com', 'acme.org', 'mail.com'])}"
     ask = g.pick(P.EMAIL_ASKS)
     pb = PlanBuilder()
-    pb.call("compose_new_email", [addr], [], title(ask.split(" ", 1)[1]), ask[:1].upper() + ask[1:] + ".", [])
+    pb.call("compose_new_email", [addr], [], P.EMAIL_SUBJECTS[ask], ask[:1].upper() + ask[1:] + ".", [])
     q = [f"Email {addr} to {ask}", f"send a mail to {addr}: {ask}", f"Write to {addr} and {ask}"][t]
     return q, pb
 
@@ -553,6 +570,56 @@ def s_reminder_and_note(g: Gen, t: int) -> tuple[str, PlanBuilder]:
 def s_negative(g: Gen, t: int) -> tuple[str, PlanBuilder]:
     q = g.pick(P.NEGATIVES)
     return [q, q.lower(), q.rstrip("?"), f"hey, {q[:1].lower()}{q[1:]}"][t], PlanBuilder()
+
+
+# -- several requests in one sentence ------------------------------------------------------------
+
+# (opening, separator, last separator); index 0 is the test family, 1 val, the rest train.
+CONNECTORS = [
+    ("", ", ", ", and "),
+    ("", ". Also, ", ". Also, "),
+    ("", " and then ", " and then "),
+    ("First ", "; then ", "; then "),
+    ("", "; ", "; "),
+    ("", ". After that, ", ". And "),
+]
+_SINGLE_EMAIL = {"reply", "forward"}
+
+
+def compound(g: Gen, t: int, n_parts: int) -> tuple[str, PlanBuilder]:
+    """Two or three single requests in one sentence, each phrased by a template of ``t``'s split.
+
+    The parts' plans are concatenated, so lookups of every part come first in their own part,
+    exactly as the planner is asked to write them. A draw that repeats a call (the same person
+    looked up twice) or mixes two "this email" requests is rejected: its right plan is ambiguous.
+    """
+    split = split_of(t)
+    names = g.rng.sample(sorted(s for s in STRUCTURES if s not in {"negative"}), n_parts)
+    if len(_SINGLE_EMAIL & set(names)) > 1:
+        raise Rejected("two requests about the same selected email")
+    pb, pieces = PlanBuilder(), []
+    for name in names:
+        n_templates, fn = STRUCTURES[name]
+        q, part = fn(g, g.rng.choice([i for i in range(n_templates) if split_of(i) == split]))
+        pb.extend(part)
+        pieces.append(q.rstrip(".?! "))
+    calls = [(tool, repr(args)) for tool, args in pb.calls]
+    if len(set(calls)) != len(calls):
+        raise Rejected("the same call twice")
+    opening, sep, last = CONNECTORS[t]
+    rest = [_lower_first(p) for p in pieces[1:]]
+    body = _lower_first(pieces[0]) if opening else pieces[0]
+    for i, piece in enumerate(rest):
+        body += (last if i == len(rest) - 1 else sep) + piece
+    return opening + body, pb
+
+
+def _lower_first(text: str) -> str:
+    first = text.split(" ", 1)[0]
+    return text[:1].lower() + text[1:] if first.lower() in _IMPERATIVES | _QUESTION_WORDS else text
+
+
+_QUESTION_WORDS = {"what", "where", "what's", "where's", "how", "two", "calendar", "note", "fwd"}
 
 
 # -- surface variation -------------------------------------------------------------------------

@@ -62,6 +62,13 @@ EMAIL_ASKS = [
     "share the agenda for next week", "let them know the meeting is postponed", "ask for the slides",
     "follow up on the invoice", "confirm the dinner reservation", "ask about their availability next week",
 ]
+EMAIL_SUBJECTS = {
+    "ask for the budget report": "Budget report", "say thanks for the great presentation": "Thank you",
+    "ask if they can review the draft": "Draft review", "share the agenda for next week": "Agenda for next week",
+    "let them know the meeting is postponed": "Meeting postponed", "ask for the slides": "Slides",
+    "follow up on the invoice": "Invoice follow-up", "confirm the dinner reservation": "Dinner reservation",
+    "ask about their availability next week": "Availability next week",
+}
 NEGATIVES = [
     "What's the weather like in Paris?", "Tell me a joke", "What is 17 times 23?", "Who won the world cup in 2018?",
     "How tall is Mount Everest?", "Translate good morning into Japanese", "Play some jazz", "Turn off the lights",

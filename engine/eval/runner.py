@@ -43,7 +43,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--grammar", action=argparse.BooleanOptionalAction, default=True)
     p.add_argument("--limit", type=int, help="score only the first N records")
     p.add_argument("--examples", type=int, default=3, help="in-context examples per prompt")
-    p.add_argument("--bank", type=Path, help="example bank JSONL (default: resources/examples/bank.jsonl)")
+    p.add_argument("--bank", type=Path, help="example bank JSONL (default: resources/examples/handwritten.jsonl + synthetic.jsonl)")
     p.add_argument("--out", type=Path, help="per-record results (default: <set>.<model>.results.jsonl)")
     p.add_argument("--threads", type=int)
 
@@ -97,6 +97,16 @@ def run(args: argparse.Namespace) -> int:
                 print(f"  {i}/{len(records)}  success {summary.success / i:.1%}  ({time.monotonic() - t_start:.0f} s)", file=sys.stderr)
 
     n = summary.n
+    summary_path = out_path.with_name(out_path.name.removesuffix(".jsonl") + ".summary.json")
+    summary_path.write_text(json.dumps({
+        "set": str(args.set_path), "model": model_path.name, "lora": args.lora and Path(args.lora).name,
+        "toolrag": args.toolrag, "grammar": args.grammar, "examples": args.examples, "records": n,
+        "success": summary.success / n, "success_args": summary.success_args / n,
+        "tool_precision": summary.tool_precision, "tool_recall": summary.tool_recall,
+        "syntax_errors": summary.syntax_errors / n, "tools_offered": statistics.mean(offered),
+        "prompt_tokens": statistics.mean(prompt_tokens),
+        "latency_p50_s": _pct(latencies, 0.5) / 1000, "latency_p95_s": _pct(latencies, 0.95) / 1000,
+    }, indent=1))
     print(f"\n{args.set_path} · {model_path.name} · toolrag {args.toolrag} · grammar {'on' if args.grammar else 'off'}")
     rows = [
         ("records", f"{n}"),
@@ -115,7 +125,7 @@ def run(args: argparse.Namespace) -> int:
     print("\nper tool (success of records that need it):")
     for tool, (ok, total) in sorted(summary.per_tool.items(), key=lambda kv: -kv[1][1]):
         print(f"  {tool.ljust(24)} {ok / total:6.1%}  of {total}")
-    print(f"\nper-record results: {out_path}")
+    print(f"\nper-record results: {out_path}\nsummary: {summary_path} (python -m engine.eval.table makes a table of these)")
     return 0
 
 

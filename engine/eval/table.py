@@ -1,0 +1,46 @@
+"""``python -m engine.eval.table SUMMARY.json ...``: the README's result tables, made from the
+summaries that ``tinyagent eval`` writes, so that no number in them is typed by hand."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+COLUMNS = [
+    ("model", lambda s: s["model"].removesuffix(".gguf") + (f" + {s['lora']}" if s.get("lora") else "")),
+    ("ToolRAG", lambda s: s["toolrag"]),
+    ("grammar", lambda s: "on" if s["grammar"] else "off"),
+    ("records", lambda s: str(s["records"])),
+    ("success", lambda s: f"{s['success']:.1%}"),
+    ("success_args", lambda s: f"{s['success_args']:.1%}"),
+    ("syntax errors", lambda s: f"{s['syntax_errors']:.1%}"),
+    ("tool P / R", lambda s: f"{s['tool_precision']:.3f} / {s['tool_recall']:.3f}"),
+    ("tools offered", lambda s: f"{s['tools_offered']:.1f}"),
+    ("prompt tok", lambda s: f"{s['prompt_tokens']:.0f}"),
+    ("p50 / p95 s", lambda s: f"{s['latency_p50_s']:.1f} / {s['latency_p95_s']:.1f}"),
+]
+
+
+def markdown(summaries: list[dict]) -> str:
+    lines = ["| " + " | ".join(name for name, _ in COLUMNS) + " |", "|" + "---|" * len(COLUMNS)]
+    lines += ["| " + " | ".join(cell(s) for _, cell in COLUMNS) + " |" for s in summaries]
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(prog="python -m engine.eval.table", description=__doc__)
+    p.add_argument("summaries", type=Path, nargs="+")
+    args = p.parse_args(argv)
+    try:
+        summaries = [json.loads(f.read_text()) for f in args.summaries]
+    except (OSError, json.JSONDecodeError) as exc:
+        print(f"cannot read a summary: {exc}", file=sys.stderr)
+        return 2
+    print(markdown(summaries))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
