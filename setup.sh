@@ -25,5 +25,6 @@ fi
 # Assemble and verify the models now (sha256) rather than on the first command.
 .venv/bin/tinyagent models fetch default
 .venv/bin/tinyagent models fetch fast
+.venv/bin/python -c "from engine.speech.model import resolve_whisper; print('speech model', resolve_whisper())"
 echo
 echo "Ready. Try:  .venv/bin/tinyagent \"Remind me to buy milk tomorrow at 9am\""

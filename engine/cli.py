@@ -27,7 +27,9 @@ def _query_parser() -> argparse.ArgumentParser:
         description="Turn a command into a plan of desktop actions with a local model, then run it.",
         epilog=f"Other commands: {', '.join(SUBCOMMANDS)} (tinyagent COMMAND --help).",
     )
-    p.add_argument("query", nargs="+", help="what you want done, in plain words")
+    p.add_argument("query", nargs="*", help="what you want done, in plain words")
+    p.add_argument("--audio", type=Path, help="say it instead: a WAV file to transcribe locally (whisper.cpp) and run")
+    p.add_argument("--voice-model", help="speech model: a ggml .bin file or a name from models/manifest.json (default)")
     p.add_argument("--dry-run", action="store_true", help="run lookups only; show what the other tasks would do")
     p.add_argument("--approve", action="store_true", help="ask before every task that changes or sends something")
     p.add_argument("--json", action="store_true", help="print one JSON event per line")
@@ -37,6 +39,8 @@ def _query_parser() -> argparse.ArgumentParser:
     p.add_argument("--no-grammar", action="store_true", help="let the model write freely (no constrained decoding)")
     p.add_argument("--toolrag", default="none", help="tool selection: none (all tools, default), classifier, embed, embed:K")
     p.add_argument("--threads", type=int, help="CPU threads for the model")
+    p.add_argument("--backend", default="auto", choices=["auto", "local", "macos"],
+                   help="where the tools act: the Mac's apps (macos, the default on a Mac) or the data folder (local)")
     p.add_argument("--now", help="pretend the current time is 'YYYY-MM-DD HH:MM' (for reproducible runs)")
     p.add_argument("--no-open", action="store_true", help="never launch a browser or file viewer")
     p.add_argument("--version", action="version", version=f"tinyagent {__version__}")
@@ -51,12 +55,31 @@ def main(argv: list[str] | None = None) -> int:
         return eval_main(argv[1:])
     if argv and argv[0] in SUBCOMMANDS:
         return _subcommand(argv)
-    args = _query_parser().parse_args(argv)
+    parser = _query_parser()
+    args = parser.parse_args(argv)
+    if not args.query and not args.audio:
+        parser.error("say what you want done: a query, or --audio FILE.wav")
     try:
         return asyncio.run(_run_query(args))
     except KeyboardInterrupt:
         print("\ncancelled", file=sys.stderr)
         return 130
+
+
+async def _transcribe(audio: Path, model: str | None, err) -> str | None:  # type: ignore[no-untyped-def]
+    from engine.speech import SpeechError, Transcriber
+
+    try:
+        with Transcriber(model) as transcriber:
+            heard = await asyncio.to_thread(transcriber.transcribe_file, audio)
+    except SpeechError as exc:
+        err.print(f"[red]Cannot transcribe {audio}:[/red] {exc}")
+        return None
+    if not heard.text:
+        err.print(f"[red]No speech heard in {audio}.[/red]")
+        return None
+    err.print(f"[dim]heard ({heard.seconds:.1f} s):[/dim] {heard.text}")
+    return heard.text
 
 
 async def _run_query(args: argparse.Namespace) -> int:
@@ -69,10 +92,16 @@ async def _run_query(args: argparse.Namespace) -> int:
     console = Console(stderr=args.json, highlight=False, soft_wrap=True)
     err = Console(stderr=True, highlight=False, soft_wrap=True)
     query = " ".join(args.query)
+    if args.audio:
+        heard = await _transcribe(args.audio, args.voice_model, err)
+        if heard is None:
+            return 2
+        query = f"{query} {heard}".strip()
     now = dt.datetime.strptime(args.now, "%Y-%m-%d %H:%M") if args.now else None
     opts = AgentOptions(
         model=args.model, lora=args.lora, data_dir=args.data_dir, grammar=not args.no_grammar,
         threads=args.threads, open_in_desktop=not (args.no_open or args.dry_run), toolrag=args.toolrag,
+        backend=args.backend,
     )
     try:
         with _ModelProgress(err) as progress:

@@ -78,6 +78,16 @@ def _part_paths(e: ModelEntry) -> list[Path]:
     return paths
 
 
+def bundled(file: str) -> Path | None:
+    """A model file shipped inside the macOS app (py2app sets ``RESOURCEPATH``), or in the folder
+    ``TINYAGENT_BUNDLED_MODELS`` names: used as is, since the signed bundle already guarantees it."""
+    resources = os.environ.get("RESOURCEPATH")
+    for base in (os.environ.get("TINYAGENT_BUNDLED_MODELS"), resources and os.path.join(resources, "models")):
+        if base and (Path(base) / file).is_file():
+            return Path(base) / file
+    return None
+
+
 def _stamp(path: Path) -> Path:
     return path.with_name(path.name + ".verified")
 
@@ -90,6 +100,9 @@ def resolve(model: str | None = None, *, progress: Progress | None = None) -> Pa
             raise ModelError(f"model file {path} does not exist")
         return path
     e = entry(model)
+    shipped = bundled(e.file)
+    if shipped is not None:
+        return shipped
     target = cache_dir() / e.file
     stamp = _stamp(target)
     if target.is_file() and stamp.is_file():
