@@ -15,10 +15,11 @@ from pathlib import Path
 
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="tinyagent-gui")
-    p.add_argument("--model", help="a .gguf file, or default / fast")
-    p.add_argument("--data-dir", type=Path)
-    p.add_argument("--toolrag", default="none", help="none (all tools, default), classifier, embed, embed:K")
+    p.add_argument("--model", help="a .gguf file, or default / fast (overrides Settings for this run)")
+    p.add_argument("--data-dir", type=Path, help="overrides Settings for this run")
+    p.add_argument("--toolrag", help="classifier, none (all tools), embed, embed:K (overrides Settings)")
     p.add_argument("--no-approve", action="store_true", help="run side effects without asking")
+    p.add_argument("--settings", type=Path, help="settings file (default: ~/.config/tinyagent/settings.json)")
     p.add_argument("--demo", help="run this command once the model is loaded (approving everything)")
     p.add_argument("--screenshot", type=Path, help="with --demo: save the window to this PNG when done, then quit")
     p.add_argument("--now", help=argparse.SUPPRESS)
@@ -28,21 +29,32 @@ def main(argv: list[str] | None = None) -> int:
     import qasync
     from PySide6.QtWidgets import QApplication
 
-    from engine.runtime import AgentOptions
     from engine.tools.local import default_data_dir
     from gui.controller import AgentController
     from gui.history import History
     from gui.main_window import MainWindow
+    from gui.settings import Settings, config_path
+    from gui.theme import follow_system_theme
 
     app = QApplication.instance() or QApplication(sys.argv[:1])
+    follow_system_theme(app)
     loop = qasync.QEventLoop(app)
     asyncio.set_event_loop(loop)
-    data_dir = args.data_dir or default_data_dir()
+    settings_path = args.settings or config_path()
+    settings, problem = Settings.load(settings_path)
+    for flag, field_name in ((args.model, "model"), (args.toolrag, "toolrag"), (args.data_dir and str(args.data_dir), "data_dir")):
+        if flag:
+            setattr(settings, field_name, flag)
+    if args.no_approve:
+        settings.approve_mode = False
+    data_dir = Path(settings.data_dir) if settings.data_dir else default_data_dir()
     controller = AgentController()
-    controller.approve_mode = not args.no_approve
-    window = MainWindow(controller, History(data_dir / "history.sqlite"))
+    window = MainWindow(controller, History(data_dir / "history.sqlite"), settings, settings_path)
+    if problem:
+        window.chat.add_note(problem, error=True)
     window.show()
-    opts = AgentOptions(model=args.model, data_dir=data_dir, toolrag=args.toolrag, open_in_desktop=not args.screenshot)
+    opts = settings.agent_options(open_in_desktop=not args.screenshot)
+    opts.data_dir = data_dir
     done = asyncio.Event()
 
     async def start() -> None:
@@ -63,6 +75,7 @@ def main(argv: list[str] | None = None) -> int:
     with loop:
         loop.create_task(start())
         loop.run_forever()
+    window.voice.close()
     window.history.close() if window.history else None
     sys.stdout.flush()
     sys.stderr.flush()

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import ast
+import asyncio
 import html
+from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QAction
+from PySide6.QtGui import QAction, QKeyEvent
 from PySide6.QtWidgets import (
     QHBoxLayout,
     QInputDialog,
@@ -25,10 +27,15 @@ from PySide6.QtWidgets import (
 from engine.agent import AgentRun
 from engine.events import Event, PlanComplete, PlanFailed, PlanToken
 from engine.executor import Approval
+from engine.tools.desktop import desktop_specs
 from gui.chat import ChatView, CommandBox
 from gui.controller import AgentController, ApprovalRequest
 from gui.dag_view import DagView
 from gui.history import History
+from gui.settings import Settings, SettingsDialog
+from gui.voice import VoiceInput
+
+TALK_KEY = Qt.Key.Key_F2
 
 
 class ApprovalBar(QWidget):
@@ -52,7 +59,8 @@ class ApprovalBar(QWidget):
 
 
 class MainWindow(QMainWindow):
-    def __init__(self, controller: AgentController, history: History | None = None) -> None:
+    def __init__(self, controller: AgentController, history: History | None = None, settings: Settings | None = None,
+                 settings_path: Path | None = None) -> None:
         super().__init__()
         self.setWindowTitle("tinyagent")
         self.resize(1280, 760)
@@ -60,6 +68,9 @@ class MainWindow(QMainWindow):
         self.history = history
         self.pending: list[ApprovalRequest] = []
         self.approve_rest = False
+        self.settings = settings or Settings(approve_mode=controller.approve_mode, always_allow=sorted(controller.always_allow))
+        self.settings_path = settings_path
+        self.voice = VoiceInput(self.settings.voice_model, self.settings.threads or None, self)
 
         self.chat = ChatView()
         self.command = CommandBox([q for q, _, _ in history.recent()] if history else [])
@@ -71,7 +82,12 @@ class MainWindow(QMainWindow):
         left = QWidget()
         lv = QVBoxLayout(left)
         lv.addWidget(self.chat)
-        lv.addWidget(self.command)
+        row = QHBoxLayout()
+        self.talk = QPushButton("Hold to talk (F2)")
+        self.talk.setToolTip("Hold while you speak; the words are transcribed on this computer.")
+        row.addWidget(self.command, 1)
+        row.addWidget(self.talk)
+        lv.addLayout(row)
         right = QSplitter(Qt.Orientation.Vertical)
         right.addWidget(self.dag)
         bottom = QWidget()
@@ -89,12 +105,14 @@ class MainWindow(QMainWindow):
         bar = QToolBar("Main")
         self.addToolBar(bar)
         self.approve_action = QAction("Approve before running", self, checkable=True, checked=controller.approve_mode)
-        self.approve_action.toggled.connect(lambda on: setattr(self.controller, "approve_mode", on))
+        self.approve_action.toggled.connect(self._set_approve_mode)
         cancel = QAction("Cancel (Esc)", self)
         cancel.triggered.connect(controller.cancel)
         fit = QAction("Fit graph", self)
         fit.triggered.connect(self.dag.fit)
-        for a in (self.approve_action, cancel, fit):
+        settings_action = QAction("Settings…", self)
+        settings_action.triggered.connect(self.open_settings)
+        for a in (self.approve_action, cancel, fit, settings_action):
             bar.addAction(a)
         self.model_label = QLabel("No model loaded")
         self.statusBar().addPermanentWidget(self.model_label)
@@ -113,6 +131,13 @@ class MainWindow(QMainWindow):
         self.approval.skip.clicked.connect(lambda: self.answer(Approval(False, "skipped by you")))
         self.approval.approve_all.clicked.connect(self.approve_all)
         self.approval.edit.clicked.connect(self.edit_argument)
+        self.talk.pressed.connect(self.voice.press)
+        self.talk.released.connect(self.voice.release)
+        self.voice.transcribed.connect(self.on_transcript)
+        self.voice.failed.connect(lambda msg: self.chat.add_note(msg, error=True))
+        self.voice.state.connect(self._voice_state)
+        if settings is not None:
+            self.apply_settings(settings, reload=False)
         if history:
             for q, _, a in history.recent(10):
                 self.chat.add_past(q, a)
@@ -153,6 +178,59 @@ class MainWindow(QMainWindow):
     def on_load_failed(self, message: str) -> None:
         self.model_label.setText("No model loaded")
         self.chat.add_note(message, error=True)
+
+    # -- voice ---------------------------------------------------------------------------------
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:  # noqa: N802 - Qt override
+        if event.key() == TALK_KEY and not event.isAutoRepeat():
+            self.voice.press()
+            return
+        super().keyPressEvent(event)
+
+    def keyReleaseEvent(self, event: QKeyEvent) -> None:  # noqa: N802 - Qt override
+        if event.key() == TALK_KEY and not event.isAutoRepeat():
+            self.voice.release()
+            return
+        super().keyReleaseEvent(event)
+
+    def _voice_state(self, state: str) -> None:
+        self.talk.setText({"recording": "Listening… (release to stop)", "transcribing": "Transcribing…"}.get(state, "Hold to talk (F2)"))
+        self.talk.setEnabled(state != "transcribing")
+
+    def on_transcript(self, text: str) -> None:
+        if self.settings.voice_sends:
+            self.submit(text)
+        else:
+            self.command.setText(text)
+            self.command.setFocus()
+            self.statusBar().showMessage("Heard you — check the text, then press Enter.", 8000)
+
+    # -- settings ------------------------------------------------------------------------------
+
+    def _set_approve_mode(self, on: bool) -> None:
+        self.controller.approve_mode = on
+        self.settings.approve_mode = on
+
+    def open_settings(self) -> None:
+        tools = self.controller.agent.planner.tools if self.controller.agent else desktop_specs()
+        dialog = SettingsDialog(self.settings, list(tools), self)
+        if dialog.exec():
+            self.apply_settings(dialog.value())
+
+    def apply_settings(self, new: Settings, reload: bool = True) -> None:
+        """Take new settings: approval and voice at once; the model only when what it needs changed."""
+        old, self.settings = self.settings, new
+        self.controller.approve_mode = new.approve_mode
+        self.controller.always_allow = set(new.always_allow)
+        self.approve_action.setChecked(new.approve_mode)
+        self.voice.configure(new.voice_model, new.threads or None)
+        if self.settings_path is not None and reload:
+            try:
+                new.save(self.settings_path)
+            except OSError as exc:
+                self.chat.add_note(f"Could not save the settings to {self.settings_path}: {exc}", error=True)
+        if reload and old.agent_options() != new.agent_options() and not self.controller.busy:
+            asyncio.ensure_future(self.controller.load(new.agent_options()))
 
     # -- approval ------------------------------------------------------------------------------
 

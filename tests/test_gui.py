@@ -196,3 +196,88 @@ def test_real_plan_streams_into_the_graph(qtbot, loop, tmp_path):
     states = {v.task.tool: v.state for v in window.dag.tasks.values()}
     assert states.get("get_email_address") == "done", finished[0].stream.text
     assert "sid@example.com" in window.chat.toPlainText()
+
+
+# -- settings and voice ----------------------------------------------------------------------
+
+
+def test_settings_round_trip_and_a_broken_file_is_left_alone(tmp_path):
+    from gui.settings import Settings
+
+    path = tmp_path / "settings.json"
+    Settings(model="fast", always_allow=["create_note"], threads=2).save(path)
+    loaded, problem = Settings.load(path)
+    assert problem is None and loaded.model == "fast" and loaded.always_allow == ["create_note"] and loaded.threads == 2
+    path.write_text("{not json")
+    loaded, problem = Settings.load(path)
+    assert loaded == Settings() and "could not be read" in problem
+    assert path.read_text() == "{not json"  # nothing overwritten until the person saves
+
+
+def test_settings_dialog_edits_always_allow_and_checks_a_model(qtbot, loop, tmp_path):
+    from engine.tools.desktop import desktop_specs
+    from gui.settings import Settings, SettingsDialog
+
+    dialog = SettingsDialog(Settings(), desktop_specs())
+    qtbot.addWidget(dialog)
+    names = [dialog.always.item(i).text() for i in range(dialog.always.count())]
+    assert "send_sms" in names and "get_email_address" not in names  # only tools with side effects
+    dialog.always.item(names.index("create_note")).setCheckState(Qt.CheckState.Checked)
+    dialog.threads.setValue(1)
+    value = dialog.value()
+    assert value.always_allow == ["create_note"] and value.threads == 1
+    bad = tmp_path / "broken.gguf"
+    bad.write_bytes(b"GGUF but not really")
+    dialog.model.setText(str(bad))
+    dialog.check.click()
+    loop.run_until_complete(dialog._check_job)
+    assert dialog.check_result.text().startswith("✗") and "broken.gguf" in dialog.check_result.text()
+
+
+def test_always_allow_from_settings_skips_the_approval_for_that_tool(qtbot, loop):
+    from gui.settings import Settings
+
+    log = []
+    box = make_box(log)
+    controller = AgentController()
+    window = MainWindow(controller, settings=Settings(approve_mode=True, always_allow=["send"]))
+    qtbot.addWidget(window)
+    asked = []
+    controller.approval_requested.connect(asked.append)
+    controller._plan_complete.set()
+    executor = Executor(box, approve=controller._approve)
+    loop.run_until_complete(executor.run(stream(box, '1. lookup("Sid")\n2. send(["$1"], "hi")\n3. join()<END_OF_PLAN>')))
+    assert not asked and ("send", ("sid@example.com",), "hi") in log
+
+
+def test_missing_microphone_is_a_message_not_a_crash(qtbot, monkeypatch):
+    import sys
+
+    from engine.speech import AudioError, Recorder
+
+    monkeypatch.setitem(sys.modules, "sounddevice", None)  # as on a machine without PortAudio
+    with pytest.raises(AudioError, match="no microphone support"):
+        Recorder().start()
+    window = MainWindow(AgentController())
+    qtbot.addWidget(window)
+    window.talk.pressed.emit()
+    window.talk.released.emit()
+    assert "Voice input is unavailable" in window.chat.toPlainText()
+    assert window.talk.isEnabled()
+
+
+@pytest.mark.skipif(__import__("shutil").which("espeak-ng") is None, reason="espeak-ng is not installed")
+def test_voice_transcript_lands_in_the_command_box(qtbot, loop, tmp_path):
+    """Real Whisper base on speech made by espeak-ng; the text waits in the box for a glance."""
+    import subprocess
+
+    wav = tmp_path / "say.wav"
+    subprocess.run(["espeak-ng", "-v", "en", "-s", "150", "-g", "5", "-w", str(wav), "remind me to call the dentist tomorrow"], check=True)
+    window = MainWindow(AgentController())
+    qtbot.addWidget(window)
+    window.voice.transcribe_file(wav)
+    loop.run_until_complete(asyncio.wait_for(window.voice._job, 120))
+    heard = window.command.text().lower()
+    assert "dentist" in heard and "tomorrow" in heard, heard
+    assert window.talk.text().startswith("Hold to talk")
+    window.voice.close()

@@ -1,0 +1,188 @@
+"""Settings: what they are (a small dataclass saved as JSON) and the dialog that edits them.
+
+Saved in the config dir (``$XDG_CONFIG_HOME/tinyagent/settings.json``), not the data dir, because
+the data dir is itself a setting. A missing or unreadable file gives the defaults and a message;
+it is never overwritten until the person saves new settings.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+from dataclasses import asdict, dataclass, field, fields
+from pathlib import Path
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QDialog,
+    QDialogButtonBox,
+    QFileDialog,
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QListWidget,
+    QListWidgetItem,
+    QPushButton,
+    QSpinBox,
+    QVBoxLayout,
+    QWidget,
+)
+
+from engine.runtime import AgentOptions
+from engine.tools.spec import ToolSpec
+
+TOOLRAG_CHOICES = ("classifier", "none", "embed")
+
+
+def config_path() -> Path:
+    base = os.environ.get("XDG_CONFIG_HOME") or os.path.expanduser("~/.config")
+    return Path(base) / "tinyagent" / "settings.json"
+
+
+@dataclass
+class Settings:
+    model: str = "default"
+    lora: str = ""
+    data_dir: str = ""  # empty: the platform default
+    toolrag: str = AgentOptions.toolrag
+    approve_mode: bool = True
+    always_allow: list[str] = field(default_factory=list)
+    voice_model: str = "default"
+    voice_sends: bool = False  # send a transcript at once instead of leaving it in the box
+    threads: int = 0  # 0: all cores
+
+    @classmethod
+    def load(cls, path: Path) -> tuple[Settings, str | None]:
+        """The saved settings, or the defaults and a message saying why they were not read."""
+        if not path.is_file():
+            return cls(), None
+        try:
+            raw = json.loads(path.read_text(encoding="utf-8"))
+            known = {f.name for f in fields(cls)}
+            return cls(**{k: v for k, v in raw.items() if k in known}), None
+        except (OSError, ValueError, TypeError) as exc:
+            return cls(), f"Settings file {path} could not be read ({exc}); using the defaults until you save."
+
+    def save(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(path.name + ".tmp")
+        tmp.write_text(json.dumps(asdict(self), indent=1), encoding="utf-8")
+        tmp.replace(path)
+
+    def agent_options(self, *, open_in_desktop: bool = True) -> AgentOptions:
+        return AgentOptions(
+            model=self.model or None, lora=self.lora or None, data_dir=Path(self.data_dir) if self.data_dir else None,
+            threads=self.threads or None, toolrag=self.toolrag, open_in_desktop=open_in_desktop,
+        )
+
+
+def check_model(model: str, lora: str = "") -> str:
+    """Load a model once to tell the person, before they rely on it, whether it works."""
+    from engine import models
+    from engine.llm import LocalLLM
+
+    try:
+        path = models.resolve(model or None)
+        llm = LocalLLM(path, n_ctx=512, lora_path=lora or None)
+    except Exception as exc:  # any failure is the answer to show
+        return f"✗ {exc}"
+    return f"✓ {path.name} loads ({llm.load_seconds:.1f} s)"
+
+
+def _picker(edit: QLineEdit, caption: str, pattern: str, directory: bool = False) -> QWidget:
+    row = QWidget()
+    box = QHBoxLayout(row)
+    box.setContentsMargins(0, 0, 0, 0)
+    browse = QPushButton("Browse…")
+
+    def pick() -> None:
+        chosen = (QFileDialog.getExistingDirectory(row, caption) if directory
+                  else QFileDialog.getOpenFileName(row, caption, "", pattern)[0])
+        if chosen:
+            edit.setText(chosen)
+
+    browse.clicked.connect(pick)
+    box.addWidget(edit)
+    box.addWidget(browse)
+    return row
+
+
+class SettingsDialog(QDialog):
+    def __init__(self, settings: Settings, tools: list[ToolSpec], parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("Settings")
+        self.model = QLineEdit(settings.model)
+        self.model.setPlaceholderText("default, fast, or a .gguf file")
+        self.lora = QLineEdit(settings.lora)
+        self.lora.setPlaceholderText("optional GGUF LoRA adapter")
+        self.check = QPushButton("Check that it loads")
+        self.check_result = QLabel("")
+        self.check_result.setWordWrap(True)
+        self.check.clicked.connect(self._check)
+        self.data_dir = QLineEdit(settings.data_dir)
+        self.data_dir.setPlaceholderText("default data folder")
+        self.toolrag = QComboBox()
+        self.toolrag.addItems(TOOLRAG_CHOICES)
+        self.toolrag.setCurrentText(settings.toolrag)
+        self.approve = QCheckBox("Ask before anything that sends, creates or changes")
+        self.approve.setChecked(settings.approve_mode)
+        self.always = QListWidget()
+        for spec in tools:
+            if spec.side_effect:
+                item = QListWidgetItem(spec.name)
+                item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)
+                item.setCheckState(Qt.CheckState.Checked if spec.name in settings.always_allow else Qt.CheckState.Unchecked)
+                self.always.addItem(item)
+        self.voice_model = QLineEdit(settings.voice_model)
+        self.voice_model.setPlaceholderText("default, or a ggml Whisper .bin file")
+        self.voice_sends = QCheckBox("Send what I said at once (otherwise it waits in the command box)")
+        self.voice_sends.setChecked(settings.voice_sends)
+        self.threads = QSpinBox()
+        self.threads.setRange(0, os.cpu_count() or 64)
+        self.threads.setSpecialValueText("all cores")
+        self.threads.setValue(settings.threads)
+
+        form = QFormLayout()
+        form.addRow("Model", _picker(self.model, "Choose a GGUF model", "GGUF models (*.gguf)"))
+        form.addRow("LoRA adapter", _picker(self.lora, "Choose a GGUF LoRA adapter", "GGUF (*.gguf)"))
+        form.addRow("", self.check)
+        form.addRow("", self.check_result)
+        form.addRow("Data folder", _picker(self.data_dir, "Choose the data folder", "", directory=True))
+        form.addRow("Tool selection", self.toolrag)
+        form.addRow("Approval", self.approve)
+        form.addRow("Always allow", self.always)
+        form.addRow("Voice model", _picker(self.voice_model, "Choose a Whisper model", "ggml models (*.bin)"))
+        form.addRow("", self.voice_sends)
+        form.addRow("Threads", self.threads)
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel)
+        buttons.accepted.connect(self.accept)
+        buttons.rejected.connect(self.reject)
+        layout = QVBoxLayout(self)
+        layout.addLayout(form)
+        layout.addWidget(buttons)
+        self._check_job: asyncio.Task[None] | None = None
+
+    def _check(self) -> None:
+        self.check_result.setText("Loading…")
+        self.check.setEnabled(False)
+        self._check_job = asyncio.ensure_future(self._run_check())
+
+    async def _run_check(self) -> None:
+        try:
+            self.check_result.setText(await asyncio.to_thread(check_model, self.model.text().strip(), self.lora.text().strip()))
+        finally:
+            self.check.setEnabled(True)
+
+    def value(self) -> Settings:
+        allowed = [self.always.item(i).text() for i in range(self.always.count())
+                   if self.always.item(i).checkState() == Qt.CheckState.Checked]
+        return Settings(
+            model=self.model.text().strip() or "default", lora=self.lora.text().strip(), data_dir=self.data_dir.text().strip(),
+            toolrag=self.toolrag.currentText(), approve_mode=self.approve.isChecked(), always_allow=allowed,
+            voice_model=self.voice_model.text().strip() or "default", voice_sends=self.voice_sends.isChecked(),
+            threads=self.threads.value(),
+        )
