@@ -33,6 +33,7 @@ class AgentOptions:
     # All tools by default: on 100 held-out test records the classifier halved the prompt but
     # lowered success from 79% to 69% (README, "Results so far"); it stays one option away.
     toolrag: str = "none"
+    backend: str = "auto"
 
 
 def tool_selector(name: str, specs: list[ToolSpec], warn: Callable[[str], None] = print) -> ToolSelector | None:
@@ -46,12 +47,27 @@ def tool_selector(name: str, specs: list[ToolSpec], warn: Callable[[str], None] 
         return None
 
 
+def make_backend(opts: AgentOptions) -> LocalBackend:
+    """``macos`` drives the Mac's apps through AppleScript; ``local`` keeps everything in the data
+    folder on open formats; ``auto`` picks ``macos`` on a Mac."""
+    from engine.tools import macos
+
+    kind = opts.backend
+    if kind == "auto":
+        kind = "macos" if macos.available() else "local"
+    if kind == "macos":
+        return macos.MacBackend(opts.data_dir or default_data_dir(), open_in_desktop=opts.open_in_desktop)
+    if kind == "local":
+        return LocalBackend(opts.data_dir or default_data_dir(), open_in_desktop=opts.open_in_desktop)
+    raise ValueError(f"unknown backend {opts.backend!r}: use auto, local or macos")
+
+
 def load_agent(
     opts: AgentOptions, progress: Callable[[int, int], None] | None = None, warn: Callable[[str], None] = print
 ) -> tuple[Agent, LocalBackend]:
     path = models.resolve(opts.model, progress=progress)
     llm = LocalLLM(path, n_threads=opts.threads, lora_path=opts.lora)
-    backend = LocalBackend(opts.data_dir or default_data_dir(), open_in_desktop=opts.open_in_desktop)
+    backend = make_backend(opts)
     if opts.model_writes_text:
         backend.writer = LLMWriter(llm)
     tools = backend.toolbox()

@@ -1,0 +1,199 @@
+"""The macOS backend: the 16 tools on the Mac's own apps through predefined AppleScripts.
+
+Contacts, Calendar, Mail, Notes, Reminders and Messages are driven by the scripts in
+``resources/applescript/`` (see :mod:`engine.tools.macos.osascript`: values go in as argv only).
+Files are found with Spotlight (``mdfind``, argv again) and opened through Finder; maps open Apple
+Maps URLs built and percent-encoded here. PDF summaries and meeting links need no app and are the
+portable backend's.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import html
+import shutil
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlencode
+
+from engine.executor import ToolError
+from engine.tools.local import LocalBackend
+from engine.tools.local.calendar import parse_when
+from engine.tools.local.contacts import normalize_phone
+from engine.tools.local.places import TRAVEL_MODES
+from engine.tools.macos.osascript import DEFAULT_TIMEOUT, ScriptError, explain, run_script
+
+__all__ = ["MacBackend", "ScriptError", "available", "explain", "run_script"]
+
+_DIRFLG = {"driving": "d", "walking": "w", "transit": "r"}
+
+
+def available() -> bool:
+    """True on a Mac (where ``osascript`` exists)."""
+    return shutil.which("osascript") is not None and shutil.which("mdfind") is not None
+
+
+def _iso(value: dt.datetime) -> str:
+    return value.strftime("%Y-%m-%d %H:%M:%S")
+
+
+def _html(text: str) -> str:
+    """Notes stores HTML: each line of plain text becomes an escaped ``<div>``."""
+    return "".join(f"<div>{html.escape(line) or '<br>'}</div>" for line in text.splitlines() or [""])
+
+
+def _counted(values: list[str]) -> list[str]:
+    return [str(len(values)), *values]
+
+
+@dataclass
+class MacBackend(LocalBackend):
+    timeout: float = DEFAULT_TIMEOUT
+
+    def _run(self, script: str, args: list[str]) -> str:
+        return run_script(script, args, self.timeout)
+
+    # -- helpers: lookups go to Contacts, files to Spotlight ------------------------------------
+
+    def _emails(self, values: list[str]) -> list[str]:
+        return [v if "@" in v else self.get_email_address(v) for v in (str(x).strip() for x in values) if v]
+
+    def _phones(self, values: list[str]) -> list[str]:
+        out = []
+        for v in (str(x).strip() for x in values):
+            if not v:
+                continue
+            if "@" in v:
+                out.append(v)  # an iMessage handle
+            elif any(ch.isdigit() for ch in v):
+                out.append(normalize_phone(v))
+            else:
+                out.append(self.get_phone_number(v))
+        return out
+
+    def _find(self, name: str) -> Path:
+        if not name or not name.strip():
+            raise ToolError("No file name was given.")
+        direct = Path(name.strip()).expanduser()
+        if direct.is_absolute() and direct.is_file():
+            return direct
+        try:
+            proc = subprocess.run(["mdfind", "-name", Path(name.strip()).name], capture_output=True, text=True,
+                                  timeout=self.timeout, check=False)
+        except (OSError, subprocess.TimeoutExpired) as exc:
+            raise ToolError(f"Spotlight search failed: {exc}") from None
+        hits = [Path(p) for p in proc.stdout.splitlines() if p.strip()]
+        exact = [p for p in hits if p.name.lower() == Path(name.strip()).name.lower()]
+        for tier in (exact, hits):
+            files = [p for p in tier if p.is_file()]
+            if files:
+                return sorted(files, key=lambda p: (-p.stat().st_mtime, str(p)))[0]
+        raise ToolError(f"Spotlight found no file named {name!r}.")
+
+    def _paths(self, values: list[str]) -> list[str]:
+        return [str(self._find(str(v))) for v in values if str(v).strip()]
+
+    # -- the tools that use the Mac's apps ------------------------------------------------------
+
+    def get_phone_number(self, name: str) -> str:
+        return normalize_phone(self._run("get_phone_number", [name]))
+
+    def get_email_address(self, name: str) -> str:
+        return self._run("get_email_address", [name])
+
+    def create_calendar_event(
+        self, title: str, start_date: str, end_date: str, location: str, invitees: list[str], notes: str, calendar: str
+    ) -> str:
+        start, end = parse_when(start_date, "start_date"), parse_when(end_date, "end_date")
+        if start is None and end is None:
+            raise ToolError("The event has no start date.")
+        if start is None:
+            start = end - dt.timedelta(hours=1)  # type: ignore[operator]
+        if end is None or end <= start:
+            end = start + dt.timedelta(hours=1)
+        emails = self._emails(invitees or [])
+        cal = self._run("create_calendar_event", [title or "Event", _iso(start), _iso(end), location or "", notes or "",
+                                                  calendar or "", *_counted(emails)])
+        who = f" with {', '.join(emails)}" if emails else ""
+        return f"Created '{title}' on {start:%a %Y-%m-%d %H:%M}–{end:%H:%M}{who} in {cal}."
+
+    def open_and_get_file_path(self, file_name: str) -> str:
+        path = self._find(file_name)
+        if self.open_in_desktop:
+            self._run("open_file", [str(path)])
+        return str(path)
+
+    def summarize_pdf(self, pdf_path: str) -> str:
+        return super().summarize_pdf(str(self._find(pdf_path)))
+
+    def compose_new_email(self, recipients: list[str], cc: list[str], subject: str, context: str, attachments: list[str]) -> str:
+        to = self._emails(recipients or [])
+        if not to:
+            raise ToolError("The email has no recipients.")
+        body = self.writer.email_body(subject or "", context or "")
+        self._run("compose_new_email", [subject or "", body, *_counted(to), *_counted(self._emails(cc or [])),
+                                        *_counted(self._paths(attachments or []))])
+        return f"Email '{subject}' to {', '.join(to)}: sent from Mail."
+
+    def reply_to_email(self, cc: list[str], context: str, attachments: list[str]) -> str:
+        body = self.writer.email_body("", context or "")
+        return self._run("reply_to_email", [body, *_counted(self._emails(cc or [])), *_counted(self._paths(attachments or []))])
+
+    def forward_email(self, recipients: list[str], cc: list[str], context: str, attachments: list[str]) -> str:
+        to = self._emails(recipients or [])
+        if not to:
+            raise ToolError("Forward to whom? No recipients were given.")
+        self._run("forward_email", [context or "", *_counted(to), *_counted(self._emails(cc or [])),
+                                    *_counted(self._paths(attachments or []))])
+        return f"Forwarded to {', '.join(to)}."
+
+    def maps_open_location(self, location: str) -> str:
+        if not location or not location.strip():
+            raise ToolError("No location was given.")
+        url = "https://maps.apple.com/?" + urlencode({"q": location.strip()})
+        if self.open_in_desktop:
+            self._run("open_url", [url])
+        return url
+
+    def maps_show_directions(self, start_location: str, end_location: str, transport: str) -> str:
+        if not end_location or not end_location.strip():
+            raise ToolError("No destination was given for directions.")
+        mode = TRAVEL_MODES.get((transport or "d").strip().lower()[:1])
+        if mode is None:
+            raise ToolError(f"Unknown transport {transport!r}: use 'd' (driving), 'w' (walking) or 'r' (transit).")
+        params = {"daddr": end_location.strip(), "dirflg": _DIRFLG[mode]}
+        if start_location and start_location.strip():
+            params = {"saddr": start_location.strip(), **params}
+        url = "https://maps.apple.com/?" + urlencode(params)
+        if self.open_in_desktop:
+            self._run("open_url", [url])
+        return url
+
+    def create_note(self, name: str, content: str, folder: str) -> str:
+        if not name or not name.strip():
+            raise ToolError("A note needs a name.")
+        where = self._run("create_note", [name, f"<div><h1>{html.escape(name)}</h1></div>{_html(content or '')}", folder or ""])
+        return f"Created note '{name}' in {where}."
+
+    def open_note(self, name: str, folder: str) -> str:
+        return self._run("open_note", [name, folder or ""])
+
+    def append_note_content(self, name: str, content: str, folder: str) -> str:
+        self._run("append_note_content", [name, _html(content or ""), folder or ""])
+        return f"Appended to note '{name}'."
+
+    def create_reminder(self, name: str, due_date: str, notes: str, list_name: str, priority: int, all_day: bool) -> str:
+        due = parse_when(due_date, "due_date")
+        level = max(0, min(9, int(priority or 0)))
+        where = self._run("create_reminder", [name or "Reminder", _iso(due) if due else "", notes or "", list_name or "",
+                                              str(level), "true" if all_day else "false"])
+        when = "" if due is None else (f" for {due:%a %Y-%m-%d}" if all_day else f" for {due:%a %Y-%m-%d %H:%M}")
+        return f"Reminder '{name}'{when} added to {where}."
+
+    def send_sms(self, recipients: list[str], message: str) -> str:
+        handles = self._phones(recipients or [])
+        if not handles:
+            raise ToolError("The message has no recipients.")
+        self._run("send_sms", [message or "", *handles])
+        return f"Message sent to {', '.join(handles)}."

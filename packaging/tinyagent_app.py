@@ -1,0 +1,7 @@
+"""The app bundle's entry point (py2app runs this file)."""
+
+import sys
+
+from gui.app import main
+
+sys.exit(main())

@@ -1,0 +1,244 @@
+"""The macOS backend, tested on any OS: script structure is checked statically, and a fake
+``osascript`` on PATH records the argv each script receives and plays back canned output."""
+
+import json
+import os
+import re
+import stat
+import sys
+from pathlib import Path
+
+import pytest
+
+from engine.executor import ToolError
+from engine.resources import resource_path
+from engine.tools.desktop import desktop_specs
+from engine.tools.macos import MacBackend, ScriptError, explain
+
+SCRIPTS = sorted(resource_path("applescript").glob("*.applescript"))
+BLOCKS = ("tell", "if", "repeat", "try", "on")
+
+FAKE = """#!{python}
+import json, os, sys
+with open(os.environ["FAKE_LOG"], "a", encoding="utf-8") as f:
+    f.write(json.dumps(sys.argv[1:], ensure_ascii=False) + "\\n")
+if os.environ.get("FAKE_ERR"):
+    sys.stderr.write(os.environ["FAKE_ERR"])
+    sys.exit(1)
+sys.stdout.write(os.environ.get("FAKE_OUT", "ok") + "\\n")
+"""
+
+
+def _code_lines(text: str) -> list[str]:
+    return [ln.split("--", 1)[0].strip() for ln in text.splitlines() if ln.split("--", 1)[0].strip()]
+
+
+def _opens(line: str) -> str | None:
+    first = line.split()[0]
+    if first == "tell":
+        return None if " to " in line else "tell"  # "tell app to …" is one line
+    if first == "if":
+        return "if" if line.endswith("then") else None
+    if first in ("repeat", "try"):
+        return first
+    if first == "on":
+        return "on"
+    return None
+
+
+@pytest.mark.parametrize("script", SCRIPTS, ids=lambda p: p.stem)
+def test_script_blocks_balance_and_read_argv(script):
+    text = script.read_text(encoding="utf-8")
+    stack = []
+    for line in _code_lines(text):
+        if line.startswith("end"):
+            assert stack, f"{script.name}: '{line}' closes nothing"
+            kind = line.split()[1] if len(line.split()) > 1 else stack[-1]
+            expected = stack.pop()
+            assert kind == expected or (expected == "on" and kind not in BLOCKS), f"{script.name}: {line} closes {expected}"
+        elif (kind := _opens(line)) is not None:
+            stack.append(kind)
+    assert not stack, f"{script.name}: unclosed {stack}"
+    assert "on run argv" in text
+    assert "do shell script" not in text and "run script" not in text, "scripts must never evaluate text"
+
+
+def _declared_argc(script: Path) -> tuple[int, bool]:
+    """Fixed argv items a script reads, and whether it reads a counted/variable tail."""
+    text = script.read_text(encoding="utf-8")
+    fixed = max((int(n) for n in re.findall(r"item (\d+) of argv", text)), default=0)
+    variable = bool(re.search(r"items .* of argv|item i of argv", text))
+    return fixed, variable
+
+
+@pytest.fixture
+def fake(tmp_path, monkeypatch):
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    for name in ("osascript", "mdfind"):
+        exe = bin_dir / name
+        exe.write_text(FAKE.format(python=sys.executable) if name == "osascript" else "#!/bin/sh\n")
+        exe.chmod(exe.stat().st_mode | stat.S_IEXEC)
+    log = tmp_path / "argv.jsonl"
+    monkeypatch.setenv("PATH", f"{bin_dir}{os.pathsep}{os.environ['PATH']}")
+    monkeypatch.setenv("FAKE_LOG", str(log))
+
+    class Fake:
+        def calls(self) -> list[list[str]]:
+            return [json.loads(line) for line in log.read_text(encoding="utf-8").splitlines()] if log.exists() else []
+
+        def reset(self) -> None:
+            log.unlink(missing_ok=True)
+
+    return Fake()
+
+
+@pytest.fixture
+def mac(tmp_path):
+    pdf = tmp_path / "files" / "report.pdf"
+    pdf.parent.mkdir()
+    pdf.write_bytes(b"%PDF-1.4")
+    return MacBackend(tmp_path / "data", open_in_desktop=True, timeout=20)
+
+
+def _script(call: list[str]) -> str:
+    return Path(call[0]).stem
+
+
+def test_each_tool_passes_its_values_as_argv(fake, mac, tmp_path, monkeypatch):
+    monkeypatch.setenv("FAKE_OUT", "sid@example.com")
+    mac.create_calendar_event("Demo", "2026-11-24 15:00:00", "", "Room 4", ["Sid", "lutfi@example.com"], "notes", "Work")
+    calls = fake.calls()
+    assert [_script(c) for c in calls] == ["get_email_address", "create_calendar_event"]
+    assert calls[0][1:] == ["Sid"]
+    assert calls[1][1:] == ["Demo", "2026-11-24 15:00:00", "2026-11-24 16:00:00", "Room 4", "notes", "Work", "2",
+                            "sid@example.com", "lutfi@example.com"]
+    fake.reset()
+    mac.compose_new_email(["a@x.org"], [], "Hello", "the budget", [str(tmp_path / "files" / "report.pdf")])
+    (call,) = fake.calls()
+    assert _script(call) == "compose_new_email" and call[1] == "Hello" and call[3:5] == ["1", "a@x.org"]
+    assert call[5:] == ["0", "1", str(tmp_path / "files" / "report.pdf")]
+    fake.reset()
+    monkeypatch.setenv("FAKE_OUT", "+1 415 555 0100")
+    mac.send_sms(["Sid", "+44 20 7946 0000"], "on my way")
+    calls = fake.calls()
+    assert [_script(c) for c in calls] == ["get_phone_number", "send_sms"]
+    assert calls[1][1] == "on my way" and len(calls[1]) == 4
+    fake.reset()
+    url = mac.maps_show_directions("Union Square", "SFO & \"T2\"", "r")
+    assert url == "https://maps.apple.com/?saddr=Union+Square&daddr=SFO+%26+%22T2%22&dirflg=r"
+    assert fake.calls() == [[str(resource_path("applescript", "open_url.applescript")), url]]
+
+
+@pytest.mark.parametrize("script", SCRIPTS, ids=lambda p: p.stem)
+def test_scripts_read_exactly_the_arguments_they_are_given(script, fake, mac, tmp_path, monkeypatch):
+    """Every script is called by some tool; the fixed argv items it reads are exactly those passed
+    (a counted tail is checked by its counts)."""
+    monkeypatch.setenv("FAKE_OUT", "x@example.com")
+    pdf = str(tmp_path / "files" / "report.pdf")
+    for spec in desktop_specs():
+        if spec.name == "summarize_pdf":  # no app involved: text extraction and the local model
+            continue
+        args = {"name": "Sid", "title": "T", "start_date": "2026-11-24 15:00:00", "end_date": "", "location": "L",
+                "invitees": ["a@b.c"], "notes": "n", "calendar": "", "file_name": pdf, "pdf_path": pdf,
+                "recipients": ["a@b.c"], "cc": ["c@d.e"], "subject": "s", "context": "c", "attachments": [pdf],
+                "start_location": "", "end_location": "E", "transport": "d", "content": "c", "folder": "",
+                "due_date": "2026-11-24 09:00:00", "list_name": "", "priority": 1, "all_day": False, "message": "m",
+                "topic": "t", "start_time": "2026-11-24 09:00:00", "duration": 30, "meeting_invitees": []}
+        getattr(mac, spec.name)(**{p.name: args[p.name] for p in spec.params})
+    calls = [c for c in fake.calls() if _script(c) == script.stem]
+    assert calls, f"no tool runs {script.name}"
+    fixed, variable = _declared_argc(script)
+    for call in calls:
+        argv = call[1:]
+        assert len(argv) >= fixed
+        if not variable:
+            assert len(argv) == fixed, f"{script.name} reads {fixed} items but gets {len(argv)}"
+
+
+HOSTILE = [
+    '"', "'", '\\', '\\"', '"; do shell script "rm -rf ~" --', '" & (do shell script "id") & "', "' & quoted form of x & '",
+    "end tell\nend run\non run argv\ndo shell script \"id\"", "«data utxt0041»", "¬\nline",
+    "tell application \"Finder\" to delete every file",
+    "$(id)", "`id`", "${HOME}", "%s%n%x", "{}", "{name:\"x\"}", "(*", "*)", "-- comment", "# comment", "\r\n", "\t\t",
+    " leading and trailing ", "", " ", "Zoë Ürlaub", "Łukasz Żółć", "東京タワー", "مرحبا", "שלום", "🙂👍🏽", "e\u0301", "\u200b",
+    "\u202eevil", "a" * 5000, "x" * 20000 + '"', "Ⅻ", "null", "None", "true", "0", "-1", "1e309", "NaN", "../../etc/passwd",
+    "~/Library", "file:///etc/passwd", "javascript:alert(1)", "<script>alert(1)</script>", "&amp;", "item 1 of argv",
+    "return \"pwned\"", "\\n\\t", "\x1b[31mred", "\x7f", "line1\nline2\nline3",
+]
+
+
+def test_hostile_strings_reach_scripts_only_as_argv_byte_for_byte(fake, mac, monkeypatch):
+    assert len(HOSTILE) >= 50
+    monkeypatch.setenv("FAKE_OUT", "x@example.com")
+    before = {p.name: p.read_bytes() for p in SCRIPTS}
+    checked = 0
+    for s in HOSTILE:
+        fake.reset()
+        calls_and_values = []
+        mac.get_email_address(s)
+        calls_and_values.append(("get_email_address", [s]))
+        mac.get_phone_number(s) if s.strip() else None
+        mac.create_calendar_event(s, "2026-11-24 15:00:00", "", s, ["a@b.c"], s, s)
+        calls_and_values.append(("create_calendar_event", [s or "Event", s, s, s]))
+        mac.compose_new_email(["a@b.c"], [], s, "body", [])
+        calls_and_values.append(("compose_new_email", [s]))
+        mac.forward_email(["a@b.c"], [], s, [])
+        calls_and_values.append(("forward_email", [s]))
+        if s.strip():
+            mac.create_note(s, "c", s)
+            calls_and_values.append(("create_note", [s, s]))
+        mac.open_note(s, s)
+        calls_and_values.append(("open_note", [s, s]))
+        mac.append_note_content(s, "c", s)
+        calls_and_values.append(("append_note_content", [s, s]))
+        mac.create_reminder(s, "2026-11-24 09:00:00", s, s, 0, False)
+        calls_and_values.append(("create_reminder", [s or "Reminder", s, s]))
+        mac.send_sms(["+1 415 555 0100"], s)
+        calls_and_values.append(("send_sms", [s]))
+        if s.strip():
+            url = mac.maps_open_location(s)
+            assert "\n" not in url and " " not in url and '"' not in url
+        calls = fake.calls()
+        for script, values in calls_and_values:
+            argvs = [c[1:] for c in calls if _script(c) == script]
+            assert argvs, script
+            for v in values:
+                assert argvs[-1].count(v) >= values.count(v), (script, v[:40])
+                checked += 1
+        for c in calls:
+            assert Path(c[0]).parent == resource_path("applescript") and Path(c[0]).suffix == ".applescript"
+    assert {p.name: p.read_bytes() for p in SCRIPTS} == before
+    assert checked > 50 * 10
+
+
+def test_nul_is_refused_with_a_clear_message(fake, mac):
+    with pytest.raises(ScriptError, match="NUL"):
+        mac.get_email_address("a\x00b")
+    assert fake.calls() == []
+
+
+@pytest.mark.parametrize(("stderr", "code", "words"), [
+    ("execution error: Not authorized to send Apple events to Contacts. (-1743)", -1743, "Privacy & Security → Automation"),
+    ("execution error: Mail got an error: Application isn’t running. (-600)", -600, "Open Mail once"),
+    ("execution error: Can’t get application \"Notes\". (-1728)", -10814, "not installed"),
+    ("execution error: No contact named Zed in Contacts. (1404)", 1404, "No contact named Zed"),
+    ("execution error: Contacts got an error: AppleEvent timed out. (-1712)", -1712, "did not answer in time"),
+    ("execution error: Calendar got an error: something odd (-12345)", -12345, "error -12345"),
+    ("osascript: garbage", None, "failed"),
+])
+def test_errors_are_explained(stderr, code, words):
+    err = explain("get_email_address" if "Contacts" in stderr else "compose_new_email", stderr)
+    assert err.code == code and words in str(err)
+
+
+def test_a_failing_script_becomes_a_tool_error(fake, mac, monkeypatch):
+    monkeypatch.setenv("FAKE_ERR", "x.applescript: execution error: Not authorized to send Apple events to Contacts. (-1743)\n")
+    with pytest.raises(ToolError, match="Automation"):
+        mac.get_email_address("Sid")
+
+
+def test_without_osascript_the_backend_says_so(mac, monkeypatch, tmp_path):
+    monkeypatch.setenv("PATH", str(tmp_path / "empty"))
+    with pytest.raises(ScriptError, match="only on macOS"):
+        mac.get_email_address("Sid")
