@@ -266,6 +266,7 @@ def test_missing_microphone_is_a_message_not_a_crash(qtbot, monkeypatch):
     assert window.talk.isEnabled()
 
 
+@pytest.mark.model
 @pytest.mark.skipif(__import__("shutil").which("espeak-ng") is None, reason="espeak-ng is not installed")
 def test_voice_transcript_lands_in_the_command_box(qtbot, loop, tmp_path):
     """Real Whisper base on speech made by espeak-ng; the text waits in the box for a glance."""

@@ -74,6 +74,7 @@ def transcriber():
         yield t
 
 
+@pytest.mark.model
 def test_converted_model_has_the_ggml_header(transcriber):
     from engine.speech.model import resolve_whisper
 
@@ -83,6 +84,7 @@ def test_converted_model_has_the_ggml_header(transcriber):
 
 
 @needs_espeak
+@pytest.mark.model
 def test_transcribes_spoken_commands(transcriber, tmp_path):
     heard = transcriber.transcribe_file(say("create a reminder to buy milk tomorrow", tmp_path / "a.wav")).text.lower()
     assert all(w in heard for w in ("reminder", "milk", "tomorrow")), heard
@@ -90,6 +92,7 @@ def test_transcribes_spoken_commands(transcriber, tmp_path):
     assert all(w in heard for w in ("email", "budget")), heard
 
 
+@pytest.mark.model
 def test_silence_gives_an_empty_transcript_and_junk_a_clear_error(transcriber, tmp_path):
     assert transcriber.transcribe(np.zeros(800, np.float32)).text == ""
     junk = tmp_path / "junk.wav"
@@ -101,6 +104,7 @@ def test_silence_gives_an_empty_transcript_and_junk_a_clear_error(transcriber, t
     assert transcriber.transcribe(np.zeros(800, np.float32)).text == ""  # the worker survived
 
 
+@pytest.mark.model
 def test_a_broken_speech_model_is_reported(tmp_path):
     bad = tmp_path / "bad.bin"
     bad.write_bytes(b"\x00" * 100)
@@ -109,6 +113,7 @@ def test_a_broken_speech_model_is_reported(tmp_path):
 
 
 @needs_espeak
+@pytest.mark.model
 def test_cli_audio_runs_the_transcript_as_a_query(tmp_path, capsys):
     """The transcript becomes the query and is planned (the plan's quality is the planner's business)."""
     wav = say("remind me to call mom tomorrow", tmp_path / "q.wav")

@@ -20,7 +20,7 @@ from pathlib import Path
 
 from engine.executor import ToolError
 from engine.tools.desktop import desktop_specs
-from engine.tools.local.calendar import CalendarStore, parse_when
+from engine.tools.local.calendar import CalendarStore, event_span, parse_when
 from engine.tools.local.contacts import Contacts, normalize_phone
 from engine.tools.local.files import find_file, open_with_desktop, pdf_text
 from engine.tools.local.mail import MailStore, SmtpSettings
@@ -119,14 +119,7 @@ class LocalBackend:
     def create_calendar_event(
         self, title: str, start_date: str, end_date: str, location: str, invitees: list[str], notes: str, calendar: str
     ) -> str:
-        start = parse_when(start_date, "start_date")
-        end = parse_when(end_date, "end_date")
-        if start is None and end is None:
-            raise ToolError("The event has no start date.")
-        if start is None:
-            start = end - dt.timedelta(hours=1)  # type: ignore[operator]
-        if end is None or end <= start:
-            end = start + dt.timedelta(hours=1)
+        start, end = event_span(start_date, end_date)
         emails = self._emails(invitees or [])
         path = self.calendar.create_event(title or "Event", start, end, location or "", emails, notes or "", calendar or "")
         who = f" with {', '.join(emails)}" if emails else ""

@@ -30,6 +30,19 @@ def parse_when(value: str | None, what: str) -> dt.datetime | None:
     raise ToolError(f"{what} {value!r} is not a date; expected 'YYYY-MM-DD HH:MM:SS'.")
 
 
+def event_span(start_date: str | None, end_date: str | None) -> tuple[dt.datetime, dt.datetime]:
+    """Start and end of an event as the reference fills them in: a missing end is start + 1 h,
+    a missing start is end − 1 h, and an end not after the start is start + 1 h."""
+    start, end = parse_when(start_date, "start_date"), parse_when(end_date, "end_date")
+    if start is None and end is None:
+        raise ToolError("The event has no start date.")
+    if start is None:
+        start = end - dt.timedelta(hours=1)  # type: ignore[operator]
+    if end is None or end <= start:
+        end = start + dt.timedelta(hours=1)
+    return start, end
+
+
 def _load(path: Path) -> icalendar.Calendar:
     if not path.exists():
         cal = icalendar.Calendar()

@@ -19,7 +19,7 @@ from urllib.parse import urlencode
 
 from engine.executor import ToolError
 from engine.tools.local import LocalBackend
-from engine.tools.local.calendar import parse_when
+from engine.tools.local.calendar import event_span, parse_when
 from engine.tools.local.contacts import normalize_phone
 from engine.tools.local.places import TRAVEL_MODES
 from engine.tools.macos.osascript import DEFAULT_TIMEOUT, ScriptError, explain, run_script
@@ -105,13 +105,7 @@ class MacBackend(LocalBackend):
     def create_calendar_event(
         self, title: str, start_date: str, end_date: str, location: str, invitees: list[str], notes: str, calendar: str
     ) -> str:
-        start, end = parse_when(start_date, "start_date"), parse_when(end_date, "end_date")
-        if start is None and end is None:
-            raise ToolError("The event has no start date.")
-        if start is None:
-            start = end - dt.timedelta(hours=1)  # type: ignore[operator]
-        if end is None or end <= start:
-            end = start + dt.timedelta(hours=1)
+        start, end = event_span(start_date, end_date)
         emails = self._emails(invitees or [])
         cal = self._run("create_calendar_event", [title or "Event", _iso(start), _iso(end), location or "", notes or "",
                                                   calendar or "", *_counted(emails)])
