@@ -56,10 +56,17 @@ def main(argv: list[str] | None = None) -> int:
     opts = settings.agent_options(open_in_desktop=not args.screenshot)
     opts.data_dir = data_dir
     done = asyncio.Event()
+    status = {"code": 0}
 
     async def start() -> None:
         await controller.load(opts)
-        if args.demo and controller.agent is not None:
+        if args.demo and controller.agent is None:
+            print("the model did not load; no demo to run", file=sys.stderr)
+            status["code"] = 1
+            if args.screenshot:
+                window.grab().save(str(args.screenshot))
+            app.quit()
+        elif args.demo:
             controller.approve_mode = False  # a demo runs unattended: nobody is there to click Approve
             controller.run_finished.connect(lambda _: done.set())
             controller.run_failed.connect(lambda _: done.set())
@@ -81,4 +88,4 @@ def main(argv: list[str] | None = None) -> int:
     sys.stderr.flush()
     # Skip interpreter finalization: garbage-collecting llama.cpp and Qt objects at exit crashes
     # in a native extension ("bool_dealloc"), after all our work is done and saved.
-    os._exit(0)
+    os._exit(status["code"])

@@ -100,7 +100,8 @@ class Transcriber:
     def close(self) -> None:
         proc, self._proc = self._proc, None
         if proc is not None and proc.poll() is None:
-            proc.stdin and proc.stdin.close()
+            if proc.stdin is not None:
+                proc.stdin.close()
             try:
                 proc.wait(timeout=5)
             except subprocess.TimeoutExpired:
