@@ -25,6 +25,7 @@ fi
 # Assemble and verify the models now (sha256) rather than on the first command.
 .venv/bin/tinyagent models fetch default
 .venv/bin/tinyagent models fetch fast
+.venv/bin/tinyagent models fetch tiny
 .venv/bin/python -c "from engine.speech.model import resolve_whisper; print('speech model', resolve_whisper())"
 echo
 echo "Ready. Try:  .venv/bin/tinyagent \"Remind me to buy milk tomorrow at 9am\""

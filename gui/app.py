@@ -15,7 +15,7 @@ from pathlib import Path
 
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="tinyagent-gui")
-    p.add_argument("--model", help="a .gguf file, or default / fast (overrides Settings for this run)")
+    p.add_argument("--model", help="a .gguf file, or default / fast / tiny (overrides Settings for this run)")
     p.add_argument("--data-dir", type=Path, help="overrides Settings for this run")
     p.add_argument("--toolrag", help="classifier, none (all tools), embed, embed:K (overrides Settings)")
     p.add_argument("--no-approve", action="store_true", help="run side effects without asking")

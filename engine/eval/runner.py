@@ -11,6 +11,7 @@ import argparse
 import asyncio
 import datetime as dt
 import json
+import os
 import statistics
 import sys
 import time
@@ -37,9 +38,10 @@ def _pct(values: list[float], q: float) -> float:
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--set", dest="set_path", type=Path, required=True, help="a JSONL file in the record format")
-    p.add_argument("--model", help="default, fast, or a .gguf path")
-    p.add_argument("--lora", help="a GGUF LoRA adapter")
-    p.add_argument("--toolrag", default="none", help="none (all tools), oracle (the record's own tools), or another selector")
+    p.add_argument("--model", help="default, fast, tiny, or a .gguf path")
+    p.add_argument("--lora", help="a GGUF LoRA adapter (default: the model's own adapter from the manifest, if any; none: no adapter)")
+    p.add_argument("--toolrag", default="classifier",
+                   help="classifier (the app's default), none (all tools), embed, embed:K, or oracle (the record's own tools)")
     p.add_argument("--grammar", action=argparse.BooleanOptionalAction, default=True)
     p.add_argument("--limit", type=int, help="score only the first N records")
     p.add_argument("--examples", type=int, default=3, help="in-context examples per prompt")
@@ -61,7 +63,8 @@ def run(args: argparse.Namespace) -> int:
         return 2
 
     model_path = models.resolve(args.model)
-    llm = LocalLLM(model_path, n_threads=args.threads, lora_path=args.lora)
+    lora = models.default_adapter(args.model, args.lora)
+    llm = LocalLLM(model_path, n_threads=args.threads, lora_path=lora)
     bank = ExampleBank(load_examples(args.bank)) if args.bank else ExampleBank.default()
     current: dict[str, Record] = {}
     if args.toolrag == "oracle":
@@ -99,8 +102,9 @@ def run(args: argparse.Namespace) -> int:
     n = summary.n
     summary_path = out_path.with_name(out_path.name.removesuffix(".jsonl") + ".summary.json")
     summary_path.write_text(json.dumps({
-        "set": str(args.set_path), "model": model_path.name, "lora": args.lora and Path(args.lora).name,
+        "set": str(args.set_path), "model": model_path.name, "lora": lora and Path(lora).name,
         "toolrag": args.toolrag, "grammar": args.grammar, "examples": args.examples, "records": n,
+        "threads": args.threads or os.cpu_count(),
         "success": summary.success / n, "success_args": summary.success_args / n,
         "tool_precision": summary.tool_precision, "tool_recall": summary.tool_recall,
         "syntax_errors": summary.syntax_errors / n, "tools_offered": statistics.mean(offered),

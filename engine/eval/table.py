@@ -20,6 +20,7 @@ COLUMNS = [
     ("tools offered", lambda s: f"{s['tools_offered']:.1f}"),
     ("prompt tok", lambda s: f"{s['prompt_tokens']:.0f}"),
     ("p50 / p95 s", lambda s: f"{s['latency_p50_s']:.1f} / {s['latency_p95_s']:.1f}"),
+    ("threads", lambda s: str(s.get("threads", "?"))),
 ]
 
 

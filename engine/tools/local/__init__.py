@@ -32,6 +32,12 @@ from engine.tools.spec import ToolBox
 from engine.writer import ExtractiveWriter, Writer
 
 
+def reminder_added(name: str, due: dt.datetime | None, all_day: bool, where: str) -> str:
+    """The confirmation both backends give, so a plan reads the same on a Mac and elsewhere."""
+    when = "" if due is None else (f" for {due:%a %Y-%m-%d}" if all_day else f" for {due:%a %Y-%m-%d %H:%M}")
+    return f"Reminder '{name}'{when} added to {where}."
+
+
 def default_data_dir() -> Path:
     base = os.environ.get("XDG_DATA_HOME") or os.path.expanduser("~/.local/share")
     return Path(base) / "tinyagent"
@@ -200,8 +206,7 @@ class LocalBackend:
     ) -> str:
         due = parse_when(due_date, "due_date")
         path = self.calendar.create_reminder(name or "Reminder", due, notes or "", list_name or "", priority or 0, bool(all_day))
-        when = "" if due is None else (f" for {due:%a %Y-%m-%d}" if all_day else f" for {due:%a %Y-%m-%d %H:%M}")
-        return f"Reminder '{name}'{when} added to {path.stem}."
+        return reminder_added(name, due, bool(all_day), path.stem)
 
     def send_sms(self, recipients: list[str], message: str) -> str:
         numbers = self._phones(recipients or [])

@@ -18,7 +18,7 @@ from pathlib import Path
 from urllib.parse import urlencode
 
 from engine.executor import ToolError
-from engine.tools.local import LocalBackend
+from engine.tools.local import LocalBackend, reminder_added
 from engine.tools.local.calendar import event_span, parse_when
 from engine.tools.local.contacts import normalize_phone
 from engine.tools.local.places import TRAVEL_MODES
@@ -182,8 +182,7 @@ class MacBackend(LocalBackend):
         level = max(0, min(9, int(priority or 0)))
         where = self._run("create_reminder", [name or "Reminder", _iso(due) if due else "", notes or "", list_name or "",
                                               str(level), "true" if all_day else "false"])
-        when = "" if due is None else (f" for {due:%a %Y-%m-%d}" if all_day else f" for {due:%a %Y-%m-%d %H:%M}")
-        return f"Reminder '{name}'{when} added to {where}."
+        return reminder_added(name, due, bool(all_day), where)
 
     def send_sms(self, recipients: list[str], message: str) -> str:
         handles = self._phones(recipients or [])

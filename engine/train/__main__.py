@@ -1,0 +1,59 @@
+"""``python -m engine.train planner|export|attach-test``."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(prog="python -m engine.train", description="Fine-tune the planner with LoRA.")
+    sub = p.add_subparsers(dest="cmd", required=True)
+    t = sub.add_parser("planner", help="train a LoRA adapter; keeps the checkpoint with the best val success")
+    t.add_argument("--data", type=Path, required=True, help="train split JSONL")
+    t.add_argument("--val", type=Path, required=True, help="val split JSONL (checkpoint selection)")
+    t.add_argument("--base", required=True, help="default, fast, or a .gguf path (the model the adapter is for)")
+    t.add_argument("--out", type=Path, required=True, help="output folder (adapter, manifest, checkpoints)")
+    t.add_argument("--steps", type=int, default=300)
+    t.add_argument("--batch", type=int, default=1, help="samples per optimizer step (gradient accumulation)")
+    t.add_argument("--lr", type=float, default=2e-4)
+    t.add_argument("--rank", type=int, default=16)
+    t.add_argument("--alpha", type=float, default=32.0)
+    t.add_argument("--examples", type=int, default=1, help="in-context examples in each prompt (use the same at run time)")
+    t.add_argument("--distractors", type=int, default=2, help="unneeded tools added to each prompt as negatives")
+    t.add_argument("--toolrag", default="classifier", help="the selector whose choice each prompt offers")
+    t.add_argument("--eval-every", type=int, default=100, help="steps between val-success checkpoints")
+    t.add_argument("--val-limit", type=int, default=40, help="val records planned per checkpoint")
+    t.add_argument("--max-len", type=int, default=2048, help="skip samples longer than this many tokens")
+    t.add_argument("--seed", type=int, default=0)
+    t.add_argument("--threads", type=int)
+    t.add_argument("--max-minutes", type=float, help="stop (with a final checkpoint) after this much training time")
+    e = sub.add_parser("export", help="convert a PEFT adapter folder to a GGUF LoRA")
+    e.add_argument("adapter", type=Path)
+    e.add_argument("--base", required=True, help="the GGUF model it was trained on")
+    e.add_argument("--out", type=Path, required=True)
+    a = sub.add_parser("attach-test", help="record tinyagent eval summaries (test split) in an adapter's manifest")
+    a.add_argument("folder", type=Path)
+    a.add_argument("summaries", type=Path, nargs="+")
+    args = p.parse_args(argv)
+
+    if args.cmd == "planner":
+        from engine.train.lora import TrainConfig, main_train
+
+        fields = {k: v for k, v in vars(args).items() if k != "cmd"}
+        return main_train(TrainConfig(**fields))
+    if args.cmd == "export":
+        from engine import models
+        from engine.train.gguf_lora import export_adapter
+
+        print(export_adapter(args.adapter, models.resolve(args.base), args.out))
+        return 0
+    from engine.train.lora import attach_test
+
+    print(attach_test(args.folder, args.summaries))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,264 @@
+"""LoRA fine-tuning of the planner model (PyTorch + PEFT), selected on val success, exported to GGUF.
+
+The base weights come from the same GGUF file llama.cpp runs (transformers de-quantizes it with
+``gguf_file=``), and token ids come from llama.cpp's own tokenizer, so what is trained is exactly
+what runs. The loss covers the plan tokens only; logits are computed for those positions alone
+(``logits_to_keep``), which matters for models with a large vocabulary on a CPU.
+
+Checkpoints are chosen by *val success* (the reference's metric, planned by llama.cpp with the
+exported adapter, grammar on, ToolRAG as configured), not by loss: a lower loss on plan text does
+not guarantee better plans.
+
+Runs on a GPU when torch sees one (bf16), else on the CPU (fp32) at whatever scale fits.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+import math
+import random
+import shutil
+import sys
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from engine.data.records import Record, valid_records
+from engine.eval.metrics import Summary, score_plan
+from engine.eval.runner import UNDATED_NOW
+from engine.train.gguf_lora import export_adapter
+
+TARGET_MODULES = ("q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj")
+ADAPTER_FILE = "planner-lora.gguf"
+
+
+@dataclass
+class TrainConfig:
+    data: Path
+    val: Path
+    base: str
+    out: Path
+    steps: int = 300
+    batch: int = 1
+    lr: float = 2e-4
+    rank: int = 16
+    alpha: float = 32.0
+    examples: int = 1
+    distractors: int = 2
+    toolrag: str = "classifier"
+    eval_every: int = 100
+    val_limit: int = 40
+    max_len: int = 2048
+    seed: int = 0
+    threads: int | None = None
+    max_minutes: float | None = None
+
+
+@dataclass
+class Checkpoint:
+    step: int
+    loss: float
+    val_success: float
+    val_success_args: float
+    seconds: float
+
+
+@dataclass
+class TrainReport:
+    config: dict
+    base_file: str
+    base_sha256: str
+    data_sha256: str
+    device: str
+    trainable_params: int
+    checkpoints: list[Checkpoint] = field(default_factory=list)
+    best_step: int | None = None
+    skipped_too_long: int = 0
+    samples_seen: int = 0
+
+
+def sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def load_records(path: Path, limit: int | None = None) -> list[Record]:
+    from engine.tools.desktop import desktop_specs
+
+    by_name = {s.name: s for s in desktop_specs()}
+    out = []
+    for rec, _ in valid_records(path, by_name):
+        out.append(rec)
+        if limit and len(out) >= limit:
+            break
+    return out
+
+
+def val_success(base: Path, adapter: Path | None, records: list[Record], cfg: TrainConfig) -> Summary:
+    """Plan ``records`` with llama.cpp (base + adapter) exactly as ``tinyagent eval`` does."""
+    from engine.examples import ExampleBank
+    from engine.llm import LocalLLM
+    from engine.planner import Planner, PlannerConfig
+    from engine.toolrag import make_selector
+    from engine.tools.desktop import desktop_specs
+
+    specs = desktop_specs()
+    by_name = {s.name: s for s in specs}
+    llm = LocalLLM(base, n_threads=cfg.threads, lora_path=adapter)
+    planner = Planner(llm, specs, ExampleBank.default(), select_tools=make_selector(cfg.toolrag, specs),
+                      config=PlannerConfig(examples=cfg.examples, grammar=True))
+    summary = Summary()
+    for rec in records:
+        stream = asyncio.run(planner.plan(rec.query, rec.date or UNDATED_NOW))
+        summary.add(score_plan(stream.text, rec.plan, by_name, compare_dates=rec.date is not None))
+    del planner, llm
+    return summary
+
+
+def train_planner(cfg: TrainConfig, log=print) -> TrainReport:  # type: ignore[no-untyped-def]
+    try:
+        import torch
+        from peft import LoraConfig, get_peft_model
+        from transformers import AutoModelForCausalLM
+    except ImportError as exc:
+        raise SystemExit(f"training needs the train extra: pip install -e '.[train]' ({exc})") from exc
+    from engine import models
+    from engine.llm import LocalLLM
+    from engine.toolrag import make_selector
+    from engine.tools.desktop import desktop_specs
+    from engine.train.samples import SampleBuilder
+
+    random.seed(cfg.seed)
+    torch.manual_seed(cfg.seed)
+    if cfg.threads:
+        torch.set_num_threads(cfg.threads)
+    base = models.resolve(cfg.base)
+    train_records = load_records(cfg.data)
+    val_records = load_records(cfg.val, cfg.val_limit)
+    if any(r.split == "test" for r in train_records + val_records):
+        raise SystemExit("refusing to train or select on test-split records")
+    log(f"{len(train_records)} train records, {len(val_records)} val records for selection; base {base.name}")
+
+    specs = desktop_specs()
+    vocab = LocalLLM(base, vocab_only=True)
+    builder = SampleBuilder(vocab, specs, select=make_selector(cfg.toolrag, specs), examples=cfg.examples,
+                            distractors=cfg.distractors, seed=cfg.seed)
+
+    cuda = torch.cuda.is_available()
+    device = "cuda" if cuda else "cpu"
+    t0 = time.monotonic()
+    model = AutoModelForCausalLM.from_pretrained(
+        str(base.parent), gguf_file=base.name, dtype=torch.bfloat16 if cuda else torch.float32
+    ).to(device)
+    log(f"loaded {base.name} for training on {device} in {time.monotonic() - t0:.0f} s")
+    model = get_peft_model(model, LoraConfig(r=cfg.rank, lora_alpha=cfg.alpha, lora_dropout=0.0,
+                                             target_modules=list(TARGET_MODULES), task_type="CAUSAL_LM"))
+    params = [p for p in model.parameters() if p.requires_grad]
+    for p in params:
+        p.data = p.data.float()
+    optim = torch.optim.AdamW(params, lr=cfg.lr, weight_decay=0.0)
+    warmup = max(1, cfg.steps // 20)
+
+    def lr_at(step: int) -> float:
+        if step < warmup:
+            return cfg.lr * (step + 1) / warmup
+        return cfg.lr * 0.5 * (1 + math.cos(math.pi * (step - warmup) / max(1, cfg.steps - warmup)))
+
+    report = TrainReport(config={k: str(v) if isinstance(v, Path) else v for k, v in asdict(cfg).items()},
+                         base_file=base.name, base_sha256=sha256(base), data_sha256=sha256(cfg.data), device=device,
+                         trainable_params=sum(p.numel() for p in params))
+    ckpt_dir = cfg.out / "checkpoints"
+    best: tuple[float, float, int] | None = None
+    samples = builder.stream(train_records, cfg.max_len)
+    losses: list[float] = []
+    t_train = time.monotonic()
+
+    def checkpoint(step: int) -> None:
+        """Export, score on val with llama.cpp, keep the best; the manifest is rewritten each time
+        so an interrupted run still describes the adapter it left."""
+        nonlocal best
+        folder = ckpt_dir / f"step-{step}"
+        model.save_pretrained(str(folder))
+        gguf_path = export_adapter(folder, base, folder / ADAPTER_FILE)
+        te = time.monotonic()
+        summary = val_success(base, gguf_path, val_records, cfg)
+        n_val = max(1, summary.n)
+        recent = losses[-cfg.eval_every * cfg.batch:] or [float("nan")]
+        ck = Checkpoint(step, sum(recent) / len(recent), summary.success / n_val, summary.success_args / n_val,
+                        time.monotonic() - t_train)
+        report.checkpoints.append(ck)
+        log(f"  checkpoint {step}: val success {ck.val_success:.1%}, with arguments {ck.val_success_args:.1%} "
+            f"({time.monotonic() - te:.0f} s to score)")
+        key = (ck.val_success, ck.val_success_args, -step)
+        if best is None or key > best:
+            best = key
+            report.best_step = step
+            shutil.copyfile(gguf_path, cfg.out / ADAPTER_FILE)
+        report.skipped_too_long = builder.skipped
+        write_manifest(cfg.out, report)
+        model.train()
+
+    model.train()
+    last_checkpoint = 0
+    for step in range(1, cfg.steps + 1):
+        if cfg.max_minutes is not None and time.monotonic() - t_train > cfg.max_minutes * 60:
+            log(f"  stopping before step {step}: --max-minutes {cfg.max_minutes} reached")
+            if last_checkpoint != step - 1:
+                checkpoint(step - 1)
+            break
+        for group in optim.param_groups:
+            group["lr"] = lr_at(step - 1)
+        for _ in range(cfg.batch):
+            s = next(samples)
+            ids = torch.tensor([s.prompt_ids + s.target_ids], device=device)
+            n = len(s.target_ids)
+            logits = model(input_ids=ids, logits_to_keep=n + 1).logits[0, :n].float()
+            loss = torch.nn.functional.cross_entropy(logits, ids[0, -n:]) / cfg.batch
+            loss.backward()
+            losses.append(loss.item() * cfg.batch)
+            report.samples_seen += 1
+        torch.nn.utils.clip_grad_norm_(params, 1.0)
+        optim.step()
+        optim.zero_grad(set_to_none=True)
+        if step % 10 == 0:
+            rate = (time.monotonic() - t_train) / step
+            log(f"  step {step}/{cfg.steps}  loss {sum(losses[-10 * cfg.batch:]) / (10 * cfg.batch):.3f}  {rate:.1f} s/step")
+        if step % cfg.eval_every == 0 or step == cfg.steps:
+            checkpoint(step)
+            last_checkpoint = step
+    return report
+
+
+def write_manifest(out: Path, report: TrainReport) -> Path:
+    path = out / "manifest.json"
+    old = json.loads(path.read_text()) if path.is_file() else {}
+    data = {
+        "adapter": ADAPTER_FILE,
+        "adapter_bytes": (out / ADAPTER_FILE).stat().st_size if (out / ADAPTER_FILE).is_file() else None,
+        **asdict(report),
+    }
+    if "test" in old:
+        data["test"] = old["test"]
+    path.write_text(json.dumps(data, indent=1))
+    return path
+
+
+def attach_test(out: Path, summaries: list[Path]) -> Path:
+    """Record ``tinyagent eval`` summaries on the test split in the adapter's manifest."""
+    path = out / "manifest.json"
+    data = json.loads(path.read_text())
+    data["test"] = [json.loads(p.read_text()) for p in summaries]
+    path.write_text(json.dumps(data, indent=1))
+    return path
+
+
+def main_train(cfg: TrainConfig) -> int:
+    cfg.out.mkdir(parents=True, exist_ok=True)
+    report = train_planner(cfg, log=lambda m: print(m, file=sys.stderr, flush=True))
+    print(json.dumps({"best_step": report.best_step, "checkpoints": [asdict(c) for c in report.checkpoints]}, indent=1))
+    return 0

@@ -1,0 +1,114 @@
+"""Training samples for the planner: the prompt exactly as ``Planner`` builds it at run time, and
+the record's plan as the target.
+
+The reference found two things mattered: the prompt must be the one the model will see (the tools
+ToolRAG offers and the retrieved in-context examples), and it must include *distractor* tools the
+plan does not use, so the model learns to pick among offered tools rather than to use all of them.
+So each sample offers the classifier's choice, plus the record's own tools (a selector miss would
+otherwise teach the model to call a tool that is not in its prompt), plus a few random others.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+
+from engine.data.records import Record
+from engine.eval.runner import UNDATED_NOW
+from engine.llm import LocalLLM
+from engine.plan import END_OF_PLAN
+from engine.planner import Planner, ToolSelector
+from engine.tools.spec import ToolSpec
+
+
+@dataclass(frozen=True)
+class Sample:
+    id: str
+    prompt: str
+    target: str
+    tools: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class TokenizedSample:
+    id: str
+    prompt_ids: list[int]
+    target_ids: list[int]
+
+    @property
+    def length(self) -> int:
+        return len(self.prompt_ids) + len(self.target_ids)
+
+
+def offered_names(
+    truth: Sequence[str], selected: Sequence[str], canonical: Sequence[str], rng: random.Random, distractors: int
+) -> list[str]:
+    """Truth ∪ ToolRAG's choice ∪ up to ``distractors`` random other tools, in the canonical order
+    the planner uses (a stable order keeps the prompt prefix identical across queries)."""
+    unknown = set(truth) - set(canonical)
+    if unknown:
+        raise ValueError(f"the record uses tools that are not offered at all: {', '.join(sorted(unknown))}")
+    chosen = set(truth) | set(selected)
+    others = [n for n in canonical if n not in chosen]
+    chosen |= set(rng.sample(others, min(distractors, len(others))))
+    return [n for n in canonical if n in chosen]
+
+
+def target_text(plan: str) -> str:
+    """What the model must write after the prompt: the plan, ending with ``<END_OF_PLAN>`` (where
+    the planner stops generating)."""
+    plan = plan.strip()
+    return plan if plan.endswith(END_OF_PLAN) else plan + END_OF_PLAN
+
+
+class SampleBuilder:
+    """Builds samples with a real ``Planner`` (its prompt code, its example bank) over a
+    vocab-only model, so prompt text and token ids are what planning produces."""
+
+    def __init__(
+        self,
+        llm: LocalLLM,
+        specs: Sequence[ToolSpec],
+        *,
+        select: ToolSelector | None,
+        examples: int,
+        distractors: int,
+        seed: int = 0,
+    ) -> None:
+        from engine.examples import ExampleBank
+        from engine.planner import PlannerConfig
+
+        self.llm = llm
+        self.specs = list(specs)
+        self.select = select
+        self.distractors = distractors
+        self.rng = random.Random(seed)
+        self.skipped = 0
+        self.planner = Planner(llm, self.specs, ExampleBank.default(), config=PlannerConfig(examples=examples))
+
+    def sample(self, rec: Record) -> Sample:
+        canonical = [s.name for s in self.specs]
+        selected = [t.name for t in self.select(rec.query)] if self.select else canonical
+        names = offered_names(rec.tools, selected, canonical, self.rng, self.distractors)
+        by_name = {s.name: s for s in self.specs}
+        prompt = self.planner.build_prompt(rec.query, rec.date or UNDATED_NOW, [by_name[n] for n in names])
+        return Sample(rec.id, prompt, target_text(rec.plan), tuple(names))
+
+    def tokenized(self, sample: Sample) -> TokenizedSample:
+        return TokenizedSample(
+            sample.id, self.llm.tokenize(sample.prompt, add_bos=True), self.llm.tokenize(sample.target, add_bos=False)
+        )
+
+    def stream(self, records: Sequence[Record], max_len: int) -> Iterator[TokenizedSample]:
+        """Endless: the records in a new shuffled order each epoch, skipping any longer than
+        ``max_len`` tokens (counted in ``skipped``)."""
+        order = list(records)
+        while True:
+            self.rng.shuffle(order)
+            for rec in order:
+                tok = self.tokenized(self.sample(rec))
+                if tok.length > max_len:
+                    self.skipped += 1
+                    continue
+                yield tok

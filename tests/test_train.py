@@ -1,0 +1,140 @@
+"""Fine-tuning support that runs without torch: training prompts and the GGUF LoRA export.
+
+The export is checked against llama.cpp itself (model tests): an adapter whose B matrices are zero
+must leave the model's output unchanged, and a non-zero one must change it; so a name or shape that
+llama.cpp did not apply would fail here. The training loop itself needs torch (the ``train``
+extra) and is exercised by ``python -m engine.train planner``, reported in the README.
+"""
+
+from __future__ import annotations
+
+import random
+
+import numpy as np
+import pytest
+
+from engine.data.records import Record
+from engine.plan import END_OF_PLAN
+from engine.train.gguf_lora import AdapterExportError, base_info, gguf_tensor_name, write_gguf_lora
+from engine.train.samples import offered_names, target_text
+
+gguf = pytest.importorskip("gguf")
+
+CANON = ["a", "b", "c", "d", "e", "f", "g", "h"]
+
+
+def test_offered_keeps_truth_and_selection_in_canonical_order() -> None:
+    got = offered_names(["g", "b"], ["c"], CANON, random.Random(1), distractors=2)
+    assert {"b", "c", "g"} <= set(got)
+    assert len(got) == 5
+    assert got == [n for n in CANON if n in got]
+
+
+def test_offered_adds_truth_the_selector_missed_and_is_seeded() -> None:
+    a = offered_names(["h"], ["a"], CANON, random.Random(7), distractors=3)
+    b = offered_names(["h"], ["a"], CANON, random.Random(7), distractors=3)
+    assert a == b and "h" in a and len(a) == 5
+
+
+def test_offered_refuses_unknown_tools() -> None:
+    with pytest.raises(ValueError, match="zzz"):
+        offered_names(["zzz"], [], CANON, random.Random(0), distractors=1)
+
+
+def test_target_ends_where_the_planner_stops() -> None:
+    assert target_text('1. join()') == "1. join()" + END_OF_PLAN
+    assert target_text(f"1. join(){END_OF_PLAN}\n") == f"1. join(){END_OF_PLAN}"
+
+
+def test_peft_names_map_to_llama_cpp_names() -> None:
+    assert gguf_tensor_name("base_model.model.model.layers.3.self_attn.q_proj.lora_A.weight", "qwen2", 24) == (
+        "blk.3.attn_q.weight", "lora_a")
+    assert gguf_tensor_name("base_model.model.model.layers.17.mlp.down_proj.lora_B.weight", "gemma3", 18) == (
+        "blk.17.ffn_down.weight", "lora_b")
+    with pytest.raises(AdapterExportError, match="not a LoRA"):
+        gguf_tensor_name("base_model.model.lm_head.weight", "qwen2", 24)
+    with pytest.raises(AdapterExportError, match="no GGUF tensor"):
+        gguf_tensor_name("base_model.model.model.layers.0.self_attn.rotary.lora_A.weight", "qwen2", 24)
+
+
+def _fake_adapter(n_blocks: int, hidden: int, kv: int, rank: int, scale: float, seed: int = 0) -> dict[str, np.ndarray]:
+    rng = np.random.default_rng(seed)
+    out = {}
+    for i in range(n_blocks):
+        for proj, width in (("q_proj", hidden), ("v_proj", kv)):
+            stem = f"base_model.model.model.layers.{i}.self_attn.{proj}"
+            out[f"{stem}.lora_A.weight"] = rng.normal(0, 0.5, (rank, hidden)).astype(np.float32)
+            out[f"{stem}.lora_B.weight"] = (rng.normal(0, 0.5, (width, rank)) * scale).astype(np.float32)
+    return out
+
+
+def test_written_adapter_reads_back_as_llama_cpp_expects(tmp_path) -> None:
+    path = write_gguf_lora(tmp_path / "a.gguf", "qwen2", 2, 32.0, _fake_adapter(2, 8, 4, 2, 1.0))
+    reader = gguf.GGUFReader(str(path))
+    assert reader.fields["general.type"].contents() == "adapter"
+    assert reader.fields["adapter.type"].contents() == "lora"
+    assert reader.fields["adapter.lora.alpha"].contents() == 32.0
+    assert reader.fields["general.architecture"].contents() == "qwen2"
+    shapes = {t.name: [int(x) for x in t.shape] for t in reader.tensors}
+    # GGUF lists dimensions innermost first: A is (in=8, r=2), B is (r=2, out)
+    assert shapes["blk.1.attn_q.weight.lora_a"] == [8, 2]
+    assert shapes["blk.1.attn_q.weight.lora_b"] == [2, 8]
+    assert shapes["blk.0.attn_v.weight.lora_b"] == [2, 4]
+    assert len(shapes) == 8
+
+
+def test_export_refuses_incomplete_or_unsupported_adapters(tmp_path) -> None:
+    weights = _fake_adapter(1, 8, 4, 2, 1.0)
+    del weights["base_model.model.model.layers.0.self_attn.q_proj.lora_B.weight"]
+    with pytest.raises(AdapterExportError, match="needs both"):
+        write_gguf_lora(tmp_path / "a.gguf", "qwen2", 1, 16.0, weights)
+    with pytest.raises(AdapterExportError, match="not supported"):
+        write_gguf_lora(tmp_path / "b.gguf", "llama", 1, 16.0, _fake_adapter(1, 8, 4, 2, 1.0))
+    assert not list(tmp_path.iterdir())
+
+
+@pytest.fixture(scope="module")
+def fast_model(fast_model_path):  # type: ignore[no-untyped-def]
+    return fast_model_path
+
+
+def _greedy(model_path, lora, prompt: str) -> str:  # type: ignore[no-untyped-def]
+    from engine.llm import LocalLLM
+
+    llm = LocalLLM(model_path, n_ctx=256, n_threads=2, lora_path=lora)
+    return llm.complete(prompt, max_tokens=12)
+
+
+@pytest.mark.model
+def test_llama_cpp_applies_the_exported_adapter(fast_model, tmp_path) -> None:
+    arch, n_blocks = base_info(fast_model)
+    assert arch == "qwen2"
+    hidden, kv = 896, 128  # Qwen2.5-0.5B: 14 query heads and 2 KV heads of 64
+    prompt = "def fibonacci(n):\n"
+    base = _greedy(fast_model, None, prompt)
+    zero = write_gguf_lora(tmp_path / "zero.gguf", arch, n_blocks, 16.0, _fake_adapter(n_blocks, hidden, kv, 4, 0.0))
+    assert _greedy(fast_model, zero, prompt) == base
+    loud = write_gguf_lora(tmp_path / "loud.gguf", arch, n_blocks, 16.0, _fake_adapter(n_blocks, hidden, kv, 4, 1.0))
+    assert _greedy(fast_model, loud, prompt) != base
+
+
+@pytest.mark.model
+def test_training_prompts_are_the_planners_prompts(fast_model) -> None:
+    import datetime as dt
+
+    from engine.llm import LocalLLM
+    from engine.tools.desktop import desktop_specs
+    from engine.train.samples import SampleBuilder
+
+    specs = desktop_specs()
+    vocab = LocalLLM(fast_model, vocab_only=True)
+    builder = SampleBuilder(vocab, specs, select=None, examples=2, distractors=1, seed=0)
+    rec = Record("r1", "Text Sid that I am late", '1. get_phone_number("Sid")\n2. send_sms(["$1"], "I am late")\n3. join()',
+                 ["get_phone_number", "send_sms"], date=dt.datetime(2026, 11, 23, 9, 0))
+    sample = builder.sample(rec)
+    offered = [s for s in specs if s.name in sample.tools]
+    assert sample.prompt == builder.planner.build_prompt(rec.query, rec.date, offered)
+    assert "Text Sid that I am late" in sample.prompt and sample.target.endswith(END_OF_PLAN)
+    tok = builder.tokenized(sample)
+    assert vocab.llama.detokenize(tok.target_ids).decode() == sample.target
+    assert tok.prompt_ids == vocab.tokenize(sample.prompt, add_bos=True)
