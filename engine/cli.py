@@ -34,7 +34,7 @@ def _query_parser() -> argparse.ArgumentParser:
     p.add_argument("--approve", action="store_true", help="ask before every task that changes or sends something")
     p.add_argument("--json", action="store_true", help="print one JSON event per line")
     p.add_argument("--model", help="a .gguf file, or a model name from models/manifest.json (default, fast, tiny)")
-    p.add_argument("--lora", help="a GGUF LoRA adapter to apply to the model")
+    p.add_argument("--lora", help="a GGUF LoRA adapter (default: the model's own from the manifest, if any; none: no adapter)")
     p.add_argument("--data-dir", type=Path, help="where contacts, calendar, mail, notes live (default: XDG data dir)")
     p.add_argument("--no-grammar", action="store_true", help="let the model write freely (no constrained decoding)")
     p.add_argument("--toolrag", default="classifier", help="tool selection: classifier (default), none (all tools), embed, embed:K")

@@ -87,10 +87,11 @@ def check_model(model: str, lora: str = "") -> str:
 
     try:
         path = models.resolve(model or None)
-        llm = LocalLLM(path, n_ctx=512, lora_path=lora or None)
+        adapter = models.default_adapter(model or None, lora or None)
+        llm = LocalLLM(path, n_ctx=512, lora_path=adapter)
     except Exception as exc:  # any failure is the answer to show
         return f"✗ {exc}"
-    return f"✓ {path.name} loads ({llm.load_seconds:.1f} s)"
+    return f"✓ {path.name}{' + ' + Path(adapter).name if adapter else ''} loads ({llm.load_seconds:.1f} s)"
 
 
 def _picker(edit: QLineEdit, caption: str, pattern: str, directory: bool = False) -> QWidget:

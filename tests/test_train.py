@@ -138,3 +138,21 @@ def test_training_prompts_are_the_planners_prompts(fast_model) -> None:
     tok = builder.tokenized(sample)
     assert vocab.llama.detokenize(tok.target_ids).decode() == sample.target
     assert tok.prompt_ids == vocab.tokenize(sample.prompt, add_bos=True)
+
+
+@pytest.mark.model
+def test_shipped_adapter_matches_its_base_and_changes_it() -> None:
+    """The committed adapter is for the model its manifest names, and llama.cpp applies it."""
+    import json
+
+    from engine import models
+    from engine.resources import models_path
+
+    manifest = json.loads(models_path("planner-lora", "manifest.json").read_text())
+    base = models.resolve("tiny")
+    assert manifest["base_sha256"] == models.entry("tiny").sha256
+    adapter = models_path("planner-lora", manifest["adapter"])
+    assert adapter.stat().st_size == manifest["adapter_bytes"]
+    assert base_info(base)[0] == str(gguf.GGUFReader(str(adapter)).fields["general.architecture"].contents())
+    prompt = "Question: Remind me to call Mom\n1."
+    assert _greedy(base, adapter, prompt) != _greedy(base, None, prompt)
