@@ -105,6 +105,16 @@ def valid_records(path: Path, specs: Mapping[str, ToolSpec] | Iterable[ToolSpec]
         yield item, parsed
 
 
+def first_valid(path: Path, specs: Mapping[str, ToolSpec] | Iterable[ToolSpec], limit: int | None = None) -> list[Record]:
+    """The first ``limit`` valid records (all when ``limit`` is None or 0), as eval and training read a set."""
+    out: list[Record] = []
+    for item, _ in valid_records(path, specs):
+        out.append(item)
+        if limit and len(out) >= limit:
+            break
+    return out
+
+
 def write_records(path: Path, rows: list[dict[str, Any]]) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     with open(path, "w", encoding="utf-8") as f:

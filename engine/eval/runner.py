@@ -18,7 +18,7 @@ import time
 from pathlib import Path
 
 from engine import models
-from engine.data.records import Record, valid_records
+from engine.data.records import Record, first_valid
 from engine.eval.metrics import FREE_TEXT_THRESHOLD, Summary, score_plan
 from engine.examples import ExampleBank, load_examples
 from engine.llm import LocalLLM
@@ -53,11 +53,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     specs = desktop_specs()
     by_name = {s.name: s for s in specs}
-    records: list[Record] = []
-    for item, _ in valid_records(args.set_path, by_name):
-        records.append(item)
-        if args.limit and len(records) >= args.limit:
-            break
+    records = first_valid(args.set_path, by_name, args.limit)
     if not records:
         print("no usable records", file=sys.stderr)
         return 2

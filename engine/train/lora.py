@@ -25,7 +25,7 @@ import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from engine.data.records import Record, valid_records
+from engine.data.records import Record, first_valid
 from engine.eval.metrics import Summary, score_plan
 from engine.eval.runner import UNDATED_NOW
 from engine.train.gguf_lora import export_adapter
@@ -90,13 +90,7 @@ def sha256(path: Path) -> str:
 def load_records(path: Path, limit: int | None = None) -> list[Record]:
     from engine.tools.desktop import desktop_specs
 
-    by_name = {s.name: s for s in desktop_specs()}
-    out = []
-    for rec, _ in valid_records(path, by_name):
-        out.append(rec)
-        if limit and len(out) >= limit:
-            break
-    return out
+    return first_valid(path, desktop_specs(), limit)
 
 
 def val_success(base: Path, adapter: Path | None, records: list[Record], cfg: TrainConfig) -> Summary:

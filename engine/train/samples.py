@@ -81,6 +81,8 @@ class SampleBuilder:
 
         self.llm = llm
         self.specs = list(specs)
+        self.canonical = [s.name for s in self.specs]
+        self.by_name = {s.name: s for s in self.specs}
         self.select = select
         self.distractors = distractors
         self.rng = random.Random(seed)
@@ -88,11 +90,9 @@ class SampleBuilder:
         self.planner = Planner(llm, self.specs, ExampleBank.default(), config=PlannerConfig(examples=examples))
 
     def sample(self, rec: Record) -> Sample:
-        canonical = [s.name for s in self.specs]
-        selected = [t.name for t in self.select(rec.query)] if self.select else canonical
-        names = offered_names(rec.tools, selected, canonical, self.rng, self.distractors)
-        by_name = {s.name: s for s in self.specs}
-        prompt = self.planner.build_prompt(rec.query, rec.date or UNDATED_NOW, [by_name[n] for n in names])
+        selected = [t.name for t in self.select(rec.query)] if self.select else self.canonical
+        names = offered_names(rec.tools, selected, self.canonical, self.rng, self.distractors)
+        prompt = self.planner.build_prompt(rec.query, rec.date or UNDATED_NOW, [self.by_name[n] for n in names])
         return Sample(rec.id, prompt, target_text(rec.plan), tuple(names))
 
     def tokenized(self, sample: Sample) -> TokenizedSample:

@@ -145,10 +145,7 @@ class MacBackend(LocalBackend):
     def maps_open_location(self, location: str) -> str:
         if not location or not location.strip():
             raise ToolError("No location was given.")
-        url = "https://maps.apple.com/?" + urlencode({"q": location.strip()})
-        if self.open_in_desktop:
-            self._run("open_url", [url])
-        return url
+        return self._maps({"q": location.strip()})
 
     def maps_show_directions(self, start_location: str, end_location: str, transport: str) -> str:
         if not end_location or not end_location.strip():
@@ -159,6 +156,10 @@ class MacBackend(LocalBackend):
         params = {"daddr": end_location.strip(), "dirflg": _DIRFLG[mode]}
         if start_location and start_location.strip():
             params = {"saddr": start_location.strip(), **params}
+        return self._maps(params)
+
+    def _maps(self, params: dict[str, str]) -> str:
+        """An Apple Maps URL (values percent-encoded here), opened in Maps unless opening is off."""
         url = "https://maps.apple.com/?" + urlencode(params)
         if self.open_in_desktop:
             self._run("open_url", [url])
