@@ -48,6 +48,22 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--bank", type=Path, help="example bank JSONL (default: resources/examples/handwritten.jsonl + synthetic.jsonl)")
     p.add_argument("--out", type=Path, help="per-record results (default: <set>.<model>.results.jsonl)")
     p.add_argument("--threads", type=int)
+    p.add_argument("--resume", action="store_true",
+                   help="keep the records already in --out (re-scored from their stored plans) and plan only the rest")
+
+
+def _done(path: Path) -> dict[str, dict]:
+    """Per-record results already written to ``path`` by an earlier (perhaps interrupted) run."""
+    done: dict[str, dict] = {}
+    if not path.is_file():
+        return done
+    for line in path.read_text(encoding="utf-8").splitlines():
+        try:
+            row = json.loads(line)
+            done[row["id"]] = row
+        except (json.JSONDecodeError, KeyError, TypeError):
+            continue  # a line cut short when the run was killed: that record is planned again
+    return done
 
 
 def run(args: argparse.Namespace) -> int:
@@ -75,23 +91,32 @@ def run(args: argparse.Namespace) -> int:
     latencies: list[float] = []
     prompt_tokens: list[int] = []
     offered: list[int] = []
-    current["record"] = records[0]
-    asyncio.run(planner.plan(records[0].query, records[0].date or UNDATED_NOW))  # warm-up: latency is steady state
+    done = _done(out_path) if args.resume else {}
+    todo = [r for r in records if r.id not in done]
+    if todo:
+        current["record"] = todo[0]
+        asyncio.run(planner.plan(todo[0].query, todo[0].date or UNDATED_NOW))  # warm-up: latency is steady state
+    if done:
+        print(f"resuming: {len(records) - len(todo)} records from {out_path}, {len(todo)} to plan", file=sys.stderr)
     t_start = time.monotonic()
+    # Kept records are written back first, so an interrupted resume never loses them.
     with open(out_path, "w", encoding="utf-8") as out:
-        for i, rec in enumerate(records, 1):
-            current["record"] = rec
-            stream = asyncio.run(planner.plan(rec.query, rec.date or UNDATED_NOW))
-            score = score_plan(stream.text, rec.plan, by_name, compare_dates=rec.date is not None)
+        for i, rec in enumerate([r for r in records if r.id in done] + todo, 1):
+            row = done.get(rec.id)
+            if row is None:
+                current["record"] = rec
+                stream = asyncio.run(planner.plan(rec.query, rec.date or UNDATED_NOW))
+                row = {"id": rec.id, "query": rec.query, "truth": rec.plan, "pred": stream.text,
+                       "tools_offered": [t.name for t in stream.tools], "timings": stream.timings.__dict__}
+            score = score_plan(row["pred"], rec.plan, by_name, compare_dates=rec.date is not None)
             summary.add(score)
-            latencies.append(stream.timings.total_ms)
-            prompt_tokens.append(stream.timings.prompt_tokens)
-            offered.append(len(stream.tools))
-            out.write(json.dumps({
-                "id": rec.id, "query": rec.query, "truth": rec.plan, "pred": stream.text, "success": score.success,
-                "success_args": score.success_args, "error": score.error, "mismatches": score.mismatches,
-                "tools_offered": [t.name for t in stream.tools], "timings": stream.timings.__dict__,
-            }, ensure_ascii=False) + "\n")
+            latencies.append(row["timings"]["total_ms"])
+            prompt_tokens.append(row["timings"]["prompt_tokens"])
+            offered.append(len(row["tools_offered"]))
+            row |= {"success": score.success, "success_args": score.success_args, "error": score.error,
+                    "mismatches": score.mismatches}
+            out.write(json.dumps(row, ensure_ascii=False) + "\n")
+            out.flush()
             if i % 10 == 0 or i == len(records):
                 print(f"  {i}/{len(records)}  success {summary.success / i:.1%}  ({time.monotonic() - t_start:.0f} s)", file=sys.stderr)
 
