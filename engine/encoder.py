@@ -86,22 +86,29 @@ class MiniLMEncoder:
             for name in ("attention.output.dense", "intermediate.dense", "output.dense"):
                 self.w[p + name + ".wt"] = np.ascontiguousarray(self.w[p + name + ".weight"].T)
 
-    def encode(self, texts: list[str], batch_size: int = 64) -> np.ndarray:
+    def encode(self, texts: list[str], batch_size: int = 64, layers: int | None = None) -> np.ndarray:
         """Unit-length embeddings, shape ``(len(texts), 384)``.
+
+        ``layers`` runs only the first N transformer layers and pools their output: each layer is
+        a sixth of the cost, and a head trained on those features (the ToolRAG classifier) may not
+        need all six.
 
         A query or two is encoded with BLAS on one thread. Its matrices are tiny (~20 × 384), so
         extra BLAS threads only add hand-off cost, and when other threads are busy (llama.cpp's,
         the speech worker) they wait for cores. Measured while llama.cpp ran on both cores: p50
         512 ms with OpenBLAS's default threads, 15 ms with one.
         """
+        depth = self.layers if layers is None else layers
+        if not 1 <= depth <= self.layers:
+            raise ValueError(f"layers must be between 1 and {self.layers}, not {depth}")
         if len(texts) <= SMALL_BATCH:
             with _blas_controller().limit(limits=1, user_api="blas"):
-                out = [self._encode_batch(texts)] if texts else []
+                out = [self._encode_batch(texts, depth)] if texts else []
         else:
-            out = [self._encode_batch(texts[i : i + batch_size]) for i in range(0, len(texts), batch_size)]
+            out = [self._encode_batch(texts[i : i + batch_size], depth) for i in range(0, len(texts), batch_size)]
         return np.concatenate(out) if out else np.zeros((0, self.dim), np.float32)
 
-    def _encode_batch(self, texts: list[str]) -> np.ndarray:
+    def _encode_batch(self, texts: list[str], depth: int) -> np.ndarray:
         enc = self.tokenizer.encode_batch(texts)
         ids = np.array([e.ids for e in enc], dtype=np.int64)
         mask = np.array([e.attention_mask for e in enc], dtype=np.float32)
@@ -112,7 +119,7 @@ class MiniLMEncoder:
         x = _layer_norm(x, w["embeddings.LayerNorm.weight"], w["embeddings.LayerNorm.bias"], self.eps)
         hd = self.dim // self.heads
         bias = (1.0 - mask)[:, None, None, :] * -1e9
-        for i in range(self.layers):
+        for i in range(depth):
             p = f"encoder.layer.{i}."
 
             def lin(t: np.ndarray, name: str, p: str = p) -> np.ndarray:

@@ -26,6 +26,16 @@ def test_encoder_matches_sentence_transformers(encoder):
     assert np.allclose(single[0], v[0], atol=1e-5)
 
 
+def test_encoder_can_stop_after_fewer_layers(encoder):
+    texts = ["Text Sid that I'm running late", "Summarize Q3 Report.pdf"]
+    full, shallow = encoder.encode(texts), encoder.encode(texts, layers=3)
+    assert np.allclose(encoder.encode(texts, layers=encoder.layers), full)
+    assert np.allclose(np.linalg.norm(shallow, axis=1), 1.0, atol=1e-5)
+    assert not np.allclose(shallow, full, atol=1e-2)
+    with pytest.raises(ValueError, match="between 1 and 6"):
+        encoder.encode(texts, layers=7)
+
+
 def test_embed_selector_returns_k_relevant_tools():
     sel = EmbedSelector(SPECS, k=4)
     names = {t.name for t in sel("Show me walking directions to the Ferry Building")}

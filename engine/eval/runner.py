@@ -124,7 +124,8 @@ def run(args: argparse.Namespace) -> int:
     summary_path = out_path.with_name(out_path.name.removesuffix(".jsonl") + ".summary.json")
     summary_path.write_text(json.dumps({
         "set": str(args.set_path), "model": model_path.name, "lora": lora and Path(lora).name,
-        "toolrag": args.toolrag, "grammar": args.grammar, "examples": args.examples, "records": n,
+        "toolrag": args.toolrag, "toolrag_detail": select.describe() if hasattr(select, "describe") else None,
+        "grammar": args.grammar, "examples": args.examples, "records": n,
         "threads": args.threads or os.cpu_count(),
         "success": summary.success / n, "success_args": summary.success_args / n,
         "tool_precision": summary.tool_precision, "tool_recall": summary.tool_recall,

@@ -10,7 +10,7 @@ from pathlib import Path
 
 COLUMNS = [
     ("model", lambda s: s["model"].removesuffix(".gguf") + (f" + {s['lora']}" if s.get("lora") else "")),
-    ("ToolRAG", lambda s: s["toolrag"]),
+    ("ToolRAG", lambda s: s["toolrag"] + (f" ({s['toolrag_detail']})" if s.get("toolrag_detail") else "")),
     ("grammar", lambda s: "on" if s["grammar"] else "off"),
     ("records", lambda s: str(s["records"])),
     ("success", lambda s: f"{s['success']:.1%}"),
