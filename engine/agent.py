@@ -49,14 +49,17 @@ class Agent:
         stream = self.planner.start(query, now, on_text=on_text)
         executor = Executor(self.tools, approve=approve, dry_run=dry_run, task_timeout=task_timeout, observers=observers)
         result = await executor.run(stream)
-        return AgentRun(query, stream, result, summarize(stream.plan, result))
+        return AgentRun(query, stream, result, summarize(stream.plan, result, repeated=stream.repeated))
 
 
-def summarize(plan: Plan, result: RunResult) -> str:
+def summarize(plan: Plan, result: RunResult, *, repeated: int | None = None) -> str:
     """The answer shown to the user, built from the results; an error always reaches it in words."""
     lines: list[str] = []
     if result.plan_error is not None:
         lines.append(f"The plan could not be completed: {result.plan_error}")
+    if repeated is not None:
+        lines.append(f"The planner began repeating an earlier step at step {repeated}, so the plan was ended there; "
+                     "check that nothing you asked for is missing.")
     calls = plan.calls
     if not calls and result.plan_error is None:
         return "None of the available tools can do that, so nothing was done."

@@ -124,7 +124,7 @@ async def _run_query(args: argparse.Namespace) -> int:
     printer.close()
     t = run.stream.timings
     if args.json:
-        print(json.dumps({"event": "Answer", "answer": run.answer, "plan": run.stream.text, "timings": t.__dict__}))
+        print(json.dumps({"event": "Answer", "answer": run.answer, "plan": run.stream.plan_text, "timings": t.__dict__}))
     else:
         console.print()
         console.print(run.answer)

@@ -1,8 +1,9 @@
 """GBNF grammar for constrained decoding: the model can only write a well-formed plan.
 
 Generated from the offered ``ToolSpec``s: only those tool names, each with its exact number of
-arguments and a literal of the right type in each position, ids ``1, 2, 3, …`` in order, ``"$N"``
-only for ids already written, and a final ``N. join()<END_OF_PLAN>``. Rules are unrolled per step
+arguments and a literal of the right type in each position, lists of at most ``MAX_LIST_ITEMS``,
+ids ``1, 2, 3, …`` in order, ``"$N"`` only for ids already written, and a final
+``N. join()<END_OF_PLAN>``. Rules are unrolled per step
 (``call_3`` may reference ``$1`` and ``$2``), which is what makes forward references impossible
 rather than merely invalid.
 """
@@ -15,6 +16,9 @@ from engine.plan import END_OF_PLAN
 from engine.tools.spec import Param, ToolSpec
 
 DEFAULT_MAX_STEPS = 12
+# A list argument (invitees, recipients, attachments) holds at most this many items. Without a
+# bound a looping model writes ["$1", "$1", "$1", ...] until it runs out of tokens.
+MAX_LIST_ITEMS = 16
 
 _PRIMITIVES = r"""
 ws-char ::= [^"\\\n$]
@@ -40,7 +44,7 @@ def _value(p: Param, step: int, item: bool = False) -> str:
 def _arg(p: Param, step: int) -> str:
     if p.is_list:
         item = _value(p, step, item=True)
-        return f'"[" ({item} (", " {item})*)? "]"'
+        return f'"[" ({item} (", " {item}){{0,{MAX_LIST_ITEMS - 1}}})? "]"'
     return _value(p, step)
 
 

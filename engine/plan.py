@@ -312,13 +312,23 @@ class PlanParser:
     tasks already seen), so a task handed out is safe to schedule. With ``incremental=False``
     reference checks wait for ``finish()``, which can then tell a cycle from a forward reference.
     After a ``PlanError`` the parser refuses further input.
+
+    ``stop_on_repeat``: a call identical to an earlier one (same tool, same arguments) ends the plan
+    there, as if ``join()`` had been written in its place, and ``repeated`` holds its id. Small
+    models that lose the thread loop on a call (``get_phone_number("Hannah")`` nine times); running
+    it again can only repeat a side effect, so the planner closes the plan instead.
     """
 
-    def __init__(self, specs: Mapping[str, ToolSpec] | Iterable[ToolSpec] | None = None, *, incremental: bool = True):
+    def __init__(
+        self, specs: Mapping[str, ToolSpec] | Iterable[ToolSpec] | None = None, *, incremental: bool = True,
+        stop_on_repeat: bool = False,
+    ):
         if specs is not None and not isinstance(specs, Mapping):
             specs = {s.name: s for s in specs}
         self.specs: Mapping[str, ToolSpec] | None = specs
         self.incremental = incremental
+        self.stop_on_repeat = stop_on_repeat
+        self.repeated: int | None = None
         self.plan = Plan()
         self._buffer = ""
         self._thought = ""
@@ -402,6 +412,11 @@ class PlanParser:
             deps |= _refs_in(v, task_id)
         task = Task(task_id, name, args, kwargs, self._thought, frozenset(deps))
         self._thought = ""
+        if self.stop_on_repeat and not task.is_join and any(
+            (t.tool, t.args, t.kwargs) == (name, args, kwargs) for t in self.plan.tasks
+        ):
+            self.repeated = task_id
+            task = Task(task_id, "join")
         seen = {t.id for t in self.plan.tasks}
         if task_id in seen:
             raise PlanError("duplicate_id", f"id {task_id} is used twice", task_id, line)
@@ -415,6 +430,8 @@ class PlanParser:
         if task.is_join:
             self.plan.complete = True
         self.plan.tasks.append(task)
+        if self.repeated is not None:
+            self._ended = True
         return [task]
 
 

@@ -57,7 +57,14 @@ class PlanStream:
     timings: PlanTimings = field(default_factory=PlanTimings)
     plan: Plan = field(default_factory=Plan)
     error: PlanError | None = None
+    repeated: int | None = None
     _source: AsyncIterator[Task] | None = None
+
+    @property
+    def plan_text(self) -> str:
+        """The plan as it is executed: the model's text, or, when the plan was closed early
+        because the model began repeating a call, the tasks kept and the ``join()`` put in."""
+        return self.plan.text() if self.repeated is not None else self.text
 
     def __aiter__(self) -> AsyncIterator[Task]:
         assert self._source is not None, "a PlanStream can be iterated once"
@@ -125,7 +132,7 @@ class Planner:
 
         worker = threading.Thread(target=produce, name="planner", daemon=True)
         worker.start()
-        parser = PlanParser(stream.tools)
+        parser = PlanParser(stream.tools, stop_on_repeat=True)
         try:
             while True:
                 kind, payload = await queue.get()
@@ -150,7 +157,7 @@ class Planner:
             raise
         finally:
             stop.set()
-            stream.plan = parser.plan
+            stream.plan, stream.repeated = parser.plan, parser.repeated
             await asyncio.to_thread(worker.join)
             tm = stream.timings
             tm.prompt_tokens, tm.prompt_ms, tm.prefix_cache = stats.prompt_tokens, stats.prompt_ms, stats.prefix_cache

@@ -75,7 +75,7 @@ class ChatView(QTextBrowser):
         self._render()
 
     def add_answer(self, run: AgentRun) -> None:
-        plan = html.escape(run.stream.text.strip())
+        plan = html.escape(run.stream.plan_text.strip())
         answer = html.escape(run.answer).replace("\n", "<br>")
         t = run.stream.timings
         self._blocks.append(

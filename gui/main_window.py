@@ -173,7 +173,7 @@ class MainWindow(QMainWindow):
         self.chat.add_answer(run)
         self.dag.fit()
         if self.history:
-            self.history.add(run.query, run.stream.text, run.answer)
+            self.history.add(run.query, run.stream.plan_text, run.answer)
 
     def on_load_failed(self, message: str) -> None:
         self.model_label.setText("No model loaded")

@@ -57,3 +57,14 @@ def test_step_limit(checker):
     three = "".join(f'{i}. get_phone_number("a")\n' for i in (1, 2, 3)) + "4. join()<END_OF_PLAN>"
     assert not checker.accepts(g, three)
     assert checker.accepts(g, '1. get_phone_number("a")\n2. get_phone_number("b")\n3. join()<END_OF_PLAN>')
+
+
+def test_list_length_is_bounded(checker):
+    from engine.grammar import MAX_LIST_ITEMS
+
+    def sms(n: int) -> str:
+        items = ", ".join(['"$1"'] * n)
+        return f'1. get_phone_number("a")\n2. send_sms([{items}], "hi")\n3. join()<END_OF_PLAN>'
+
+    assert checker.accepts(plan_grammar(SPECS), sms(MAX_LIST_ITEMS))
+    assert not checker.accepts(plan_grammar(SPECS), sms(MAX_LIST_ITEMS + 1))

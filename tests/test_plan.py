@@ -171,3 +171,18 @@ def test_pathological_nesting_is_a_plan_error():
         parse_plan("1. get_email_address(" + "[" * 5000 + "]" * 5000 + ")\n2. join()", SPECS)
     with pytest.raises(PlanError):
         parse_plan("1. get_email_address(" + "(" * 200 + ")" * 200 + ")\n2. join()", SPECS)
+
+
+def test_a_repeated_call_ends_the_plan_in_its_place():
+    text = (
+        '1. get_phone_number("Hannah")\n2. get_phone_number("Ingrid")\n3. send_sms(["$1", "$2"], "hi")\n'
+        '4. get_phone_number("Hannah")\n5. get_phone_number("Hannah")\n6. join()<END_OF_PLAN>'
+    )
+    parser = PlanParser(SPECS, stop_on_repeat=True)
+    tasks = parser.feed(text[:70]) + parser.feed(text[70:]) + parser.finish()
+    assert [t.tool for t in tasks] == ["get_phone_number", "get_phone_number", "send_sms", "join"]
+    assert parser.repeated == 4 and parser.done and parser.plan.complete
+    assert parser.plan.text().endswith('3. send_sms(["$1", "$2"], "hi")\n4. join()<END_OF_PLAN>')
+    # Same tool with other arguments is not a repeat, and without the option nothing changes.
+    plain = PlanParser(SPECS)
+    assert len(plain.feed(text) + plain.finish()) == 6 and plain.repeated is None

@@ -106,7 +106,7 @@ def run(args: argparse.Namespace) -> int:
             if row is None:
                 current["record"] = rec
                 stream = asyncio.run(planner.plan(rec.query, rec.date or UNDATED_NOW))
-                row = {"id": rec.id, "query": rec.query, "truth": rec.plan, "pred": stream.text,
+                row = {"id": rec.id, "query": rec.query, "truth": rec.plan, "pred": stream.plan_text, "repeated": stream.repeated,
                        "tools_offered": [t.name for t in stream.tools], "timings": stream.timings.__dict__}
             score = score_plan(row["pred"], rec.plan, by_name, compare_dates=rec.date is not None)
             summary.add(score)

@@ -109,7 +109,7 @@ def val_success(base: Path, adapter: Path | None, records: list[Record], cfg: Tr
     summary = Summary()
     for rec in records:
         stream = asyncio.run(planner.plan(rec.query, rec.date or UNDATED_NOW))
-        summary.add(score_plan(stream.text, rec.plan, by_name, compare_dates=rec.date is not None))
+        summary.add(score_plan(stream.plan_text, rec.plan, by_name, compare_dates=rec.date is not None))
     del planner, llm
     return summary
 
