@@ -92,7 +92,7 @@ class DagView(QGraphicsView):
         self.nodes: dict[int, NodeItem] = {}
         self.edges: list[tuple[int, int, QGraphicsPathItem]] = []
         self.layout_ = StreamingLayout()
-        self._parser = PlanParser()
+        self._parser = PlanParser(stop_on_repeat=True)
         self._ticker = QTimer(self)
         self._ticker.setInterval(100)
         self._ticker.timeout.connect(self._tick)
@@ -103,7 +103,7 @@ class DagView(QGraphicsView):
         self.nodes.clear()
         self.edges.clear()
         self.layout_ = StreamingLayout()
-        self._parser = PlanParser()
+        self._parser = PlanParser(stop_on_repeat=True)
 
     # -- events ------------------------------------------------------------------------------
 
