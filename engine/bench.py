@@ -1,6 +1,6 @@
 """Benchmarks that print tables; speed targets live here, not in unit tests.
 
-    python -m engine.bench planner [--model default] [--queries FILE]   # grammar on/off, per query
+    python -m engine.bench planner [--model default] [--queries FILE]   # grammar sampling: checked first / whole vocab / off
     python -m engine.bench prefix  [--model default]                    # cold start: no cache / disk / memory
     python -m engine.bench toolrag                                      # selection latency per query
 """
@@ -49,30 +49,47 @@ def _plan(planner: Planner, query: str) -> PlanStream:
     return s
 
 
+GRAMMAR_MODES = {
+    "check first": PlannerConfig(grammar=True, check_first=True),
+    "whole vocab": PlannerConfig(grammar=True, check_first=False),
+    "off": PlannerConfig(grammar=False),
+}
+
+
 def bench_planner(model: str | None, queries: list[str], threads: int | None) -> None:
+    """Each query planned three ways: the grammar as the planner uses it (the model's choice
+    checked first), llama-cpp-python's grammar sampling (whole vocabulary every token), none."""
     llm = LocalLLM(models.resolve(model), n_threads=threads)
     specs = desktop_specs()
-    planners = {g: Planner(llm, specs, config=PlannerConfig(grammar=g)) for g in (True, False)}
-    _plan(planners[True], queries[0])  # warm-up: weights paged in, prompt prefix cached
+    planners = {mode: Planner(llm, specs, config=config) for mode, config in GRAMMAR_MODES.items()}
+    _plan(planners["check first"], queries[0])  # warm-up: weights paged in, prompt prefix cached
     rows = []
-    speeds: dict[bool, list[float]] = {True: [], False: []}
+    speeds: dict[str, list[float]] = {mode: [] for mode in planners}
+    differ = 0
     for q in queries:
-        for g in (True, False):
-            s = _plan(planners[g], q)
+        texts = {}
+        for mode, planner in planners.items():
+            s = _plan(planner, q)
+            texts[mode] = s.text
             t = s.timings
             tps = t.generated_tokens / (t.generation_ms / 1000) if t.generation_ms else 0.0
-            speeds[g].append(tps)
+            speeds[mode].append(tps)
             rows.append([
-                q[:48] + ("…" if len(q) > 48 else ""), "on" if g else "off", t.prompt_tokens, t.prefix_cache,
+                q[:48] + ("…" if len(q) > 48 else ""), mode, t.prompt_tokens, t.prefix_cache,
                 f"{t.prompt_ms:.0f}", f"{t.first_task_ms or 0:.0f}", f"{t.total_ms:.0f}", t.generated_tokens, f"{tps:.1f}",
                 "ok" if s.error is None else s.error.kind,
             ])
-    print(f"model {llm.name}, {llm.llama.n_threads if hasattr(llm.llama, 'n_threads') else threads} threads, today {NOW:%a %Y-%m-%d}")
+        differ += texts["check first"] != texts["whole vocab"]
+    print(f"model {llm.name}, {threads or 'all'} threads, today {NOW:%a %Y-%m-%d}")
     print_table(
         ["query", "grammar", "prompt tok", "prefix", "prompt ms", "first task ms", "total ms", "gen tok", "tok/s", "plan"], rows
     )
-    on, off = statistics.mean(speeds[True]), statistics.mean(speeds[False])
-    print(f"\ngeneration speed: {on:.1f} tok/s with grammar, {off:.1f} without ({(off - on) / off * 100:+.0f}% cost)")
+    mean = {mode: statistics.mean(v) for mode, v in speeds.items()}
+    print(
+        f"\ngeneration speed (tok/s): {mean['check first']:.1f} grammar checked first, "
+        f"{mean['whole vocab']:.1f} grammar over the whole vocabulary, {mean['off']:.1f} without grammar"
+    )
+    print(f"plans that differ between the two grammar samplers: {differ} of {len(queries)} (greedy: should be 0)")
 
 
 def bench_prefix(model: str | None, threads: int | None) -> None:

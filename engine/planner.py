@@ -43,6 +43,9 @@ class PlannerConfig:
     max_steps: int = DEFAULT_MAX_STEPS
     max_tokens: int = 600
     prefix_cache: bool = True
+    check_first: bool = True
+    """With the grammar: ask it about the model's choice before filtering the whole vocabulary
+    (``engine.sampling``); False is llama-cpp-python's own, slower grammar sampling."""
 
 
 @dataclass
@@ -122,6 +125,7 @@ class Planner:
                 for piece in self.llm.stream(
                     stream.prompt, grammar=grammar, max_tokens=self.config.max_tokens,
                     stop=[END_OF_PLAN, "\n###", "\nQuestion:"], stats=stats, prefix=stream.static_prefix,
+                    check_first=self.config.check_first,
                 ):
                     loop.call_soon_threadsafe(queue.put_nowait, ("text", piece))
                     if stop.is_set():

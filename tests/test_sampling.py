@@ -1,0 +1,53 @@
+"""Check-first grammar sampling with a real model (the 270M one: the fastest): it must give the
+same plans as llama-cpp-python's whole-vocabulary grammar sampling, and still enforce the grammar
+when the model's own choice is not allowed."""
+
+import datetime as dt
+import re
+
+import pytest
+
+from engine import models
+from engine.grammar import plan_grammar
+from engine.llm import LocalLLM
+from engine.plan import parse_plan
+from engine.planner import Planner
+from engine.sampling import GrammarFirstCheck
+from engine.tools.desktop import desktop_specs
+
+NOW = dt.datetime(2026, 11, 23, 10, 0)
+
+
+@pytest.fixture(scope="module")
+def tiny() -> LocalLLM:
+    return LocalLLM(models.resolve("tiny"), n_threads=2)
+
+
+@pytest.mark.parametrize("query", [
+    "Invite Sid and Lutfi to a demo tomorrow at 3pm and text Sid the link",
+    "Summarize report.pdf and email the summary to Priya",
+])
+def test_same_plan_as_whole_vocabulary_sampling(tiny, query):
+    specs = desktop_specs()
+    prompt = Planner(tiny, specs).build_prompt(query, NOW, specs)
+    grammar = plan_grammar(specs, 8)
+    fast, slow = (
+        tiny.complete(prompt, grammar=grammar, max_tokens=160, stop=["<END_OF_PLAN>"], check_first=check)
+        for check in (True, False)
+    )
+    assert fast == slow
+    assert parse_plan(fast + "<END_OF_PLAN>", {s.name: s for s in specs}).tasks
+
+
+def test_grammar_is_enforced_when_the_model_disagrees(tiny):
+    check = GrammarFirstCheck(tiny.llama, 'root ::= "Answer: " [0-9] [0-9] "."')
+    out = tiny.llama.create_completion(
+        "Write a short poem about the sea.\n", max_tokens=12, temperature=0.0, logits_processor=[check]
+    )["choices"][0]["text"]
+    assert re.fullmatch(r"Answer: \d\d\.", out), out
+    assert check.filtered > 0
+
+
+def test_a_grammar_that_does_not_parse_is_an_error(tiny):
+    with pytest.raises(ValueError, match="did not parse"):
+        GrammarFirstCheck(tiny.llama, "root ::= (")
