@@ -25,6 +25,16 @@ from pathlib import Path
 from engine.models import ModelError, cache_dir
 
 KV_CACHE_BYTES = 1 << 30
+"""Disk budget for saved prompt prefixes (a 1.5B state is 10-16 MB, one per offered tool set);
+``TINYAGENT_KV_CACHE_MB`` overrides it, e.g. for evaluations that plan the same sets in several runs."""
+
+
+def kv_cache_budget() -> int:
+    value = os.environ.get("TINYAGENT_KV_CACHE_MB", "")
+    try:
+        return int(value) << 20 if value else KV_CACHE_BYTES
+    except ValueError:
+        raise ModelError(f"TINYAGENT_KV_CACHE_MB must be a whole number of megabytes, not {value!r}") from None
 
 
 @dataclass
@@ -175,7 +185,7 @@ class LocalLLM:
         tmp = path.with_suffix(".tmp")
         if lc.llama_state_seq_save_file(llama._ctx.ctx, str(tmp).encode(), 0, array, n):
             os.replace(tmp, path)
-            _evict(folder, KV_CACHE_BYTES)
+            _evict(folder, kv_cache_budget())
         return "built"
 
     def keep_only(self, prefix: str) -> None:

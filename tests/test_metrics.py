@@ -87,3 +87,14 @@ def test_date_only_values(a, b, same):
     true = f'1. create_reminder("x", "{a}", "", "", 0, True)\n2. join()<END_OF_PLAN>'
     pred = f'1. create_reminder("x", "{b}", "", "", 0, True)\n2. join()<END_OF_PLAN>'
     assert score(pred, true).success_args is same
+
+
+def test_table_gives_the_noise_of_a_success_rate():
+    from engine.eval.table import margin, markdown
+
+    assert margin(0.5, 100) == pytest.approx(0.098, abs=0.001)
+    assert margin(0.5, 400) == pytest.approx(margin(0.5, 100) / 2)
+    row = {"model": "m.gguf", "toolrag": "none", "grammar": True, "records": 200, "success": 0.5, "success_args": 0.4,
+           "syntax_errors": 0.0, "tool_precision": 1.0, "tool_recall": 1.0, "tools_offered": 16, "prompt_tokens": 2300,
+           "latency_p50_s": 9.0, "latency_p95_s": 20.0, "prefix_built": 0.0}
+    assert "50.0% ±6.9%" in markdown([row])

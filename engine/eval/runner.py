@@ -91,6 +91,7 @@ def run(args: argparse.Namespace) -> int:
     latencies: list[float] = []
     prompt_tokens: list[int] = []
     offered: list[int] = []
+    built: list[bool] = []
     done = _done(out_path) if args.resume else {}
     todo = [r for r in records if r.id not in done]
     if todo:
@@ -113,6 +114,7 @@ def run(args: argparse.Namespace) -> int:
             latencies.append(row["timings"]["total_ms"])
             prompt_tokens.append(row["timings"]["prompt_tokens"])
             offered.append(len(row["tools_offered"]))
+            built.append(row["timings"].get("prefix_cache") == "built")
             row |= {"success": score.success, "success_args": score.success_args, "error": score.error,
                     "mismatches": score.mismatches}
             out.write(json.dumps(row, ensure_ascii=False) + "\n")
@@ -132,6 +134,7 @@ def run(args: argparse.Namespace) -> int:
         "syntax_errors": summary.syntax_errors / n, "tools_offered": statistics.mean(offered),
         "prompt_tokens": statistics.mean(prompt_tokens),
         "latency_p50_s": _pct(latencies, 0.5) / 1000, "latency_p95_s": _pct(latencies, 0.95) / 1000,
+        "prefix_built": sum(built) / n,
     }, indent=1))
     print(f"\n{args.set_path} · {model_path.name} · toolrag {args.toolrag} · grammar {'on' if args.grammar else 'off'}")
     rows = [
@@ -143,6 +146,7 @@ def run(args: argparse.Namespace) -> int:
         ("tools offered (mean)", f"{statistics.mean(offered):.1f}"),
         ("prompt tokens (mean)", f"{statistics.mean(prompt_tokens):.0f}"),
         ("plan latency p50 / p95", f"{_pct(latencies, 0.5) / 1000:.1f} s / {_pct(latencies, 0.95) / 1000:.1f} s"),
+        ("prompt prefix evaluated", f"{sum(built) / n:.0%} (the rest restored from the KV cache)"),
     ]
     width = max(len(k) for k, _ in rows)
     for k, v in rows:

@@ -5,21 +5,30 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import sys
 from pathlib import Path
+
+
+def margin(rate: float, n: int) -> float:
+    """Half-width of the 95% normal-approximation interval of a success rate over ``n`` records:
+    on 100 records two settings 5 points apart are within noise, and the table should say so."""
+    return 1.96 * math.sqrt(rate * (1 - rate) / n) if n else 0.0
+
 
 COLUMNS = [
     ("model", lambda s: s["model"].removesuffix(".gguf") + (f" + {s['lora']}" if s.get("lora") else "")),
     ("ToolRAG", lambda s: s["toolrag"] + (f" ({s['toolrag_detail']})" if s.get("toolrag_detail") else "")),
     ("grammar", lambda s: "on" if s["grammar"] else "off"),
     ("records", lambda s: str(s["records"])),
-    ("success", lambda s: f"{s['success']:.1%}"),
+    ("success", lambda s: f"{s['success']:.1%} ±{margin(s['success'], s['records']):.1%}"),
     ("success_args", lambda s: f"{s['success_args']:.1%}"),
     ("syntax errors", lambda s: f"{s['syntax_errors']:.1%}"),
     ("tool P / R", lambda s: f"{s['tool_precision']:.3f} / {s['tool_recall']:.3f}"),
     ("tools offered", lambda s: f"{s['tools_offered']:.1f}"),
     ("prompt tok", lambda s: f"{s['prompt_tokens']:.0f}"),
     ("p50 / p95 s", lambda s: f"{s['latency_p50_s']:.1f} / {s['latency_p95_s']:.1f}"),
+    ("prefix built", lambda s: f"{s['prefix_built']:.0%}" if "prefix_built" in s else "?"),
     ("threads", lambda s: str(s.get("threads", "?"))),
 ]
 
