@@ -98,3 +98,23 @@ def test_table_gives_the_noise_of_a_success_rate():
            "syntax_errors": 0.0, "tool_precision": 1.0, "tool_recall": 1.0, "tools_offered": 16, "prompt_tokens": 2300,
            "latency_p50_s": 9.0, "latency_p95_s": 20.0, "prefix_built": 0.0}
     assert "50.0% ±6.9%" in markdown([row])
+
+
+def test_failures_say_what_kind_and_which_tools():
+    from engine.eval.metrics import Summary
+
+    wrong = score(TRUE.replace('2. get_email_address("Lutfi")', '2. get_phone_number("Lutfi")'))
+    assert (wrong.kind, wrong.error) == ("wrong tools", "different tools (missing get_email_address; extra get_phone_number)")
+    missing = score('1. get_email_address("Sid")\n2. create_calendar_event("Demo", "2026-11-24 15:00:00", '
+                    '"2026-11-24 16:00:00", "", ["$1"], "", None)\n3. join()<END_OF_PLAN>')
+    assert missing.kind == "missing tools"
+    extra = score(TRUE.replace("4. join()", '4. get_phone_number("Sid")\n5. join()'))
+    assert extra.kind == "extra tools"
+    edge = score(TRUE.replace('["$1", "$2"]', '["$1", "Lutfi"]'))
+    date = score(TRUE.replace("2026-11-24 15:00:00", "2026-11-25 15:00:00"))
+    broken = score("1. get_email_address(")
+    assert (edge.kind, date.kind, broken.kind, score(TRUE).kind) == ("different dependencies", "arguments differ", "syntax error", "")
+    summary = Summary()
+    for s in (wrong, missing, extra, edge, date, broken, score(TRUE)):
+        summary.add(s)
+    assert sum(summary.failures.values()) == 6 and summary.failures["arguments differ"] == 1

@@ -43,6 +43,11 @@ class PlanScore:
     tools_true: set[str]
     error: str = ""
     mismatches: list[str] = field(default_factory=list)
+    kind: str = ""
+    """Why it failed, one of FAILURE_KINDS ("" on success), so a run can say what to fix first."""
+
+
+FAILURE_KINDS = ("syntax error", "missing tools", "extra tools", "wrong tools", "different dependencies", "arguments differ")
 
 
 def _tokens(text: str) -> Counter[str]:
@@ -139,14 +144,18 @@ def score_plan(
     try:
         pred = parse_plan(pred_text, specs)
     except PlanError as exc:
-        return PlanScore(False, False, False, set(), tools_true, f"{exc.kind}: {exc}")
+        return PlanScore(False, False, False, set(), tools_true, f"{exc.kind}: {exc}", kind="syntax error")
     tools_pred = set(_tool_counts(pred))
     if _tool_counts(pred) != _tool_counts(truth):
-        return PlanScore(True, False, False, tools_pred, tools_true, "different tools")
+        missing = sorted((_tool_counts(truth) - _tool_counts(pred)).elements())
+        extra = sorted((_tool_counts(pred) - _tool_counts(truth)).elements())
+        kind = "wrong tools" if missing and extra else "missing tools" if missing else "extra tools"
+        detail = "; ".join(f"{label} {', '.join(names)}" for label, names in (("missing", missing), ("extra", extra)) if names)
+        return PlanScore(True, False, False, tools_pred, tools_true, f"different tools ({detail})", kind=kind)
     gp, gt = to_graph(pred), to_graph(truth)
     matcher = DiGraphMatcher(gp, gt, node_match=lambda a, b: a["tool"] == b["tool"])
     if not matcher.is_isomorphic():
-        return PlanScore(True, False, False, tools_pred, tools_true, "different dependencies")
+        return PlanScore(True, False, False, tools_pred, tools_true, "different dependencies", kind="different dependencies")
     best: list[str] = []
     for mapping in DiGraphMatcher(gp, gt, node_match=lambda a, b: a["tool"] == b["tool"]).isomorphisms_iter():
         mismatches = []
@@ -161,7 +170,7 @@ def score_plan(
             return PlanScore(True, True, True, tools_pred, tools_true)
         if not best or len(mismatches) < len(best):
             best = mismatches
-    return PlanScore(True, True, False, tools_pred, tools_true, "arguments differ", best)
+    return PlanScore(True, True, False, tools_pred, tools_true, "arguments differ", best, kind="arguments differ")
 
 
 @dataclass
@@ -174,9 +183,12 @@ class Summary:
     fp: int = 0
     fn: int = 0
     per_tool: dict[str, list[int]] = field(default_factory=dict)
+    failures: Counter[str] = field(default_factory=Counter)
 
     def add(self, s: PlanScore) -> None:
         self.n += 1
+        if s.kind:
+            self.failures[s.kind] += 1
         self.success += s.success
         self.success_args += s.success_args
         self.syntax_errors += not s.parsed

@@ -19,7 +19,7 @@ from pathlib import Path
 
 from engine import models
 from engine.data.records import Record, first_valid
-from engine.eval.metrics import FREE_TEXT_THRESHOLD, Summary, score_plan
+from engine.eval.metrics import FAILURE_KINDS, FREE_TEXT_THRESHOLD, Summary, score_plan
 from engine.examples import ExampleBank, load_examples
 from engine.llm import LocalLLM
 from engine.planner import Planner, PlannerConfig
@@ -135,6 +135,7 @@ def run(args: argparse.Namespace) -> int:
         "prompt_tokens": statistics.mean(prompt_tokens),
         "latency_p50_s": _pct(latencies, 0.5) / 1000, "latency_p95_s": _pct(latencies, 0.95) / 1000,
         "prefix_built": sum(built) / n,
+        "failures": {kind: summary.failures[kind] for kind in FAILURE_KINDS},
     }, indent=1))
     print(f"\n{args.set_path} · {model_path.name} · toolrag {args.toolrag} · grammar {'on' if args.grammar else 'off'}")
     rows = [
@@ -152,6 +153,9 @@ def run(args: argparse.Namespace) -> int:
     for k, v in rows:
         print(f"{k.ljust(width)}  {v}")
     print(f"(free text compared by token F1 >= {FREE_TEXT_THRESHOLD}; dates compared only for records with a date)")
+    print("\nfailures by kind (records; 'arguments differ' still counts for success):")
+    for kind in FAILURE_KINDS:
+        print(f"  {kind.ljust(24)} {summary.failures[kind]}")
     print("\nper tool (success of records that need it):")
     for tool, (ok, total) in sorted(summary.per_tool.items(), key=lambda kv: -kv[1][1]):
         print(f"  {tool.ljust(24)} {ok / total:6.1%}  of {total}")

@@ -7,7 +7,10 @@ import argparse
 import json
 import math
 import sys
+from collections.abc import Callable
 from pathlib import Path
+
+from engine.eval.metrics import FAILURE_KINDS
 
 
 def margin(rate: float, n: int) -> float:
@@ -16,7 +19,7 @@ def margin(rate: float, n: int) -> float:
     return 1.96 * math.sqrt(rate * (1 - rate) / n) if n else 0.0
 
 
-COLUMNS = [
+COLUMNS: list[tuple[str, Callable[[dict], str]]] = [
     ("model", lambda s: s["model"].removesuffix(".gguf") + (f" + {s['lora']}" if s.get("lora") else "")),
     ("ToolRAG", lambda s: s["toolrag"] + (f" ({s['toolrag_detail']})" if s.get("toolrag_detail") else "")),
     ("grammar", lambda s: "on" if s["grammar"] else "off"),
@@ -33,22 +36,30 @@ COLUMNS = [
 ]
 
 
-def markdown(summaries: list[dict]) -> str:
-    lines = ["| " + " | ".join(name for name, _ in COLUMNS) + " |", "|" + "---|" * len(COLUMNS)]
-    lines += ["| " + " | ".join(cell(s) for _, cell in COLUMNS) + " |" for s in summaries]
+def _failure_cell(kind: str) -> Callable[[dict], str]:
+    return lambda s: str(s["failures"][kind]) if "failures" in s else "?"
+
+
+FAILURE_COLUMNS = [*COLUMNS[:4], *((kind, _failure_cell(kind)) for kind in FAILURE_KINDS)]
+
+
+def markdown(summaries: list[dict], columns: list[tuple[str, Callable[[dict], str]]] = COLUMNS) -> str:
+    lines = ["| " + " | ".join(name for name, _ in columns) + " |", "|" + "---|" * len(columns)]
+    lines += ["| " + " | ".join(cell(s) for _, cell in columns) + " |" for s in summaries]
     return "\n".join(lines)
 
 
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m engine.eval.table", description=__doc__)
     p.add_argument("summaries", type=Path, nargs="+")
+    p.add_argument("--failures", action="store_true", help="failed records by kind instead of the scores")
     args = p.parse_args(argv)
     try:
         summaries = [json.loads(f.read_text()) for f in args.summaries]
     except (OSError, json.JSONDecodeError) as exc:
         print(f"cannot read a summary: {exc}", file=sys.stderr)
         return 2
-    print(markdown(summaries))
+    print(markdown(summaries, FAILURE_COLUMNS if args.failures else COLUMNS))
     return 0
 
 
