@@ -46,6 +46,10 @@ class PlannerConfig:
     check_first: bool = True
     """With the grammar: ask it about the model's choice before filtering the whole vocabulary
     (``engine.sampling``); False is llama-cpp-python's own, slower grammar sampling."""
+    selection: str = "prompt"
+    """Where ToolRAG's choice applies: "prompt" (the reference: only the chosen tools are
+    described) or "grammar" (all tools are described, so the prompt prefix is always the same and
+    stays cached, and the grammar lets the plan call only the chosen ones)."""
 
 
 @dataclass
@@ -99,14 +103,22 @@ class Planner:
         chosen = {t.name for t in self.select_tools(query)}
         return [t for t in self.tools if t.name in chosen]
 
-    def build_prompt(self, query: str, now: dt.datetime, tools: Sequence[ToolSpec]) -> str:
-        examples = self.bank.select(query, self.config.examples, offered=[t.name for t in tools], exclude=query)
+    def build_prompt(
+        self, query: str, now: dt.datetime, tools: Sequence[ToolSpec], callable_tools: Sequence[ToolSpec] | None = None
+    ) -> str:
+        """The prompt describing ``tools``, with examples that use only ``callable_tools``
+        (default: the described ones)."""
+        allowed = [t.name for t in (tools if callable_tools is None else callable_tools)]
+        examples = self.bank.select(query, self.config.examples, offered=allowed, exclude=query)
         return self.llm.render(system_prompt(tools, examples, now), user_prompt(query, now))
 
     def start(self, query: str, now: dt.datetime | None = None, on_text: Callable[[str], None] | None = None) -> PlanStream:
         now = now or dt.datetime.now().replace(second=0, microsecond=0)
         tools = self.offered_tools(query)
-        prompt = self.build_prompt(query, now, tools)
+        if self.config.selection == "grammar":
+            prompt = self.build_prompt(query, now, self.tools, callable_tools=tools)
+        else:
+            prompt = self.build_prompt(query, now, tools)
         cut = prompt.find(STATIC_PREFIX_END)
         stream = PlanStream(query, tools, prompt, prompt[:cut] if cut > 0 and self.config.prefix_cache else None)
         stream._source = self._run(stream, on_text)

@@ -37,3 +37,31 @@ def test_retrieval_prefers_similar_queries():
 
 def test_user_prompt_carries_resolved_dates():
     assert user_prompt("remind me tomorrow at 9am", NOW) == "Question: remind me tomorrow at 9am [2026-11-24 09:00:00]"
+
+
+class _PlainTemplate:
+    """Only the chat template of a model: the prompt's layout is what is tested here."""
+
+    def render(self, system: str, user: str) -> str:
+        return f"{system}\n{user}"
+
+
+def test_selection_in_grammar_describes_all_tools_and_allows_only_the_chosen():
+    from engine.planner import Planner, PlannerConfig
+
+    specs = desktop_specs()
+    chosen = {"Remind me to buy milk": ["create_reminder"], "Text Sid hi": ["get_phone_number", "send_sms"]}
+
+    def select(query: str) -> list:
+        return [s for s in specs if s.name in chosen[query]]
+
+    for selection in ("prompt", "grammar"):
+        planner = Planner(_PlainTemplate(), specs, select_tools=select, config=PlannerConfig(selection=selection))  # type: ignore[arg-type]
+        streams = [planner.start(q, NOW) for q in chosen]
+        assert [[t.name for t in s.tools] for s in streams] == list(chosen.values())
+        described = [sum(f"{spec.name}(" in s.static_prefix for spec in specs) for s in streams]
+        if selection == "grammar":
+            assert described == [len(specs)] * 2 and streams[0].static_prefix == streams[1].static_prefix
+            assert "send_sms(" not in streams[0].prompt.split("Here are some examples:")[1]
+        else:
+            assert described == [1, 2]

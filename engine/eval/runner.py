@@ -42,6 +42,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--lora", help="a GGUF LoRA adapter (default: the model's own adapter from the manifest, if any; none: no adapter)")
     p.add_argument("--toolrag", default="classifier",
                    help="classifier (the app's default), none (all tools), embed, embed:K, or oracle (the record's own tools)")
+    p.add_argument("--toolrag-in", choices=("prompt", "grammar"), default="prompt",
+                   help="prompt: describe only the chosen tools (default); grammar: describe all, allow only the chosen")
     p.add_argument("--grammar", action=argparse.BooleanOptionalAction, default=True)
     p.add_argument("--limit", type=int, help="score only the first N records")
     p.add_argument("--examples", type=int, default=3, help="in-context examples per prompt")
@@ -67,6 +69,9 @@ def _done(path: Path) -> dict[str, dict]:
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.toolrag_in == "grammar" and not args.grammar:
+        print("--toolrag-in grammar needs the grammar: drop --no-grammar, or use --toolrag-in prompt", file=sys.stderr)
+        return 2
     specs = desktop_specs()
     by_name = {s.name: s for s in specs}
     records = first_valid(args.set_path, by_name, args.limit)
@@ -85,7 +90,7 @@ def run(args: argparse.Namespace) -> int:
     else:
         select = make_selector(args.toolrag, specs)
     planner = Planner(llm, specs, bank, select_tools=select,
-                      config=PlannerConfig(examples=args.examples, grammar=args.grammar))
+                      config=PlannerConfig(examples=args.examples, grammar=args.grammar, selection=args.toolrag_in))
     out_path = args.out or args.set_path.with_suffix(f".{model_path.stem}.{args.toolrag}.{'g' if args.grammar else 'ng'}.results.jsonl")
     summary = Summary()
     latencies: list[float] = []
@@ -126,7 +131,8 @@ def run(args: argparse.Namespace) -> int:
     summary_path = out_path.with_name(out_path.name.removesuffix(".jsonl") + ".summary.json")
     summary_path.write_text(json.dumps({
         "set": str(args.set_path), "model": model_path.name, "lora": lora and Path(lora).name,
-        "toolrag": args.toolrag, "toolrag_detail": select.describe() if hasattr(select, "describe") else None,
+        "toolrag": args.toolrag, "toolrag_in": args.toolrag_in,
+        "toolrag_detail": select.describe() if hasattr(select, "describe") else None,
         "grammar": args.grammar, "examples": args.examples, "records": n,
         "threads": args.threads or os.cpu_count(),
         "success": summary.success / n, "success_args": summary.success_args / n,

@@ -21,7 +21,8 @@ def margin(rate: float, n: int) -> float:
 
 COLUMNS: list[tuple[str, Callable[[dict], str]]] = [
     ("model", lambda s: s["model"].removesuffix(".gguf") + (f" + {s['lora']}" if s.get("lora") else "")),
-    ("ToolRAG", lambda s: s["toolrag"] + (f" ({s['toolrag_detail']})" if s.get("toolrag_detail") else "")),
+    ("ToolRAG", lambda s: s["toolrag"] + (f" ({s['toolrag_detail']})" if s.get("toolrag_detail") else "")
+     + (" in grammar only" if s.get("toolrag_in") == "grammar" else "")),
     ("grammar", lambda s: "on" if s["grammar"] else "off"),
     ("records", lambda s: str(s["records"])),
     ("success", lambda s: f"{s['success']:.1%} ±{margin(s['success'], s['records']):.1%}"),
