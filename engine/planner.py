@@ -112,7 +112,8 @@ class Planner:
         examples = self.bank.select(query, self.config.examples, offered=allowed, exclude=query)
         return self.llm.render(system_prompt(tools, examples, now), user_prompt(query, now))
 
-    def start(self, query: str, now: dt.datetime | None = None, on_text: Callable[[str], None] | None = None) -> PlanStream:
+    def prepare(self, query: str, now: dt.datetime | None = None) -> PlanStream:
+        """The planning run before the model is called: chosen tools, prompt, cached prefix."""
         now = now or dt.datetime.now().replace(second=0, microsecond=0)
         tools = self.offered_tools(query)
         if self.config.selection == "grammar":
@@ -120,7 +121,10 @@ class Planner:
         else:
             prompt = self.build_prompt(query, now, tools)
         cut = prompt.find(STATIC_PREFIX_END)
-        stream = PlanStream(query, tools, prompt, prompt[:cut] if cut > 0 and self.config.prefix_cache else None)
+        return PlanStream(query, tools, prompt, prompt[:cut] if cut > 0 and self.config.prefix_cache else None)
+
+    def start(self, query: str, now: dt.datetime | None = None, on_text: Callable[[str], None] | None = None) -> PlanStream:
+        stream = self.prepare(query, now)
         stream._source = self._run(stream, on_text)
         return stream
 

@@ -57,7 +57,7 @@ def test_selection_in_grammar_describes_all_tools_and_allows_only_the_chosen():
 
     for selection in ("prompt", "grammar"):
         planner = Planner(_PlainTemplate(), specs, select_tools=select, config=PlannerConfig(selection=selection))  # type: ignore[arg-type]
-        streams = [planner.start(q, NOW) for q in chosen]
+        streams = [planner.prepare(q, NOW) for q in chosen]
         assert [[t.name for t in s.tools] for s in streams] == list(chosen.values())
         described = [sum(f"{spec.name}(" in s.static_prefix for spec in specs) for s in streams]
         if selection == "grammar":
