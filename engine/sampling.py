@@ -81,7 +81,7 @@ class GrammarFirstCheck:
         return bool(np.isfinite(self._one.logit))
 
     def close(self) -> None:
-        if self._sampler:
+        if getattr(self, "_sampler", None):
             self._lc.llama_sampler_free(self._sampler)
             self._sampler = None
 
