@@ -38,7 +38,7 @@ class GrammarFirstCheck:
         n_vocab = llama.n_vocab()
         self._buffer = (lc.llama_token_data * n_vocab)()
         self._view = np.frombuffer(memoryview(self._buffer).cast("B"), dtype=_TOKEN_DATA)
-        self._ids = np.arange(n_vocab, dtype=np.intc)
+        self._view["id"] = np.arange(n_vocab, dtype=np.intc)  # the grammar never reorders the array
         self._one = lc.llama_token_data(0, 0.0, 0.0)
         self._one_array = lc.llama_token_data_array(ctypes.pointer(self._one), 1, -1, False)
         self._all_array = lc.llama_token_data_array(
@@ -55,7 +55,6 @@ class GrammarFirstCheck:
             self.quick += 1
             return scores
         self.filtered += 1
-        self._view["id"] = self._ids[: len(scores)]
         self._view["logit"] = scores
         self._view["p"] = 0.0
         self._all_array.size = len(scores)

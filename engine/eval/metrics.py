@@ -140,15 +140,17 @@ def score_plan(
     pred_text: str, true_text: str, specs: Mapping[str, ToolSpec], *, compare_dates: bool = True
 ) -> PlanScore:
     truth = parse_plan(true_text, specs)
-    tools_true = set(_tool_counts(truth))
+    counts_true = _tool_counts(truth)
+    tools_true = set(counts_true)
     try:
         pred = parse_plan(pred_text, specs)
     except PlanError as exc:
         return PlanScore(False, False, False, set(), tools_true, f"{exc.kind}: {exc}", kind="syntax error")
-    tools_pred = set(_tool_counts(pred))
-    if _tool_counts(pred) != _tool_counts(truth):
-        missing = sorted((_tool_counts(truth) - _tool_counts(pred)).elements())
-        extra = sorted((_tool_counts(pred) - _tool_counts(truth)).elements())
+    counts_pred = _tool_counts(pred)
+    tools_pred = set(counts_pred)
+    if counts_pred != counts_true:
+        missing = sorted((counts_true - counts_pred).elements())
+        extra = sorted((counts_pred - counts_true).elements())
         kind = "wrong tools" if missing and extra else "missing tools" if missing else "extra tools"
         detail = "; ".join(f"{label} {', '.join(names)}" for label, names in (("missing", missing), ("extra", extra)) if names)
         return PlanScore(True, False, False, tools_pred, tools_true, f"different tools ({detail})", kind=kind)
