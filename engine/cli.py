@@ -38,6 +38,9 @@ def _query_parser() -> argparse.ArgumentParser:
     p.add_argument("--data-dir", type=Path, help="where contacts, calendar, mail, notes live (default: XDG data dir)")
     p.add_argument("--no-grammar", action="store_true", help="let the model write freely (no constrained decoding)")
     p.add_argument("--toolrag", default="classifier", help="tool selection: classifier (default), none (all tools), embed, embed:K")
+    p.add_argument("--toolrag-in", choices=["prompt", "grammar"],
+                   help="where ToolRAG's choice applies: prompt (describe only the chosen tools) or grammar "
+                   "(describe all, let the plan call only the chosen; keeps the prompt cached)")
     p.add_argument("--threads", type=int, help="CPU threads for the model")
     p.add_argument("--backend", default="auto", choices=["auto", "local", "macos"],
                    help="where the tools act: the Mac's apps (macos, the default on a Mac) or the data folder (local)")
@@ -59,6 +62,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if not args.query and not args.audio:
         parser.error("say what you want done: a query, or --audio FILE.wav")
+    if args.toolrag_in == "grammar" and args.no_grammar:
+        parser.error("--toolrag-in grammar needs the grammar: drop --no-grammar, or use --toolrag-in prompt")
     try:
         return asyncio.run(_run_query(args))
     except KeyboardInterrupt:
@@ -101,7 +106,7 @@ async def _run_query(args: argparse.Namespace) -> int:
     opts = AgentOptions(
         model=args.model, lora=args.lora, data_dir=args.data_dir, grammar=not args.no_grammar,
         threads=args.threads, open_in_desktop=not (args.no_open or args.dry_run), toolrag=args.toolrag,
-        backend=args.backend,
+        toolrag_in=args.toolrag_in or AgentOptions.toolrag_in, backend=args.backend,
     )
     try:
         with _ModelProgress(err) as progress:

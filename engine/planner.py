@@ -36,6 +36,9 @@ class PlanTimings:
     prefix_cache: str = "off"
 
 
+SELECTIONS = ("prompt", "grammar")
+
+
 @dataclass
 class PlannerConfig:
     examples: int = 3
@@ -50,6 +53,12 @@ class PlannerConfig:
     """Where ToolRAG's choice applies: "prompt" (the reference: only the chosen tools are
     described) or "grammar" (all tools are described, so the prompt prefix is always the same and
     stays cached, and the grammar lets the plan call only the chosen ones)."""
+
+    def __post_init__(self) -> None:
+        if self.selection not in SELECTIONS:
+            raise ValueError(f"unknown tool selection place {self.selection!r}: use {' or '.join(SELECTIONS)}")
+        if self.selection == "grammar" and not self.grammar:
+            raise ValueError("selection='grammar' needs the grammar: without it the plan could call any described tool")
 
 
 @dataclass

@@ -34,6 +34,9 @@ class AgentOptions:
     # (59.0% vs 59.5% success, 50.0% vs 47.0% with arguments) from 39% fewer prompt tokens, but a
     # tool set whose prompt prefix is not cached yet costs time on a CPU (README, "Results").
     toolrag: str = "classifier"
+    toolrag_in: str = "prompt"
+    """Where the classifier's choice applies (``PlannerConfig.selection``). Without the grammar
+    there is nothing to hold the plan to the choice, so it goes in the prompt."""
     backend: str = "auto"
 
 
@@ -75,6 +78,6 @@ def load_agent(
     specs = list(tools)
     planner = Planner(
         llm, specs, ExampleBank.default(), select_tools=tool_selector(opts.toolrag, specs, warn),
-        config=PlannerConfig(examples=opts.examples, grammar=opts.grammar),
+        config=PlannerConfig(examples=opts.examples, grammar=opts.grammar, selection=opts.toolrag_in if opts.grammar else "prompt"),
     )
     return Agent(planner, tools), backend

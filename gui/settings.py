@@ -49,6 +49,7 @@ class Settings:
     lora: str = ""
     data_dir: str = ""  # empty: the platform default
     toolrag: str = AgentOptions.toolrag
+    toolrag_in: str = AgentOptions.toolrag_in
     approve_mode: bool = True
     always_allow: list[str] = field(default_factory=list)
     voice_model: str = "default"
@@ -76,7 +77,7 @@ class Settings:
     def agent_options(self, *, open_in_desktop: bool = True) -> AgentOptions:
         return AgentOptions(
             model=self.model or None, lora=self.lora or None, data_dir=Path(self.data_dir) if self.data_dir else None,
-            threads=self.threads or None, toolrag=self.toolrag, open_in_desktop=open_in_desktop,
+            threads=self.threads or None, toolrag=self.toolrag, toolrag_in=self.toolrag_in, open_in_desktop=open_in_desktop,
         )
 
 
@@ -129,6 +130,9 @@ class SettingsDialog(QDialog):
         self.toolrag = QComboBox()
         self.toolrag.addItems(TOOLRAG_CHOICES)
         self.toolrag.setCurrentText(settings.toolrag)
+        self.toolrag_in = QCheckBox("Describe every tool; the choice limits only what the plan may call (faster on a CPU)")
+        self.toolrag_in.setToolTip("The prompt then stays the same for every command, so its evaluation is cached.")
+        self.toolrag_in.setChecked(settings.toolrag_in == "grammar")
         self.approve = QCheckBox("Ask before anything that sends, creates or changes")
         self.approve.setChecked(settings.approve_mode)
         self.always = QListWidget()
@@ -154,6 +158,7 @@ class SettingsDialog(QDialog):
         form.addRow("", self.check_result)
         form.addRow("Data folder", _picker(self.data_dir, "Choose the data folder", "", directory=True))
         form.addRow("Tool selection", self.toolrag)
+        form.addRow("", self.toolrag_in)
         form.addRow("Approval", self.approve)
         form.addRow("Always allow", self.always)
         form.addRow("Voice model", _picker(self.voice_model, "Choose a Whisper model", "ggml models (*.bin)"))
@@ -183,7 +188,8 @@ class SettingsDialog(QDialog):
                    if self.always.item(i).checkState() == Qt.CheckState.Checked]
         return Settings(
             model=self.model.text().strip() or "default", lora=self.lora.text().strip(), data_dir=self.data_dir.text().strip(),
-            toolrag=self.toolrag.currentText(), approve_mode=self.approve.isChecked(), always_allow=allowed,
+            toolrag=self.toolrag.currentText(),
+            toolrag_in="grammar" if self.toolrag_in.isChecked() else "prompt", approve_mode=self.approve.isChecked(), always_allow=allowed,
             voice_model=self.voice_model.text().strip() or "default", voice_sends=self.voice_sends.isChecked(),
             threads=self.threads.value(),
         )

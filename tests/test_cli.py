@@ -25,6 +25,11 @@ def test_unknown_model_file_is_a_clear_error(tmp_path):
     assert out.returncode == 2 and "does not exist" in out.stderr
 
 
+def test_toolrag_in_grammar_without_the_grammar_is_refused():
+    out = cli("--toolrag-in", "grammar", "--no-grammar", "hello")
+    assert out.returncode == 2 and "needs the grammar" in out.stderr
+
+
 @pytest.mark.model
 def test_json_dry_run_streams_events_and_writes_nothing(tmp_path):
     data = tmp_path / "data"

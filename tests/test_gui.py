@@ -224,8 +224,10 @@ def test_settings_dialog_edits_always_allow_and_checks_a_model(qtbot, loop, tmp_
     assert "send_sms" in names and "get_email_address" not in names  # only tools with side effects
     dialog.always.item(names.index("create_note")).setCheckState(Qt.CheckState.Checked)
     dialog.threads.setValue(1)
+    dialog.toolrag_in.setChecked(Settings().toolrag_in != "grammar")
     value = dialog.value()
     assert value.always_allow == ["create_note"] and value.threads == 1
+    assert value.toolrag_in != Settings().toolrag_in and value.agent_options().toolrag_in == value.toolrag_in
     bad = tmp_path / "broken.gguf"
     bad.write_bytes(b"GGUF but not really")
     dialog.model.setText(str(bad))
