@@ -43,3 +43,18 @@ def test_eval_scores_a_set_skips_bad_lines_and_resumes(tmp_path, capsys):
     assert again["r1"]["pred"] == rows[0]["pred"] and again["r1"]["success"] is False
     assert again["r2"]["pred"] == rows[1]["pred"]
     assert again["r3"]["pred"].startswith("1. ")
+
+    # Resuming with options that plan differently would mix two runs in one row: refused, nothing lost.
+    before = out.read_text()
+    argv = ["--set", str(tmp_path / "set.jsonl"), "--model", "tiny", "--toolrag", "oracle", "--examples", "1",
+            "--out", str(out), "--resume", "--no-grammar"]
+    assert runner.main(argv) == 2
+    assert "grammar True (now False)" in capsys.readouterr().err and out.read_text() == before
+
+    # A second run on a results file another eval is writing would interleave the two: refused.
+    import fcntl
+
+    with open(out, "a") as held:
+        fcntl.flock(held, fcntl.LOCK_EX)
+        assert runner.main(argv[:-1]) == 2
+    assert "another eval is writing" in capsys.readouterr().err and out.read_text() == before

@@ -10,12 +10,14 @@ from __future__ import annotations
 import argparse
 import asyncio
 import datetime as dt
+import fcntl
 import json
 import os
 import statistics
 import sys
 import time
 from pathlib import Path
+from typing import IO
 
 from engine import models
 from engine.data.records import Record, first_valid
@@ -23,6 +25,7 @@ from engine.eval.metrics import FAILURE_KINDS, FREE_TEXT_THRESHOLD, Summary, sco
 from engine.examples import ExampleBank, load_examples
 from engine.llm import LocalLLM
 from engine.planner import Planner, PlannerConfig
+from engine.runtime import AgentOptions
 from engine.toolrag import make_selector
 from engine.tools.desktop import desktop_specs
 
@@ -42,8 +45,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--lora", help="a GGUF LoRA adapter (default: the model's own adapter from the manifest, if any; none: no adapter)")
     p.add_argument("--toolrag", default="classifier",
                    help="classifier (the app's default), none (all tools), embed, embed:K, or oracle (the record's own tools)")
-    p.add_argument("--toolrag-in", choices=("prompt", "grammar"), default="prompt",
-                   help="prompt: describe only the chosen tools (default); grammar: describe all, allow only the chosen")
+    p.add_argument("--toolrag-in", choices=("prompt", "grammar"),
+                   help="prompt: describe only the chosen tools; grammar: describe all, allow only the chosen "
+                   f"(default: the app's, {AgentOptions.toolrag_in}; prompt with --no-grammar)")
     p.add_argument("--grammar", action=argparse.BooleanOptionalAction, default=True)
     p.add_argument("--limit", type=int, help="score only the first N records")
     p.add_argument("--examples", type=int, default=3, help="in-context examples per prompt")
@@ -68,7 +72,37 @@ def _done(path: Path) -> dict[str, dict]:
     return done
 
 
+SETTINGS = ("model", "lora", "toolrag", "toolrag_in", "grammar", "examples")
+"""The summary fields that decide the plans: a resumed run must match the one it continues."""
+
+
+def _mismatch(summary_path: Path, current: dict[str, object]) -> str | None:
+    """Why the results beside ``summary_path`` were planned differently, if they were."""
+    try:
+        earlier = json.loads(summary_path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    earlier.setdefault("toolrag_in", "prompt")
+    diff = [f"{k} {earlier.get(k)!r} (now {current[k]!r})" for k in SETTINGS if k in earlier and earlier[k] != current[k]]
+    return ", ".join(diff) or None
+
+
+def _claim(path: Path) -> IO[str] | None:
+    """An open handle holding an exclusive lock on ``path``, or None when another eval holds it:
+    two runs writing one results file would interleave and truncate each other's records."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle = open(path, "a", encoding="utf-8")  # "a": claiming must not empty the file
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        handle.close()
+        return None
+    return handle
+
+
 def run(args: argparse.Namespace) -> int:
+    if args.toolrag_in is None:  # the app's choice where there is a choice to place and a grammar to hold it
+        args.toolrag_in = AgentOptions.toolrag_in if args.grammar and args.toolrag != "none" else "prompt"
     if args.toolrag_in == "grammar" and not args.grammar:
         print("--toolrag-in grammar needs the grammar: drop --no-grammar, or use --toolrag-in prompt", file=sys.stderr)
         return 2
@@ -81,6 +115,18 @@ def run(args: argparse.Namespace) -> int:
 
     model_path = models.resolve(args.model)
     lora = models.default_adapter(args.model, args.lora)
+    out_path = args.out or args.set_path.with_suffix(f".{model_path.stem}.{args.toolrag}.{'g' if args.grammar else 'ng'}.results.jsonl")
+    summary_path = out_path.with_name(out_path.name.removesuffix(".jsonl") + ".summary.json")
+    settings = {"model": model_path.name, "lora": lora and Path(lora).name, "toolrag": args.toolrag,
+                "toolrag_in": args.toolrag_in, "grammar": args.grammar, "examples": args.examples}
+    if args.resume and (why := _mismatch(summary_path, settings)):
+        print(f"{out_path} was planned with other settings: {why}. Resume with the same options, or use another --out.",
+              file=sys.stderr)
+        return 2
+    claim = _claim(out_path)
+    if claim is None:
+        print(f"another eval is writing {out_path}: wait for it to finish, or use another --out", file=sys.stderr)
+        return 2
     llm = LocalLLM(model_path, n_threads=args.threads, lora_path=lora)
     bank = ExampleBank(load_examples(args.bank)) if args.bank else ExampleBank.default()
     current: dict[str, Record] = {}
@@ -91,7 +137,6 @@ def run(args: argparse.Namespace) -> int:
         select = make_selector(args.toolrag, specs)
     planner = Planner(llm, specs, bank, select_tools=select,
                       config=PlannerConfig(examples=args.examples, grammar=args.grammar, selection=args.toolrag_in))
-    out_path = args.out or args.set_path.with_suffix(f".{model_path.stem}.{args.toolrag}.{'g' if args.grammar else 'ng'}.results.jsonl")
     summary = Summary()
     latencies: list[float] = []
     prompt_tokens: list[int] = []
@@ -128,12 +173,9 @@ def run(args: argparse.Namespace) -> int:
                 print(f"  {i}/{len(records)}  success {summary.success / i:.1%}  ({time.monotonic() - t_start:.0f} s)", file=sys.stderr)
 
     n = summary.n
-    summary_path = out_path.with_name(out_path.name.removesuffix(".jsonl") + ".summary.json")
     summary_path.write_text(json.dumps({
-        "set": str(args.set_path), "model": model_path.name, "lora": lora and Path(lora).name,
-        "toolrag": args.toolrag, "toolrag_in": args.toolrag_in,
-        "toolrag_detail": select.describe() if hasattr(select, "describe") else None,
-        "grammar": args.grammar, "examples": args.examples, "records": n,
+        "set": str(args.set_path), **settings,
+        "toolrag_detail": select.describe() if hasattr(select, "describe") else None, "records": n,
         "threads": args.threads or os.cpu_count(),
         "success": summary.success / n, "success_args": summary.success_args / n,
         "tool_precision": summary.tool_precision, "tool_recall": summary.tool_recall,
@@ -143,6 +185,7 @@ def run(args: argparse.Namespace) -> int:
         "prefix_built": sum(built) / n,
         "failures": {kind: summary.failures[kind] for kind in FAILURE_KINDS},
     }, indent=1))
+    claim.close()
     print(f"\n{args.set_path} · {model_path.name} · toolrag {args.toolrag} · grammar {'on' if args.grammar else 'off'}")
     rows = [
         ("records", f"{n}"),
