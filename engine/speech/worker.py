@@ -11,16 +11,32 @@ from __future__ import annotations
 
 import argparse
 import json
+import struct
 import sys
 import time
 from pathlib import Path
 
 from engine.speech.audio import AudioError, load_wav
+from engine.speech.convert import GGML_MAGIC
 
 
 def _reply(obj: dict) -> None:
     sys.stdout.write(json.dumps(obj, ensure_ascii=False) + "\n")
     sys.stdout.flush()
+
+
+def _not_whisper(path: Path) -> str | None:
+    """Why ``path`` is not a ggml Whisper model, checked before whisper.cpp sees it: given
+    anything else, whisper.cpp dereferences a null context and the process dies with no message."""
+    try:
+        with open(path, "rb") as f:
+            head = f.read(4)
+    except OSError as exc:
+        return f"cannot read the speech model {path}: {exc.strerror}"
+    if len(head) < 4 or struct.unpack("<I", head)[0] != GGML_MAGIC:
+        return (f"{path.name} is not a ggml Whisper model (it lacks the ggml header): choose a ggml-*.bin file, "
+                "or leave the voice model at 'default'")
+    return None
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -30,6 +46,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--language", default="en")
     args = p.parse_args(argv)
     t0 = time.monotonic()
+    if why := _not_whisper(args.model):
+        _reply({"ready": False, "error": why})
+        return 1
     try:
         from pywhispercpp.model import Model
 
