@@ -132,6 +132,16 @@ class Planner:
         cut = prompt.find(STATIC_PREFIX_END)
         return PlanStream(query, tools, prompt, prompt[:cut] if cut > 0 and self.config.prefix_cache else None)
 
+    def warm_up(self) -> str:
+        """Evaluate (or restore) the prompt prefix before the first command, when every query
+        shares it (ToolRAG in the grammar, or no ToolRAG): the first command after launch then
+        costs what later ones do. Returns ``"memory"``, ``"disk"``, ``"built"``, or ``"off"``
+        when the prefix depends on the query or is not cached."""
+        if self.select_tools is not None and self.config.selection != "grammar":
+            return "off"
+        prefix = self.prepare("warm up").static_prefix
+        return self.llm.prime(prefix) if prefix else "off"
+
     def start(self, query: str, now: dt.datetime | None = None, on_text: Callable[[str], None] | None = None) -> PlanStream:
         stream = self.prepare(query, now)
         stream._source = self._run(stream, on_text)

@@ -71,6 +71,10 @@ class AgentController(QObject):
             self.status.emit(w)
         self.loaded.emit(agent.planner.llm.name)
         self.status.emit(f"Model {agent.planner.llm.name} ready")
+        try:
+            await asyncio.to_thread(agent.planner.warm_up)
+        except Exception as exc:  # only the first command's speed is at stake
+            self.status.emit(f"Could not prepare the prompt in advance ({exc}); the first command will be slower")
 
     def submit(self, query: str) -> bool:
         if self.agent is None or self.busy or not query.strip():

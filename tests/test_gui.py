@@ -196,6 +196,7 @@ def test_real_plan_streams_into_the_graph(qtbot, loop, tmp_path):
     states = {v.task.tool: v.state for v in window.dag.tasks.values()}
     assert states.get("get_email_address") == "done", finished[0].stream.text
     assert "sid@example.com" in window.chat.toPlainText()
+    assert finished[0].stream.timings.prefix_cache == "memory"  # the controller warmed the prompt up on load
 
 
 # -- settings and voice ----------------------------------------------------------------------
