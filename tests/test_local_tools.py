@@ -86,6 +86,15 @@ def test_sms_outbox_resolves_names_to_numbers(backend):
     assert record["to"] == ["+14155550100", "+16505550199"] and record["message"] == "Dinner at 8"
 
 
+def test_looking_up_a_number_or_address_gives_it_back(backend):
+    assert backend.get_phone_number("+1 340 478 3942") == "+13404783942"
+    assert backend.get_phone_number("1 (352) 926-2558") == "+13529262558"  # no "+", still North American
+    assert backend.get_phone_number("415 555 0100") == "+14155550100"
+    assert backend.get_email_address(" ana@example.org ") == "ana@example.org"
+    with pytest.raises(ToolError, match="contact"):
+        backend.get_phone_number("Room 101")  # a name with digits is still a name
+
+
 def test_sms_to_a_contacts_email_address_texts_their_phone(backend):
     backend.send_sms(["sid@example.com"], "hi")
     record = json.loads((backend.data_dir / "messages" / "outbox.jsonl").read_text().splitlines()[-1])

@@ -125,6 +125,8 @@ def test_each_tool_passes_its_values_as_argv(fake, mac, tmp_path, monkeypatch):
     assert [_script(c) for c in calls] == ["get_phone_number", "send_sms"]
     assert calls[1][1] == "on my way" and len(calls[1]) == 4
     fake.reset()
+    assert mac.get_phone_number("+1 340 478 3942") == "+13404783942" and mac.get_email_address("a@x.org") == "a@x.org"
+    assert fake.calls() == []  # a number or address is not looked up in Contacts
     url = mac.maps_show_directions("Union Square", "SFO & \"T2\"", "r")
     assert url == "https://maps.apple.com/?saddr=Union+Square&daddr=SFO+%26+%22T2%22&dirflg=r"
     assert fake.calls() == [[str(resource_path("applescript", "open_url.applescript")), url]]

@@ -21,7 +21,7 @@ from pathlib import Path
 from engine.executor import ToolError
 from engine.tools.desktop import desktop_specs
 from engine.tools.local.calendar import CalendarStore, event_span, parse_when
-from engine.tools.local.contacts import Contacts, normalize_phone
+from engine.tools.local.contacts import Contacts, as_email_address, as_phone_number, normalize_phone
 from engine.tools.local.files import find_file, open_with_desktop, pdf_text
 from engine.tools.local.mail import MailStore, SmtpSettings
 from engine.tools.local.meetings import jitsi_link, zoom_link
@@ -111,12 +111,16 @@ class LocalBackend:
     # -- the 16 tools ----------------------------------------------------------------------
 
     def get_phone_number(self, name: str) -> str:
+        if number := as_phone_number(name):
+            return number
         c = self.contacts.find(name)
         if not c.phones:
             raise ToolError(f"{c.name} has no phone number in the address book.")
         return normalize_phone(c.phones[0])
 
     def get_email_address(self, name: str) -> str:
+        if address := as_email_address(name):
+            return address
         c = self.contacts.find(name)
         if not c.emails:
             raise ToolError(f"{c.name} has no email address in the address book.")

@@ -20,7 +20,7 @@ from urllib.parse import urlencode
 from engine.executor import ToolError
 from engine.tools.local import LocalBackend, reminder_added
 from engine.tools.local.calendar import event_span, parse_when
-from engine.tools.local.contacts import normalize_phone
+from engine.tools.local.contacts import as_email_address, as_phone_number, normalize_phone
 from engine.tools.local.places import TRAVEL_MODES
 from engine.tools.macos.osascript import DEFAULT_TIMEOUT, ScriptError, explain, run_script
 
@@ -97,10 +97,10 @@ class MacBackend(LocalBackend):
     # -- the tools that use the Mac's apps ------------------------------------------------------
 
     def get_phone_number(self, name: str) -> str:
-        return normalize_phone(self._run("get_phone_number", [name]))
+        return as_phone_number(name) or normalize_phone(self._run("get_phone_number", [name]))
 
     def get_email_address(self, name: str) -> str:
-        return self._run("get_email_address", [name])
+        return as_email_address(name) or self._run("get_email_address", [name])
 
     def create_calendar_event(
         self, title: str, start_date: str, end_date: str, location: str, invitees: list[str], notes: str, calendar: str
