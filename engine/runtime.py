@@ -31,7 +31,7 @@ class AgentOptions:
     open_in_desktop: bool = True
     model_writes_text: bool = True
     # The trained classifier, its choice held by the grammar while every tool is described: on 200
-    # held-out test records 61.5% success (50.5% with arguments) at a median 12.4 s on one CPU thread,
+    # held-out test records 61.5% success (50.5% with arguments) at a median 12.4 s (one thread, beside an eval),
     # against 59.0% (50.0%) at 34.0 s with only the chosen tools described (their prompt prefixes are
     # rarely cached) and 59.5% (47.0%) at 17.5 s with all tools allowed (README, "Results").
     toolrag: str = "classifier"
