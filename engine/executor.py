@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import inspect
+import logging
 import time
 from collections.abc import AsyncIterable, Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
@@ -29,6 +30,8 @@ from engine.events import (
 )
 from engine.plan import PlanError, Task, bind_arguments, substitute
 from engine.tools.spec import ToolBox, ToolSpec
+
+log = logging.getLogger(__name__)
 
 Observer = Callable[[Event], None]
 
@@ -97,8 +100,13 @@ class Executor:
         self.observers.append(observer)
 
     def _emit(self, event: Event) -> None:
+        """Tell every observer. One that raises is logged and skipped: a display bug must not
+        stop a plan half-way with its side effects still running and no record of them."""
         for obs in self.observers:
-            obs(event)
+            try:
+                obs(event)
+            except Exception:
+                log.exception("observer %r failed on %s", obs, type(event).__name__)
 
     async def run(self, tasks: AsyncIterable[Task] | Iterable[Task]) -> RunResult:
         started = time.monotonic()

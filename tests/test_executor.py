@@ -175,6 +175,20 @@ def test_a_plan_error_mid_stream_keeps_accepted_tasks_running():
     assert any(isinstance(e, TaskSucceeded) for e in events)
 
 
+def test_an_observer_that_raises_does_not_stop_the_plan(caplog):
+    log = []
+    box = make_box(log)
+    seen = []
+
+    def broken(event):
+        raise RuntimeError("display bug")
+
+    ex = Executor(box, observers=[broken, seen.append])
+    result = asyncio.run(ex.run(parse_plan('1. slow("a")\n2. send(["$1"], "hi")\n3. join()', list(box)).tasks))
+    assert result.results[2] == "sent to <a>" and isinstance(seen[-1], PlanFinished)
+    assert "display bug" in caplog.text
+
+
 def test_missing_implementation_is_a_clear_failure():
     box = make_box([])
     box.impls.pop("slow")
