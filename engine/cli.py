@@ -1,6 +1,7 @@
 """``tinyagent``: plan and run a command from the terminal, and manage the local data.
 
-    tinyagent "Remind me to buy milk tomorrow at 9am"
+    tinyagent "Remind me to buy milk tomorrow at 9am"      # asks before it writes or sends anything
+    tinyagent --yes "Remind me to buy milk tomorrow at 9am"  # runs without asking
     tinyagent --dry-run "Invite Sid and Lutfi to the demo tomorrow at 3pm"
     tinyagent contacts add "Sid Jha" --email sid@example.com --phone "+1 415 555 0100"
     tinyagent models fetch
@@ -13,6 +14,7 @@ import asyncio
 import datetime as dt
 import json
 import sys
+import unicodedata
 from pathlib import Path
 from typing import Any
 
@@ -31,7 +33,10 @@ def _query_parser() -> argparse.ArgumentParser:
     p.add_argument("--audio", type=Path, help="say it instead: a WAV file to transcribe locally (whisper.cpp) and run")
     p.add_argument("--voice-model", help="speech model: a ggml .bin file or a name from models/manifest.json (default)")
     p.add_argument("--dry-run", action="store_true", help="run lookups only; show what the other tasks would do")
-    p.add_argument("--approve", action="store_true", help="ask before every task that changes or sends something")
+    p.add_argument("-y", "--yes", action="store_true",
+                   help="run tasks that write, send or open something without asking (by default each one is shown "
+                        "as it will run and waits for y/N)")
+    p.add_argument("--approve", action="store_true", help=argparse.SUPPRESS)  # asking is the default now
     p.add_argument("--json", action="store_true", help="print one JSON event per line")
     p.add_argument("--model", help="a .gguf file, or a model name from models/manifest.json (default, fast, tiny)")
     p.add_argument("--lora", help="a GGUF LoRA adapter (default: the model's own from the manifest, if any; none: no adapter)")
@@ -44,10 +49,42 @@ def _query_parser() -> argparse.ArgumentParser:
     p.add_argument("--threads", type=int, help="CPU threads for the model")
     p.add_argument("--backend", default="auto", choices=["auto", "local", "macos"],
                    help="where the tools act: the Mac's apps (macos, the default on a Mac) or the data folder (local)")
-    p.add_argument("--now", help="pretend the current time is 'YYYY-MM-DD HH:MM' (for reproducible runs)")
+    p.add_argument("--now", type=_when, help="pretend the current time is 'YYYY-MM-DD HH:MM' (for reproducible runs)")
     p.add_argument("--no-open", action="store_true", help="never launch a browser or file viewer")
+    p.add_argument("--files", type=Path, action="append", metavar="DIR",
+                   help="a folder whose files may be opened and attached (repeatable; default: the data folder's "
+                        "files/, ~/Documents, ~/Downloads, ~/Desktop)")
     p.add_argument("--version", action="version", version=f"tinyagent {__version__}")
     return p
+
+
+def _when(text: str) -> dt.datetime:
+    try:
+        return dt.datetime.strptime(text.strip(), "%Y-%m-%d %H:%M")
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a time like '2026-11-30 09:00'") from None
+
+
+def clean_query(text: str) -> str:
+    """A query as text the engine can take: bytes that were not UTF-8 (which Python keeps as lone
+    surrogates in ``argv``) become U+FFFD instead of crashing the encoder."""
+    try:
+        raw = text.encode("utf-8", "surrogateescape")
+    except UnicodeEncodeError:
+        raw = text.encode("utf-8", "replace")
+    return raw.decode("utf-8", "replace")
+
+
+def plain(text: object) -> str:
+    """``text`` safe to print to a terminal: control and format characters (escape sequences,
+    OSC 52 clipboard writes, bidi overrides) are shown as ``\\xNN`` instead of being obeyed."""
+    out = []
+    for c in str(text):
+        if c in "\n\t\u200c\u200d" or unicodedata.category(c) not in ("Cc", "Cf"):
+            out.append(c)
+        else:
+            out.append(f"\\x{ord(c):02x}" if ord(c) < 0x100 else f"\\u{ord(c):04x}")
+    return "".join(out)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -60,7 +97,8 @@ def main(argv: list[str] | None = None) -> int:
         return _subcommand(argv)
     parser = _query_parser()
     args = parser.parse_args(argv)
-    if not args.query and not args.audio:
+    args.query = [clean_query(q) for q in args.query]
+    if not " ".join(args.query).strip() and not args.audio:
         parser.error("say what you want done: a query, or --audio FILE.wav")
     if args.toolrag_in == "grammar" and args.no_grammar:
         parser.error("--toolrag-in grammar needs the grammar: drop --no-grammar, or use --toolrag-in prompt")
@@ -78,65 +116,57 @@ async def _transcribe(audio: Path, model: str | None, err) -> str | None:  # typ
         with Transcriber(model) as transcriber:
             heard = await asyncio.to_thread(transcriber.transcribe_file, audio)
     except SpeechError as exc:
-        err.print(f"[red]Cannot transcribe {audio}:[/red] {exc}")
+        _say(err, (f"Cannot transcribe {audio}: ", "red"), (exc, ""))
         return None
     if not heard.text:
-        err.print(f"[red]No speech heard in {audio}.[/red]")
+        _say(err, (f"No speech heard in {audio}.", "red"))
         return None
-    err.print(f"[dim]heard ({heard.seconds:.1f} s):[/dim] {heard.text}")
+    _say(err, (f"heard ({heard.seconds:.1f} s): ", "dim"), (heard.text, ""))
     return heard.text
 
 
 async def _run_query(args: argparse.Namespace) -> int:
     from rich.console import Console
 
-    from engine.executor import Approval
     from engine.models import ModelError
     from engine.runtime import AgentOptions, load_agent
 
     console = Console(stderr=args.json, highlight=False, soft_wrap=True)
     err = Console(stderr=True, highlight=False, soft_wrap=True)
-    query = " ".join(args.query)
+    query = " ".join(args.query).strip()
     if args.audio:
         heard = await _transcribe(args.audio, args.voice_model, err)
         if heard is None:
             return 2
         query = f"{query} {heard}".strip()
-    now = dt.datetime.strptime(args.now, "%Y-%m-%d %H:%M") if args.now else None
     opts = AgentOptions(
         model=args.model, lora=args.lora, data_dir=args.data_dir, grammar=not args.no_grammar,
         threads=args.threads, open_in_desktop=not (args.no_open or args.dry_run), toolrag=args.toolrag,
         toolrag_in=args.toolrag_in or AgentOptions.toolrag_in, backend=args.backend,
+        file_roots=tuple(args.files) if args.files else None,
     )
     try:
         with _ModelProgress(err) as progress:
-            agent, backend = load_agent(opts, progress=progress, warn=lambda m: err.print(f"[yellow]{m}[/yellow]"))
+            agent, backend = load_agent(opts, progress=progress, warn=lambda m: _say(err, (m, "yellow")))
     except ModelError as exc:
-        err.print(f"[red]Cannot load the model:[/red] {exc}")
+        _say(err, ("Cannot load the model: ", "red"), (exc, ""))
         return 2
     if not args.json:
-        err.print(f"[dim]model {agent.planner.llm.name} · data {backend.data_dir}[/dim]")
-
-    async def ask(task, arguments):  # type: ignore[no-untyped-def]
-        if not sys.stdin.isatty():
-            return Approval(False, "no terminal to ask for approval")
-        shown = ", ".join(f"{k}={v!r}" for k, v in arguments.items())
-        answer = await asyncio.to_thread(input, f"Run {task.id}. {task.tool}({shown})? [y/N] ")
-        return Approval(answer.strip().lower() in ("y", "yes"))
+        _say(err, (f"model {agent.planner.llm.name} · data {backend.data_dir}", "dim"))
 
     printer = _JsonPrinter() if args.json else _TextPrinter(console)
-    run = await agent.run(query, now=now, approve=ask if args.approve else None, dry_run=args.dry_run, observers=[printer])
+    asker = TerminalApproval(err)
+    run = await agent.run(query, now=args.now, approve=None if args.yes else asker, dry_run=args.dry_run, observers=[printer])
     printer.close()
     t = run.stream.timings
     if args.json:
         print(json.dumps({"event": "Answer", "answer": run.answer, "plan": run.stream.plan_text, "timings": t.__dict__}))
     else:
         console.print()
-        console.print(run.answer)
-        err.print(
-            f"[dim]plan: {t.prompt_tokens} prompt tokens in {t.prompt_ms:.0f} ms, {t.generated_tokens} tokens in "
-            f"{t.generation_ms:.0f} ms; first task after {t.first_task_ms or 0:.0f} ms; run {run.result.seconds:.1f} s[/dim]"
-        )
+        _say(console, (run.answer, ""))
+        _say(err, (
+            f"plan: {t.prompt_tokens} prompt tokens in {t.prompt_ms:.0f} ms, {t.generated_tokens} tokens in "
+            f"{t.generation_ms:.0f} ms; first task after {t.first_task_ms or 0:.0f} ms; run {run.result.seconds:.1f} s", "dim"))
     if run.result.plan_error is not None:
         return 3
     return 0 if all(s != "failed" for s in run.result.status.values()) else 1
@@ -163,6 +193,68 @@ class _ModelProgress:
         self.progress.stop()
 
 
+def _say(console: Any, *parts: tuple[object, str]) -> None:
+    """Print ``(text, style)`` parts as plain text: whatever a tool or the model wrote can neither
+    be read as rich markup nor drive the terminal (see ``plain``)."""
+    from rich.text import Text
+
+    console.print(Text.assemble(*((plain(text), style) for text, style in parts)))
+
+
+async def read_line(prompt: str) -> str | None:
+    """One line typed at the terminal, or None at end of input (Ctrl-D).
+
+    Read on the event loop, not with ``input()`` in a thread: a thread blocked in ``input()``
+    cannot be cancelled, so Ctrl-C at a prompt hung until Enter was pressed.
+    """
+    sys.stderr.write(prompt)
+    sys.stderr.flush()
+    loop = asyncio.get_running_loop()
+    answer: asyncio.Future[str | None] = loop.create_future()
+    fd = sys.stdin.fileno()
+
+    def ready() -> None:
+        if not answer.done():
+            line = sys.stdin.readline()
+            answer.set_result(line or None)
+
+    loop.add_reader(fd, ready)
+    try:
+        return await answer
+    finally:
+        loop.remove_reader(fd)
+
+
+class TerminalApproval:
+    """The CLI's approval hook: shows each call as it will run (resolved addresses, files with
+    size and type, the e-mail body) and waits for y/N. Without a terminal, or after Ctrl-D,
+    nothing more is approved."""
+
+    def __init__(self, console: Any, read: Any = read_line, interactive: bool | None = None) -> None:
+        self.console = console
+        self.read = read
+        self.interactive = sys.stdin.isatty() if interactive is None else interactive
+        self.closed = False
+
+    async def __call__(self, task: Any, call: Any) -> Any:
+        from engine.executor import Approval
+
+        if not self.interactive:
+            return Approval(False, "no terminal to ask for approval; pass --yes to run without asking")
+        if self.closed:
+            return Approval(False, "input closed: nothing more runs")
+        _say(self.console, (f"Run {task.id}. {task.tool}?", "bold"))
+        for key, value in call.arguments.items():
+            _say(self.console, (f"  {key} = ", "dim"), (repr(value), ""))
+        for line in call.details:
+            _say(self.console, ("  ", ""), (line, "cyan"))
+        answer = await self.read("[y/N] ")
+        if answer is None:
+            self.closed = True
+            return Approval(False, "input closed (Ctrl-D): nothing more runs")
+        return Approval(answer.strip().lower() in ("y", "yes"))
+
+
 class _TextPrinter:
     def __init__(self, console: Any) -> None:
         self.console = console
@@ -170,32 +262,43 @@ class _TextPrinter:
         self.started = False
 
     def __call__(self, event: Any) -> None:
-        from engine.events import PlanFailed, PlanToken, TaskFailed, TaskSkipped, TaskStarted, TaskSucceeded
+        from engine.events import (
+            PlanFailed,
+            PlanToken,
+            TaskFailed,
+            TaskSkipped,
+            TaskStarted,
+            TaskSucceeded,
+            TaskUncertain,
+        )
 
         c = self.console
         if isinstance(event, PlanToken):
             if not self.started:
-                c.print("[bold]Plan[/bold]")
+                _say(c, ("Plan", "bold"))
                 self.started = True
             self.line += event.text
             while "\n" in self.line:
                 done, self.line = self.line.split("\n", 1)
-                c.print(f"  {done}", markup=False)
+                _say(c, (f"  {done}", ""))
         elif isinstance(event, TaskStarted):
-            c.print(f"  [cyan]▶ {event.task.id} {event.task.tool}[/cyan]")
+            _say(c, (f"  ▶ {event.task.id} {event.task.tool}", "cyan"))
         elif isinstance(event, TaskSucceeded):
-            c.print(f"  [green]✓ {event.task.id} {event.task.tool}[/green] → {_short(event.result)} [dim]({event.seconds:.2f} s)[/dim]")
+            _say(c, (f"  ✓ {event.task.id} {event.task.tool}", "green"), (f" → {_short(event.result)} ", ""),
+                 (f"({event.seconds:.2f} s)", "dim"))
         elif isinstance(event, TaskFailed):
-            c.print(f"  [red]✗ {event.task.id} {event.task.tool}: {event.error}[/red]")
+            _say(c, (f"  ✗ {event.task.id} {event.task.tool}: {event.error}", "red"))
+        elif isinstance(event, TaskUncertain):
+            _say(c, (f"  … {event.task.id} {event.task.tool}: {event.note}", "yellow"))
         elif isinstance(event, TaskSkipped):
             args = f" {_short(event.arguments)}" if event.arguments else ""
-            c.print(f"  [yellow]– {event.task.id} {event.task.tool} skipped ({event.reason}){args}[/yellow]")
+            _say(c, (f"  – {event.task.id} {event.task.tool} skipped ({event.reason}){args}", "yellow"))
         elif isinstance(event, PlanFailed):
-            c.print(f"  [red]plan error: {event.error}[/red]")
+            _say(c, (f"  plan error: {event.error}", "red"))
 
     def close(self) -> None:
         if self.line.strip():
-            self.console.print(f"  {self.line}", markup=False)
+            _say(self.console, (f"  {self.line}", ""))
         self.line = ""
 
 
@@ -238,6 +341,12 @@ def _subcommand(argv: list[str]) -> int:
         from engine.tools.local.store import create_new
 
         book = Contacts((args.data_dir or default_data_dir()) / "contacts")
+        if args.action == "list":
+            for contact in book.all():
+                print(f"{contact.name}\t{', '.join(contact.emails)}\t{', '.join(contact.phones)}")
+            for problem in book.unreadable:
+                print(f"warning: skipped {problem}", file=sys.stderr)
+            return 0
         if args.action == "add":
             print(book.add(args.name, args.email, args.phone))
         elif args.action == "import":
@@ -245,9 +354,6 @@ def _subcommand(argv: list[str]) -> int:
                 print(f"{args.file} does not exist", file=sys.stderr)
                 return 2
             print(create_new(book.folder / args.file.name, args.file.read_bytes()))
-        else:
-            for contact in book.all():
-                print(f"{contact.name}\t{', '.join(contact.emails)}\t{', '.join(contact.phones)}")
         return 0
 
     from rich.console import Console

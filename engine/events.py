@@ -80,6 +80,15 @@ class TaskFailed(Event):
 
 
 @dataclass(frozen=True)
+class TaskUncertain(Event):
+    """A running task was cancelled or timed out but cannot be stopped: its side effect may still
+    happen. Its real outcome follows as ``TaskSucceeded`` or ``TaskFailed``."""
+
+    task: Task
+    note: str
+
+
+@dataclass(frozen=True)
 class TaskSkipped(Event):
     """Not run: a dependency failed or was skipped, the user declined, or ``--dry-run``.
 

@@ -5,6 +5,12 @@ the first lookup can start while the model is still writing the rest of the plan
 only for the tasks it references; independent tasks run concurrently. Every state change is an
 ``Event`` sent to the observers. A failure never loses other results: the failed task's dependants
 are skipped with the reason, everything else carries on.
+
+Safety rules that hold whatever the model writes: a task with side effects waits until the whole
+plan has parsed (a cut-off or invalid plan runs only its lookups); it is prepared (names resolved,
+the e-mail body written) before approval, and exactly the approved call runs; and a task that has
+started is never reported as not done: a tool thread cannot be stopped, so after a cancel or a
+timeout its real outcome is awaited and reported.
 """
 
 from __future__ import annotations
@@ -27,11 +33,15 @@ from engine.events import (
     TaskSkipped,
     TaskStarted,
     TaskSucceeded,
+    TaskUncertain,
 )
 from engine.plan import PlanError, Task, bind_arguments, substitute
-from engine.tools.spec import ToolBox, ToolSpec
+from engine.tools.spec import Prepared, Preparer, ToolBox, ToolSpec
 
 log = logging.getLogger(__name__)
+
+MAX_EDITS = 20
+"""Edits of one call before it is given up on (a hook that always edits would ask forever)."""
 
 Observer = Callable[[Event], None]
 
@@ -39,18 +49,31 @@ Observer = Callable[[Event], None]
 @dataclass(frozen=True)
 class Approval:
     """The answer of an approval hook. ``arguments`` replaces the call's arguments when the user
-    edited them (they are re-checked against the tool's signature)."""
+    edited them (they are re-checked against the tool's signature and prepared again), and
+    ``extras`` replaces prepared extras such as the e-mail body. An edited call is shown for
+    approval again: only a call approved as it stands ever runs."""
 
     approved: bool
     reason: str = ""
     arguments: dict[str, Any] | None = None
+    extras: dict[str, Any] | None = None
+
+    @property
+    def edited(self) -> bool:
+        return self.arguments is not None or self.extras is not None
 
 
-ApprovalHook = Callable[[Task, dict[str, Any]], Awaitable[Approval]]
+ApprovalHook = Callable[[Task, Prepared], Awaitable[Approval]]
+"""Asked before each task with side effects, with the call as it will run."""
 
 
 class ToolError(Exception):
-    """A tool could not do its job; the message is shown to the user as is."""
+    """A tool could not do its job; the message is shown to the user as is. ``candidates`` are
+    values that may have been meant (similar file names, say), for the person to pick from."""
+
+    def __init__(self, message: str, *, candidates: Iterable[str] = ()) -> None:
+        super().__init__(message)
+        self.candidates = tuple(candidates)
 
 
 @dataclass
@@ -78,6 +101,8 @@ class Executor:
 
     ``approve`` is awaited before every task whose tool has side effects (one prompt at a time);
     ``dry_run`` runs read-only tools only and reports what the others would have been called with.
+    ``hold_side_effects`` (on by default) keeps every task with side effects waiting until the
+    plan is complete and valid.
     """
 
     def __init__(
@@ -88,13 +113,17 @@ class Executor:
         dry_run: bool = False,
         task_timeout: float | None = 120.0,
         observers: Iterable[Observer] = (),
+        hold_side_effects: bool = True,
     ) -> None:
         self.tools = tools
         self.approve = approve
         self.dry_run = dry_run
         self.task_timeout = task_timeout
         self.observers: list[Observer] = list(observers)
+        self.hold_side_effects = hold_side_effects
         self._approval_lock = asyncio.Lock()
+        self._plan_settled = asyncio.Event()
+        self._plan_error: PlanError | None = None
 
     def subscribe(self, observer: Observer) -> None:
         self.observers.append(observer)
@@ -113,6 +142,8 @@ class Executor:
         result = RunResult()
         outcomes: dict[int, _Outcome] = {}
         running: list[asyncio.Task[None]] = []
+        self._plan_settled = asyncio.Event()
+        self._plan_error = None
         try:
             try:
                 async for task in _aiter(tasks):
@@ -128,6 +159,8 @@ class Executor:
             except Exception as exc:  # the model or its stream broke: keep what already runs
                 result.plan_error = PlanError("model", f"planning stopped: {type(exc).__name__}: {exc}")
                 self._emit(PlanFailed(str(result.plan_error), "model"))
+            self._plan_error = result.plan_error
+            self._plan_settled.set()
             if running:
                 await asyncio.gather(*running)
         except asyncio.CancelledError:
@@ -149,10 +182,14 @@ class Executor:
         try:
             await self._run_task_inner(task, outcomes, result, me)
         except asyncio.CancelledError:
-            if me.status in ("queued", "running"):
+            if me.status == "queued":  # not started: truly not done
                 self._settle(task, me, result, "skipped", "cancelled")
                 self._emit(TaskSkipped(task, "cancelled"))
             raise
+        except Exception as exc:  # a bug here must fail this task, never leak out of run()
+            log.exception("task %d failed inside the executor", task.id)
+            if me.status in ("queued", "running"):
+                self._fail(task, me, result, f"internal error: {type(exc).__name__}: {exc}", 0.0)
         finally:
             me.done.set()
 
@@ -181,50 +218,146 @@ class Executor:
             self._fail(task, me, result, f"bad arguments: {exc}", 0.0)
             return
 
-        if spec.side_effect and self.dry_run:
-            self._settle(task, me, result, "skipped", "dry run: not executed")
-            self._emit(TaskSkipped(task, "dry run: not executed", arguments))
-            return
-        if spec.side_effect and self.approve is not None:
-            async with self._approval_lock:
-                decision = await self.approve(task, arguments)
-            if not decision.approved:
-                reason = "declined" + (f": {decision.reason}" if decision.reason else "")
+        if spec.side_effect and self.hold_side_effects:
+            await self._plan_settled.wait()
+            if self._plan_error is not None:
+                reason = f"not run: the plan is invalid ({self._plan_error}); nothing that writes or sends runs from it"
                 self._settle(task, me, result, "skipped", reason)
                 self._emit(TaskSkipped(task, reason, arguments))
                 return
-            if decision.arguments is not None:
-                try:
-                    arguments = _recheck(task, spec, decision.arguments)
-                except PlanError as exc:
-                    self._fail(task, me, result, f"edited arguments are invalid: {exc}", 0.0)
-                    return
+        prepare = self.tools.preparers.get(task.tool)
+        call = await self._prepare(task, prepare, arguments, me, result)
+        if call is None:
+            return
+
+        if spec.side_effect and self.dry_run:
+            self._settle(task, me, result, "skipped", "dry run: not executed")
+            self._emit(TaskSkipped(task, "dry run: not executed", call.arguments))
+            return
+        if spec.side_effect and self.approve is not None:
+            call = await self._approved(task, spec, prepare, call, me, result)
+            if call is None:
+                return
 
         impl = self.tools.impls.get(task.tool)
         if impl is None:
             self._fail(task, me, result, f"no implementation is installed for {task.tool}", 0.0)
             return
-        me.status = "running"
-        self._emit(TaskStarted(task, arguments))
-        t0 = time.monotonic()
+        await self._call(task, impl, call, me, result)
+
+    async def _prepare(
+        self, task: Task, prepare: Preparer | None, arguments: dict[str, Any], me: _Outcome, result: RunResult
+    ) -> Prepared | None:
+        """The call as it will run; a preparer that fails (no such file, two files match) fails
+        the task before anyone is asked to approve it."""
+        if prepare is None:
+            return Prepared(arguments)
         try:
-            if inspect.iscoroutinefunction(impl):
-                call = impl(**arguments)
+            return await asyncio.to_thread(prepare, **arguments)
+        except ToolError as exc:
+            self._fail(task, me, result, str(exc), 0.0)
+        except Exception as exc:
+            self._fail(task, me, result, f"{type(exc).__name__}: {exc}", 0.0)
+        return None
+
+    async def _approved(
+        self, task: Task, spec: ToolSpec, prepare: Preparer | None, call: Prepared, me: _Outcome, result: RunResult
+    ) -> Prepared | None:
+        """Ask until the person approves the call as it stands (an edit is prepared and shown
+        again) or declines. Anything the hook or an edit raises fails this task only."""
+        assert self.approve is not None
+        for _ in range(MAX_EDITS + 1):
+            try:
+                async with self._approval_lock:
+                    decision = await self.approve(task, call)
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                self._fail(task, me, result, f"approval failed: {type(exc).__name__}: {exc}", 0.0)
+                return None
+            if not decision.approved:
+                reason = "declined" + (f": {decision.reason}" if decision.reason else "")
+                self._settle(task, me, result, "skipped", reason)
+                self._emit(TaskSkipped(task, reason, call.arguments))
+                return None
+            if not decision.edited:
+                return call
+            try:
+                arguments = _recheck(task, spec, decision.arguments) if decision.arguments is not None else call.arguments
+            except Exception as exc:
+                self._fail(task, me, result, f"edited arguments are invalid: {exc}", 0.0)
+                return None
+            redone = await self._prepare(task, prepare, arguments, me, result) if decision.arguments is not None else call
+            if redone is None:
+                return None
+            call = Prepared(redone.arguments, redone.details, {**redone.extras, **(decision.extras or {})})
+        self._fail(task, me, result, f"edited {MAX_EDITS} times without being approved as it stands; not run", 0.0)
+        return None
+
+    async def _call(self, task: Task, impl: Callable[..., Any], call: Prepared, me: _Outcome, result: RunResult) -> None:
+        me.status = "running"
+        self._emit(TaskStarted(task, call.arguments))
+        t0 = time.monotonic()
+        in_thread = not inspect.iscoroutinefunction(impl)
+        work: asyncio.Future[Any] = asyncio.ensure_future(
+            asyncio.to_thread(impl, **call.arguments, **call.extras) if in_thread else impl(**call.arguments, **call.extras)
+        )
+        cancelled = False
+        try:
+            try:
+                value = await asyncio.wait_for(asyncio.shield(work), self.task_timeout)
+            except asyncio.TimeoutError:
+                if not in_thread:
+                    work.cancel()
+                    self._fail(task, me, result, f"timed out after {self.task_timeout:g} s and was stopped", time.monotonic() - t0)
+                    return
+                self._emit(TaskUncertain(task, f"still running after {self.task_timeout:g} s; it cannot be stopped, "
+                                               "so it may still complete"))
+                value = await asyncio.shield(work)
+        except asyncio.CancelledError:
+            cancelled = True
+            if not in_thread:
+                work.cancel()
             else:
-                call = asyncio.to_thread(impl, **arguments)
-            value = await asyncio.wait_for(call, self.task_timeout)
-        except asyncio.TimeoutError:
-            self._fail(task, me, result, f"timed out after {self.task_timeout:g} s", time.monotonic() - t0)
-            return
+                self._emit(TaskUncertain(task, "cancel requested while running; it cannot be stopped, so it may still complete"))
+            value = await self._outcome_after_cancel(work)
         except ToolError as exc:
             self._fail(task, me, result, str(exc), time.monotonic() - t0)
             return
         except Exception as exc:
             self._fail(task, me, result, f"{type(exc).__name__}: {exc}", time.monotonic() - t0)
             return
-        result.results[task.id] = value
-        self._settle(task, me, result, "succeeded", "")
-        self._emit(TaskSucceeded(task, value, time.monotonic() - t0))
+        finally:
+            if cancelled:
+                self._settle_after_cancel(task, work, me, result, time.monotonic() - t0)
+        if not cancelled:
+            result.results[task.id] = value
+            self._settle(task, me, result, "succeeded", "")
+            self._emit(TaskSucceeded(task, value, time.monotonic() - t0))
+        else:
+            raise asyncio.CancelledError
+
+    @staticmethod
+    async def _outcome_after_cancel(work: asyncio.Future[Any]) -> Any:
+        """Wait for a cancelled call to end (a thread always runs to its end); a second cancel
+        while waiting is honoured, and the report then says the outcome is unknown."""
+        try:
+            return await asyncio.shield(work)
+        except BaseException:
+            return None
+
+    def _settle_after_cancel(self, task: Task, work: asyncio.Future[Any], me: _Outcome, result: RunResult, seconds: float) -> None:
+        """Report what a cancelled call really did: it finished, it failed, or (stopped mid-way,
+        or still running) it may have done its work."""
+        if work.done() and not work.cancelled() and work.exception() is None:
+            result.results[task.id] = work.result()
+            self._settle(task, me, result, "succeeded", "")
+            self._emit(TaskSucceeded(task, work.result(), seconds))
+        elif work.done() and not work.cancelled():
+            exc = work.exception()
+            self._fail(task, me, result, str(exc) if isinstance(exc, ToolError) else f"{type(exc).__name__}: {exc}", seconds)
+        else:
+            self._fail(task, me, result, "cancelled while running: it may have partly or fully completed", seconds)
 
     def _settle(self, task: Task, me: _Outcome, result: RunResult, status: str, detail: str) -> None:
         me.status, me.detail = status, detail

@@ -143,6 +143,22 @@ class LocalLLM:
         continuation of one (``add_bos=False``)."""
         return list(self.llama.tokenize(text.encode("utf-8"), add_bos=add_bos, special=True))
 
+    def encode(self, prompt: str, plain: str | None = None) -> list[int]:
+        """The prompt's token ids, with the chat template's special tokens parsed but ``plain``
+        (the person's words, or a tool's output, at its last place in the prompt) read as text.
+
+        Parsed as a whole, a query holding ``<|im_end|>`` ended the user's turn and the model
+        obeyed what followed it. Cut at ``plain`` the ids of ordinary text are the same: the
+        tokenizers' pre-split already starts a new piece where the question starts and ends.
+        """
+        at = prompt.rfind(plain) if plain else -1
+        if at < 0 or not plain:
+            return self.tokenize(prompt, add_bos=True)
+        head, tail = prompt[:at], prompt[at + len(plain):]
+        ids = self.tokenize(head, add_bos=True)
+        ids += self.llama.tokenize(plain.encode("utf-8"), add_bos=False, special=False)
+        return ids + (self.tokenize(tail, add_bos=False) if tail else [])
+
     def _prime(self, prefix: str) -> str:
         """Make sure the KV cache holds ``prefix`` (the static start of every planner prompt);
         the caller holds ``self.lock``.
@@ -214,9 +230,11 @@ class LocalLLM:
         temperature: float = 0.0,
         prefix: str | None = None,
         check_first: bool = True,
+        plain: str | None = None,
     ) -> Iterator[str]:
         """Yield text pieces; ``stats`` is filled in as it goes (prompt time = time to first token,
         including restoring or building the cached ``prefix`` of the prompt, if one is given).
+        ``plain`` is the part of the prompt never to be read as special tokens (``encode``).
 
         With a grammar and greedy decoding, ``check_first`` asks the grammar about the model's
         choice before filtering the whole vocabulary (``engine.sampling``); same output, faster.
@@ -236,10 +254,11 @@ class LocalLLM:
             t0 = time.monotonic()
             if prefix and prompt.startswith(prefix):
                 stats.prefix_cache = self._prime(prefix)
-            stats.prompt_tokens = self.count_tokens(prompt)
+            tokens = self.encode(prompt, plain)
+            stats.prompt_tokens = len(tokens)
             first: float | None = None
             for chunk in self.llama.create_completion(
-                prompt,
+                tokens,
                 max_tokens=max_tokens,
                 temperature=temperature,
                 stop=stop or [],

@@ -69,6 +69,8 @@ class PlanStream:
     tools: list[ToolSpec]
     prompt: str
     static_prefix: str | None = None
+    question: str | None = None
+    """The user turn as it stands in ``prompt``, tokenized as plain text (``LocalLLM.encode``)."""
     text: str = ""
     timings: PlanTimings = field(default_factory=PlanTimings)
     plan: Plan = field(default_factory=Plan)
@@ -130,7 +132,8 @@ class Planner:
         else:
             prompt = self.build_prompt(query, now, tools)
         cut = prompt.find(STATIC_PREFIX_END)
-        return PlanStream(query, tools, prompt, prompt[:cut] if cut > 0 and self.config.prefix_cache else None)
+        return PlanStream(query, tools, prompt, prompt[:cut] if cut > 0 and self.config.prefix_cache else None,
+                          question=user_prompt(query, now))
 
     def warm_up(self) -> str:
         """Evaluate (or restore) the prompt prefix before the first command, when every query
@@ -160,7 +163,7 @@ class Planner:
                 for piece in self.llm.stream(
                     stream.prompt, grammar=grammar, max_tokens=self.config.max_tokens,
                     stop=[END_OF_PLAN, "\n###", "\nQuestion:"], stats=stats, prefix=stream.static_prefix,
-                    check_first=self.config.check_first,
+                    check_first=self.config.check_first, plain=stream.question,
                 ):
                     loop.call_soon_threadsafe(queue.put_nowait, ("text", piece))
                     if stop.is_set():

@@ -39,6 +39,9 @@ class AgentOptions:
     """Where the classifier's choice applies (``PlannerConfig.selection``). Without the grammar
     there is nothing to hold the plan to the choice, so it goes in the prompt."""
     backend: str = "auto"
+    file_roots: tuple[Path, ...] | None = None
+    """Folders whose files may be opened, summarised and attached (besides none other); None: the
+    data folder's ``files/`` and ~/Documents, ~/Downloads, ~/Desktop."""
 
 
 def tool_selector(name: str, specs: list[ToolSpec], warn: Callable[[str], None] = print) -> ToolSelector | None:
@@ -60,10 +63,11 @@ def make_backend(opts: AgentOptions) -> LocalBackend:
     kind = opts.backend
     if kind == "auto":
         kind = "macos" if macos.available() else "local"
+    roots = [Path(r).expanduser() for r in opts.file_roots] if opts.file_roots is not None else None
     if kind == "macos":
-        return macos.MacBackend(opts.data_dir or default_data_dir(), open_in_desktop=opts.open_in_desktop)
+        return macos.MacBackend(opts.data_dir or default_data_dir(), open_in_desktop=opts.open_in_desktop, search_roots=roots)
     if kind == "local":
-        return LocalBackend(opts.data_dir or default_data_dir(), open_in_desktop=opts.open_in_desktop)
+        return LocalBackend(opts.data_dir or default_data_dir(), open_in_desktop=opts.open_in_desktop, search_roots=roots)
     raise ValueError(f"unknown backend {opts.backend!r}: use auto, local or macos")
 
 

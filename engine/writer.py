@@ -40,7 +40,8 @@ class LLMWriter:
 
     def _ask(self, instruction: str, material: str) -> str:
         prompt = self.llm.render("You are a concise writing assistant. Reply with the requested text only.", f"{instruction}\n\n{material}")
-        return self.llm.complete(prompt, max_tokens=self.max_tokens, temperature=0.2).strip()
+        # material holds a PDF's text or the thread being answered: read as text, never as turns
+        return self.llm.complete(prompt, max_tokens=self.max_tokens, temperature=0.2, plain=material).strip()
 
     def summarize(self, text: str) -> str:
         return self._ask("Summarize this document in at most five sentences.", text[:6000])

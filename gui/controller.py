@@ -19,15 +19,21 @@ from engine.events import Event, PlanComplete, PlanFailed
 from engine.executor import Approval
 from engine.plan import Task
 from engine.runtime import AgentOptions, load_agent
+from engine.tools.spec import Prepared
 
 
 @dataclass
 class ApprovalRequest:
-    """A side-effecting task waiting for the person. ``future`` gets the ``Approval``."""
+    """A side-effecting task waiting for the person, as it will run (``call``: resolved
+    arguments, details such as files and the e-mail body). ``future`` gets the ``Approval``."""
 
     task: Task
-    arguments: dict[str, Any]
+    call: Prepared
     future: asyncio.Future[Approval] = field(repr=False)
+
+    @property
+    def arguments(self) -> dict[str, Any]:
+        return self.call.arguments
 
 
 class AgentController(QObject):
@@ -107,11 +113,11 @@ class AgentController(QObject):
             self._plan_complete.set()
         self.event.emit(event)
 
-    async def _approve(self, task: Task, arguments: dict[str, Any]) -> Approval:
+    async def _approve(self, task: Task, call: Prepared) -> Approval:
         if task.tool in self.always_allow:
             return Approval(True)
         # The person reviews the whole plan: wait until the model has finished writing it.
         await self._plan_complete.wait()
         future: asyncio.Future[Approval] = asyncio.get_running_loop().create_future()
-        self.approval_requested.emit(ApprovalRequest(task, arguments, future))
+        self.approval_requested.emit(ApprovalRequest(task, call, future))
         return await future

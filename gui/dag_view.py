@@ -10,7 +10,7 @@ from PySide6.QtCore import QPointF, QRectF, Qt, QTimer, Signal
 from PySide6.QtGui import QBrush, QColor, QFont, QPainter, QPainterPath, QPen, QWheelEvent
 from PySide6.QtWidgets import QGraphicsItem, QGraphicsPathItem, QGraphicsRectItem, QGraphicsScene, QGraphicsSimpleTextItem, QGraphicsView
 
-from engine.events import Event, PlanToken, TaskFailed, TaskQueued, TaskSkipped, TaskStarted, TaskSucceeded
+from engine.events import Event, PlanToken, TaskFailed, TaskQueued, TaskSkipped, TaskStarted, TaskSucceeded, TaskUncertain
 from engine.plan import PlanParser, Task
 from gui.layout import StreamingLayout
 
@@ -23,6 +23,7 @@ STATE_COLORS = {
     "failed": "#eb5757",
     "skipped": "#c99a2e",
     "waiting": "#9b51e0",
+    "uncertain": "#f2994a",  # cancelled or timed out while running; its real outcome follows
 }
 
 
@@ -65,7 +66,7 @@ class NodeItem(QGraphicsRectItem):
         self.setPen(QPen(color, 2.5 if v.state == "running" else 1.5))
         args = ", ".join(str(a) if not isinstance(a, str) else repr(a) for a in v.task.args)
         self.subtitle.setText(args[:34] + ("…" if len(args) > 34 else ""))
-        if v.state == "running" and v.started is not None:
+        if v.state in ("running", "uncertain") and v.started is not None:
             self.badge.setText(f"running {time.monotonic() - v.started:.1f} s")
         elif v.seconds is not None:
             self.badge.setText(f"{v.state} · {v.seconds:.2f} s")
@@ -125,6 +126,8 @@ class DagView(QGraphicsView):
         elif isinstance(event, TaskStarted):
             view.state, view.started, view.arguments = "running", event.at, event.arguments
             self._ticker.start()
+        elif isinstance(event, TaskUncertain):
+            view.state, view.error = "uncertain", event.note
         elif isinstance(event, TaskSucceeded):
             view.state, view.result, view.seconds = "done", event.result, event.seconds
         elif isinstance(event, TaskFailed):

@@ -248,7 +248,8 @@ class MainWindow(QMainWindow):
         req = self.pending[0]
         self.dag.mark_waiting(req.task.id, req.arguments)
         shown = "<br>".join(f"<b>{html.escape(k)}</b> = {html.escape(repr(v))}" for k, v in req.arguments.items())
-        self.approval.label.setText(f"Task {req.task.id}, <b>{req.task.tool}</b>, will run with:<br>{shown}")
+        details = "".join(f"<br><i>{html.escape(line)}</i>".replace("\n", "<br>") for line in req.call.details)
+        self.approval.label.setText(f"Task {req.task.id}, <b>{html.escape(req.task.tool)}</b>, will run with:<br>{shown}{details}")
         self.approval.show()
         self.show_task(req.task.id)
 
@@ -269,17 +270,25 @@ class MainWindow(QMainWindow):
         if not self.pending:
             return
         req = self.pending[0]
-        name, ok = QInputDialog.getItem(self, "Edit argument", "Argument:", list(req.arguments), 0, False)
+        editable = {**req.arguments, **req.call.extras}
+        name, ok = QInputDialog.getItem(self, "Edit argument", "Argument:", list(editable), 0, False)
         if not ok:
             return
-        text, ok = QInputDialog.getText(self, "Edit argument", f"New value for {name} (a Python literal):", text=repr(req.arguments[name]))
+        if name in req.call.extras:  # text the tool wrote (the e-mail body): edited as text
+            text, ok = QInputDialog.getMultiLineText(self, "Edit", f"New {name}:", text=str(editable[name]))
+            if ok:
+                self.answer(Approval(True, extras={**req.call.extras, name: text}))
+            return
+        text, ok = QInputDialog.getText(self, "Edit argument", f"New value for {name} (a Python literal):", text=repr(editable[name]))
         if not ok:
             return
         try:
             value: Any = ast.literal_eval(text)
-        except (ValueError, SyntaxError) as exc:
+        except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError) as exc:
             QMessageBox.warning(self, "Not a value", f"{text!r} is not a literal ({exc}).")
             return
+        # The engine checks the edit against the tool's signature, prepares it again and asks
+        # once more, so what runs is what was last shown here.
         self.answer(Approval(True, arguments={**req.arguments, name: value}))
 
     # -- inspector -----------------------------------------------------------------------------

@@ -63,10 +63,27 @@ class Settings:
             return cls(), None
         try:
             raw = json.loads(path.read_text(encoding="utf-8"))
-            known = {f.name for f in fields(cls)}
-            return cls(**{k: v for k, v in raw.items() if k in known}), None
-        except (OSError, ValueError, TypeError) as exc:
+        except (OSError, ValueError) as exc:
             return cls(), f"Settings file {path} could not be read ({exc}); using the defaults until you save."
+        if not isinstance(raw, dict):
+            return cls(), f"Settings file {path} holds a {type(raw).__name__}, not settings; using the defaults until you save."
+        defaults = cls()
+        kept, dropped = {}, []
+        for f in fields(cls):
+            if f.name not in raw:
+                continue
+            value, want = raw[f.name], type(getattr(defaults, f.name))
+            ok = isinstance(value, want) and not (want is int and isinstance(value, bool))
+            if ok and want is list:
+                ok = all(isinstance(x, str) for x in value)
+            if ok:
+                kept[f.name] = value
+            else:
+                dropped.append(f.name)
+        note = None
+        if dropped:
+            note = f"Settings file {path}: {', '.join(dropped)} had the wrong type; using the defaults for them until you save."
+        return cls(**kept), note
 
     def save(self, path: Path) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)

@@ -84,7 +84,7 @@ def test_per_task_timeout():
     assert "timed out" in result.errors[1]
 
 
-def test_cancellation_stops_running_tasks_and_reports_them():
+def test_cancellation_stops_a_running_coroutine_and_never_reports_it_as_not_done():
     log = []
     box = make_box(log)
     events = []
@@ -99,8 +99,10 @@ def test_cancellation_stops_running_tasks_and_reports_them():
 
     asyncio.run(main())
     reasons = {e.task.id: e.reason for e in events if isinstance(e, TaskSkipped)}
-    assert reasons[1] == "cancelled"
-    assert 2 in reasons
+    failures = {e.task.id: e.error for e in events if isinstance(e, TaskFailed)}
+    assert 1 not in reasons  # it had started: "skipped" would be a lie
+    assert "may have partly or fully completed" in failures[1]
+    assert reasons[2] == "cancelled"  # never started
     assert isinstance(events[-1], PlanFinished)
 
 
@@ -116,21 +118,31 @@ def test_approval_hook_gates_side_effects_and_edits_are_rechecked():
     log = []
     asked = []
 
-    async def decline(task, args):
+    async def decline(task, call):
         asked.append(task.tool)
         return Approval(False, "not now")
 
     result, _ = run(make_box(log), '1. slow("a")\n2. send(["$1"], "x")\n3. join()', approve=decline)
     assert asked == ["send"] and result.status[2] == "skipped" and "not now" in result.errors[2]
 
-    async def edit(task, args):
-        return Approval(True, arguments={**args, "text": "edited"})
+    shown = []
 
-    result, _ = run(make_box(log), '1. send(["a"], "x")\n2. join()', approve=edit)
+    async def edit_then_approve(task, call):
+        shown.append(call.arguments["text"])
+        return Approval(True) if len(shown) > 1 else Approval(True, arguments={**call.arguments, "text": "edited"})
+
+    result, _ = run(make_box(log), '1. send(["a"], "x")\n2. join()', approve=edit_then_approve)
+    assert shown == ["x", "edited"]  # an edit is shown again: only a call approved as it stands runs
     assert log[-1] == ("send", ("a",), "edited")
 
-    async def bad_edit(task, args):
-        return Approval(True, arguments={**args, "text": 5})
+    async def edits_forever(task, call):
+        return Approval(True, arguments={**call.arguments, "text": call.arguments["text"] + "!"})
+
+    result, _ = run(make_box(log), '1. send(["a"], "x")\n2. join()', approve=edits_forever)
+    assert result.status[1] == "failed" and "edited" in result.errors[1] and log[-1] == ("send", ("a",), "edited")
+
+    async def bad_edit(task, call):
+        return Approval(True, arguments={**call.arguments, "text": 5})
 
     result, _ = run(make_box(log), '1. send(["a"], "x")\n2. join()', approve=bad_edit)
     assert result.status[1] == "failed" and "edited arguments are invalid" in result.errors[1]

@@ -171,7 +171,7 @@ def test_files_and_pdf_summary(backend):
     assert backend.open_and_get_file_path("q3 report") == str(pdf)
     with pytest.raises(ToolError, match="no extractable text"):
         backend.summarize_pdf(str(pdf))
-    with pytest.raises(ToolError, match="No file matching 'budget.xlsx'"):
+    with pytest.raises(ToolError, match="No file named 'budget.xlsx'"):
         backend.open_and_get_file_path("budget.xlsx")
 
 

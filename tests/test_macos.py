@@ -1,8 +1,9 @@
 """The macOS backend, tested on any OS: script structure is checked statically, and a fake
-``osascript`` on PATH records the argv each script receives and plays back canned output."""
+``osascript`` (put where the backend looks for it, never found through PATH) records the argv
+each script receives and plays back canned output; a fake ``mdfind`` searches like Spotlight
+within ``-onlyin``."""
 
 import json
-import os
 import re
 import stat
 import sys
@@ -13,7 +14,7 @@ import pytest
 from engine.executor import ToolError
 from engine.resources import resource_path
 from engine.tools.desktop import desktop_specs
-from engine.tools.macos import MacBackend, ScriptError, explain
+from engine.tools.macos import MacBackend, ScriptError, explain, osascript
 
 SCRIPTS = sorted(resource_path("applescript").glob("*.applescript"))
 BLOCKS = ("tell", "if", "repeat", "try", "on")
@@ -26,6 +27,18 @@ if os.environ.get("FAKE_ERR"):
     sys.stderr.write(os.environ["FAKE_ERR"])
     sys.exit(1)
 sys.stdout.write(os.environ.get("FAKE_OUT", "ok") + "\\n")
+"""
+
+FAKE_MDFIND = """#!{python}
+import json, os, sys
+with open(os.environ["FAKE_LOG"], "a", encoding="utf-8") as f:
+    f.write(json.dumps(["mdfind", *sys.argv[1:]], ensure_ascii=False) + "\\n")
+args = sys.argv[1:]
+root, name = args[args.index("-onlyin") + 1], args[args.index("-name") + 1]
+for d, _, files in os.walk(root):  # Spotlight indexes hidden files too; the backend must skip them
+    for fn in files:
+        if name.lower() in fn.lower():
+            print(os.path.join(d, fn))
 """
 
 
@@ -75,16 +88,23 @@ def _declared_argc(script: Path) -> tuple[int, bool]:
 def fake(tmp_path, monkeypatch):
     bin_dir = tmp_path / "bin"
     bin_dir.mkdir()
-    for name in ("osascript", "mdfind"):
+    for name, text in (("osascript", FAKE), ("mdfind", FAKE_MDFIND)):
         exe = bin_dir / name
-        exe.write_text(FAKE.format(python=sys.executable) if name == "osascript" else "#!/bin/sh\n")
+        exe.write_text(text.format(python=sys.executable))
         exe.chmod(exe.stat().st_mode | stat.S_IEXEC)
+        monkeypatch.setitem(osascript.BINARIES, name, str(exe))
     log = tmp_path / "argv.jsonl"
-    monkeypatch.setenv("PATH", f"{bin_dir}{os.pathsep}{os.environ['PATH']}")
     monkeypatch.setenv("FAKE_LOG", str(log))
 
     class Fake:
         def calls(self) -> list[list[str]]:
+            """The osascript runs (script path, then its argv)."""
+            return [c for c in self.all() if c[0] != "mdfind"]
+
+        def searches(self) -> list[list[str]]:
+            return [c[1:] for c in self.all() if c[0] == "mdfind"]
+
+        def all(self) -> list[list[str]]:
             return [json.loads(line) for line in log.read_text(encoding="utf-8").splitlines()] if log.exists() else []
 
         def reset(self) -> None:
@@ -98,7 +118,7 @@ def mac(tmp_path):
     pdf = tmp_path / "files" / "report.pdf"
     pdf.parent.mkdir()
     pdf.write_bytes(b"%PDF-1.4")
-    return MacBackend(tmp_path / "data", open_in_desktop=True, timeout=20)
+    return MacBackend(tmp_path / "data", open_in_desktop=True, timeout=20, search_roots=[tmp_path / "files"])
 
 
 def _script(call: list[str]) -> str:
@@ -241,6 +261,6 @@ def test_a_failing_script_becomes_a_tool_error(fake, mac, monkeypatch):
 
 
 def test_without_osascript_the_backend_says_so(mac, monkeypatch, tmp_path):
-    monkeypatch.setenv("PATH", str(tmp_path / "empty"))
+    monkeypatch.setitem(osascript.BINARIES, "osascript", str(tmp_path / "empty" / "osascript"))
     with pytest.raises(ScriptError, match="only on macOS"):
         mac.get_email_address("Sid")

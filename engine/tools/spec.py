@@ -60,7 +60,8 @@ class ToolSpec:
     """Name, ordered typed parameters, return type, description and whether it changes anything.
 
     ``side_effect`` drives approval and ``--dry-run``: a tool that writes, sends or creates
-    something must say so; read-only lookups run without asking.
+    something, opens a file or URL, or sends data off the machine must say so; only lookups that
+    stay on the machine and launch nothing run without asking.
     """
 
     name: str
@@ -198,17 +199,40 @@ class ToolSpec:
         }
 
 
+@dataclass(frozen=True)
+class Prepared:
+    """A call worked out before it runs, so that what the person approves is what runs.
+
+    ``arguments`` are the tool's arguments with names resolved (a file name to the one file it
+    means, a contact to an address); ``details`` are lines an approval shows beside them (a file's
+    size and type, the e-mail body); ``extras`` are inputs the tool takes besides its signature,
+    such as the body written from ``context``, passed as keywords when the call runs.
+    """
+
+    arguments: dict[str, Any]
+    details: tuple[str, ...] = ()
+    extras: dict[str, Any] = field(default_factory=dict)
+
+
+Preparer = Callable[..., Prepared]
+
+
 @dataclass
 class ToolBox:
-    """Specs plus the callables that implement them, looked up by name."""
+    """Specs plus the callables that implement them, looked up by name. A tool may also have a
+    ``Preparer``: called with the same arguments before approval, it returns the ``Prepared`` call
+    that approval shows and the executor then runs."""
 
     specs: dict[str, ToolSpec] = field(default_factory=dict)
     impls: dict[str, Callable[..., Any]] = field(default_factory=dict)
+    preparers: dict[str, Preparer] = field(default_factory=dict)
 
-    def add(self, spec: ToolSpec, impl: Callable[..., Any] | None = None) -> None:
+    def add(self, spec: ToolSpec, impl: Callable[..., Any] | None = None, prepare: Preparer | None = None) -> None:
         self.specs[spec.name] = spec
         if impl is not None:
             self.impls[spec.name] = impl
+        if prepare is not None:
+            self.preparers[spec.name] = prepare
 
     def add_function(self, fn: Callable[..., Any], *, side_effect: bool | None = None) -> ToolSpec:
         spec = ToolSpec.from_function(fn, side_effect=side_effect)

@@ -5,8 +5,10 @@ Layout of ``data_dir``: ``contacts/*.vcf``, ``calendar/<Calendar>.ics``, ``remin
 ``files/`` (searched with the user's Documents, Downloads and Desktop).
 
 Helper lookups are repeated inside tools as in the reference: a recipient without ``@`` is looked
-up as a contact, an SMS recipient without digits as a phone number, an attachment that is not an
-existing path is searched for by name.
+up as a contact, an SMS recipient without digits as a phone number, an attachment is searched for
+by name inside the allowed folders (``find_file``). Each ``prepare_<tool>`` method does those
+lookups before approval and returns the call with everything resolved (and the e-mail body
+written), so the person approves exactly what then runs.
 """
 
 from __future__ import annotations
@@ -16,19 +18,20 @@ import json
 import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from email.message import EmailMessage
 from pathlib import Path
 
 from engine.executor import ToolError
 from engine.tools.desktop import desktop_specs
 from engine.tools.local.calendar import CalendarStore, event_span, parse_when
 from engine.tools.local.contacts import Contacts, as_email_address, as_phone_number, normalize_phone
-from engine.tools.local.files import find_file, open_with_desktop, pdf_text
+from engine.tools.local.files import describe_file, find_file, open_with_desktop, pdf_text
 from engine.tools.local.mail import MailStore, SmtpSettings
 from engine.tools.local.meetings import jitsi_link, zoom_link
 from engine.tools.local.notes import Notes
 from engine.tools.local.places import directions_url, location_url
 from engine.tools.local.store import append_line
-from engine.tools.spec import ToolBox
+from engine.tools.spec import Prepared, ToolBox
 from engine.writer import ExtractiveWriter, Writer
 
 
@@ -101,8 +104,11 @@ class LocalBackend:
                 out.append(self.get_phone_number(v))
         return out
 
+    def _find(self, name: str) -> Path:
+        return find_file(name, self.search_roots or [])
+
     def _paths(self, values: list[str]) -> list[str]:
-        return [str(find_file(str(v), self.search_roots or [])) for v in values if str(v).strip()]
+        return [str(self._find(str(v))) for v in values if str(v).strip()]
 
     def _open(self, target: str) -> None:
         if self.open_in_desktop:
@@ -136,35 +142,39 @@ class LocalBackend:
         return f"Created '{title}' on {start:%a %Y-%m-%d %H:%M}–{end:%H:%M}{who} in {path.stem}."
 
     def open_and_get_file_path(self, file_name: str) -> str:
-        path = find_file(file_name, self.search_roots or [])
+        path = self._find(file_name)
         self._open(str(path))
         return str(path)
 
     def summarize_pdf(self, pdf_path: str) -> str:
-        path = Path(pdf_path)
-        if not path.is_file():
-            path = find_file(pdf_path, self.search_roots or [])
-        return self.writer.summarize(pdf_text(path))
+        return self.writer.summarize(pdf_text(self._find(pdf_path)))
 
     def compose_new_email(
-        self, recipients: list[str], cc: list[str], subject: str, context: str, attachments: list[str]
+        self, recipients: list[str], cc: list[str], subject: str, context: str, attachments: list[str],
+        *, body: str | None = None,
     ) -> str:
         to = self._emails(recipients or [])
         if not to:
             raise ToolError("The email has no recipients.")
-        body = self.writer.email_body(subject or "", context or "")
+        if body is None:
+            body = self.writer.email_body(subject or "", context or "")
         msg = self.mail.build(to, self._emails(cc or []), subject or "", body, self._paths(attachments or []))
         status = self.mail.deliver(msg)
         return f"Email '{subject}' to {', '.join(to)}: {status}."
 
-    def reply_to_email(self, cc: list[str], context: str, attachments: list[str]) -> str:
+    def _replying_to(self) -> tuple[EmailMessage, str, str]:
         original = self.mail.selected()
         subject = str(original["Subject"] or "")
         subject = subject if subject.lower().startswith("re:") else f"Re: {subject}"
         sender = str(original["Reply-To"] or original["From"] or "")
         if not sender:
             raise ToolError("The selected email has no sender to reply to.")
-        body = self.writer.email_body(subject, context or "", thread=self.mail.body_of(original))
+        return original, subject, sender
+
+    def reply_to_email(self, cc: list[str], context: str, attachments: list[str], *, body: str | None = None) -> str:
+        original, subject, sender = self._replying_to()
+        if body is None:
+            body = self.writer.email_body(subject, context or "", thread=self.mail.body_of(original))
         msg = self.mail.build([sender], self._emails(cc or []), subject, body, self._paths(attachments or []), original)
         return f"Reply to {sender}: {self.mail.deliver(msg)}."
 
@@ -225,11 +235,74 @@ class LocalBackend:
             return zoom_link(self.zoom_token, topic, start_time, duration, self._emails(meeting_invitees or []))
         return jitsi_link(topic)
 
+    # -- calls worked out before approval ----------------------------------------------------
+    # Each returns the call with names resolved, so approval shows (and the tool then gets) the
+    # addresses, numbers and files that will really be used. They only read.
+
+    def _files_shown(self, paths: list[str], verb: str) -> tuple[str, ...]:
+        return tuple(f"{verb} {describe_file(Path(p))}" for p in paths)
+
+    def prepare_create_calendar_event(
+        self, title: str, start_date: str, end_date: str, location: str, invitees: list[str], notes: str, calendar: str
+    ) -> Prepared:
+        emails = self._emails(invitees or [])
+        details = (f"invites {', '.join(emails)}",) if emails else ()
+        return Prepared({"title": title, "start_date": start_date, "end_date": end_date, "location": location,
+                         "invitees": emails, "notes": notes, "calendar": calendar}, details)
+
+    def prepare_open_and_get_file_path(self, file_name: str) -> Prepared:
+        path = str(self._find(file_name))
+        verb = "opens" if self.open_in_desktop else "finds (opening is off)"
+        return Prepared({"file_name": path}, self._files_shown([path], verb))
+
+    def prepare_summarize_pdf(self, pdf_path: str) -> Prepared:
+        return Prepared({"pdf_path": str(self._find(pdf_path))})
+
+    def prepare_compose_new_email(
+        self, recipients: list[str], cc: list[str], subject: str, context: str, attachments: list[str]
+    ) -> Prepared:
+        to, copy, files = self._emails(recipients or []), self._emails(cc or []), self._paths(attachments or [])
+        body = self.writer.email_body(subject or "", context or "")
+        details = (f"to {', '.join(to)}",) + ((f"cc {', '.join(copy)}",) if copy else ()) + self._files_shown(files, "attaches")
+        return Prepared({"recipients": to, "cc": copy, "subject": subject, "context": context, "attachments": files},
+                        (*details, f"body:\n{body}"), {"body": body})
+
+    def prepare_reply_to_email(self, cc: list[str], context: str, attachments: list[str]) -> Prepared:
+        original, subject, sender = self._replying_to()
+        copy, files = self._emails(cc or []), self._paths(attachments or [])
+        body = self.writer.email_body(subject, context or "", thread=self.mail.body_of(original))
+        details = (f"replies to {sender}: {subject}",) + ((f"cc {', '.join(copy)}",) if copy else ())
+        return Prepared({"cc": copy, "context": context, "attachments": files},
+                        (*details, *self._files_shown(files, "attaches"), f"body:\n{body}"), {"body": body})
+
+    def prepare_forward_email(self, recipients: list[str], cc: list[str], context: str, attachments: list[str]) -> Prepared:
+        original = self.mail.selected()
+        to, copy, files = self._emails(recipients or []), self._emails(cc or []), self._paths(attachments or [])
+        details = (f"forwards '{original['Subject'] or ''}' from {original['From'] or 'unknown'} to {', '.join(to)}",)
+        details += ((f"cc {', '.join(copy)}",) if copy else ()) + self._files_shown(files, "attaches")
+        return Prepared({"recipients": to, "cc": copy, "context": context, "attachments": files}, details)
+
+    def prepare_send_sms(self, recipients: list[str], message: str) -> Prepared:
+        handles = self._phones(recipients or [])
+        return Prepared({"recipients": handles, "message": message}, (f"to {', '.join(handles)}",))
+
+    def _map_shown(self) -> tuple[str, ...]:
+        if not self.open_in_desktop:
+            return ("builds a map link (opening is off)",)
+        return ("opens a map in the browser: the place names go to the map service",)
+
+    def prepare_maps_open_location(self, location: str) -> Prepared:
+        return Prepared({"location": location}, self._map_shown())
+
+    def prepare_maps_show_directions(self, start_location: str, end_location: str, transport: str) -> Prepared:
+        return Prepared({"start_location": start_location, "end_location": end_location, "transport": transport},
+                        self._map_shown())
+
     # -------------------------------------------------------------------------------------
 
     def toolbox(self) -> ToolBox:
         box = ToolBox()
         for spec in desktop_specs():
             impl: Callable[..., str] = getattr(self, spec.name)
-            box.add(spec, impl)
+            box.add(spec, impl, getattr(self, f"prepare_{spec.name}", None))
         return box

@@ -1,7 +1,8 @@
 """Calendar events and reminders in iCalendar files (``<data>/calendar/*.ics``, ``<data>/reminders/*.ics``).
 
-A calendar file is read, the new component added, and the whole file replaced atomically: every
-event already there is kept exactly, and a file that does not parse is never rewritten.
+A calendar file is read, the new component added, and the whole file replaced atomically, under
+the file's lock: every event already there is kept exactly, two writers never lose each other's
+events, and a file that does not parse (or is not UTF-8, as iCalendar requires) is never rewritten.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from pathlib import Path
 import icalendar
 
 from engine.executor import ToolError
-from engine.tools.local.store import atomic_write, safe_filename
+from engine.tools.local.store import atomic_write, locked, safe_filename
 
 PRODID = "-//tinyagent//local backend//EN"
 
@@ -49,16 +50,25 @@ def _load(path: Path) -> icalendar.Calendar:
         cal.add("prodid", PRODID)
         cal.add("version", "2.0")
         return cal
+    raw = path.read_bytes()
     try:
-        return icalendar.Calendar.from_ical(path.read_bytes())
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise ToolError(
+            f"{path} is not UTF-8, as iCalendar requires (byte {exc.start}); it was left untouched. "
+            f"Convert it, e.g. `iconv -f latin1 -t utf-8`, to add to it."
+        ) from None
+    try:
+        return icalendar.Calendar.from_ical(text)
     except Exception as exc:
         raise ToolError(f"{path} is not a readable iCalendar file ({exc}); it was left untouched.") from exc
 
 
 def _save_with(path: Path, component: icalendar.cal.Component) -> None:
-    cal = _load(path)
-    cal.add_component(component)
-    atomic_write(path, cal.to_ical())
+    with locked(path) as real:
+        cal = _load(real)
+        cal.add_component(component)
+        atomic_write(path, cal.to_ical())
 
 
 class CalendarStore:

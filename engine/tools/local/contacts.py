@@ -20,27 +20,51 @@ class Contact:
     source: Path
 
 
+_CARD = re.compile(r"^BEGIN:VCARD\r?$.*?^END:VCARD\r?$", re.I | re.M | re.S)
+
+
 class Contacts:
     def __init__(self, folder: Path) -> None:
         self.folder = folder
+        self.unreadable: list[str] = []
+        """What the last ``all()`` could not read, each as "FILE: why", so a lookup that fails can
+        say a card was skipped instead of pretending the contact does not exist."""
 
     def all(self) -> list[Contact]:
+        """Every card of every ``.vcf`` file. Cards are parsed one by one: a broken card costs
+        only itself, and is listed in ``unreadable``."""
         out: list[Contact] = []
+        self.unreadable = []
         if not self.folder.is_dir():
             return out
         for path in sorted(self.folder.glob("*.vcf")):
             try:
                 text = path.read_text(encoding="utf-8", errors="replace")
-                cards = list(vobject.readComponents(text))
-            except Exception:  # a broken file must not hide the others
+            except OSError as exc:
+                self.unreadable.append(f"{path.name}: {exc.strerror or exc}")
                 continue
-            for card in cards:
-                name = str(getattr(card, "fn", None).value) if hasattr(card, "fn") else ""
+            blocks = _CARD.findall(text)
+            if not blocks:
+                self.unreadable.append(f"{path.name}: no BEGIN:VCARD … END:VCARD card in it")
+            for n, block in enumerate(blocks, 1):
+                try:
+                    card = vobject.readOne(block)
+                except Exception as exc:
+                    self.unreadable.append(f"{path.name}: card {n} cannot be read ({type(exc).__name__}: {exc})")
+                    continue
+                name = str(card.fn.value).strip() if hasattr(card, "fn") else ""
                 emails = tuple(str(e.value).strip() for e in card.contents.get("email", []))
                 phones = tuple(str(t.value).strip() for t in card.contents.get("tel", []))
                 if name:
                     out.append(Contact(name, emails, phones, path))
+                else:
+                    self.unreadable.append(f"{path.name}: card {n} has no name (FN)")
         return out
+
+    def _skipped(self) -> str:
+        if not self.unreadable:
+            return ""
+        return f" Could not read {len(self.unreadable)} card(s): {'; '.join(self.unreadable[:3])}."
 
     def find(self, name: str) -> Contact:
         """The one contact meant by ``name``: exact full name first, then first or last name,
@@ -53,6 +77,7 @@ class Contacts:
             raise ToolError(
                 f"No contact named {name!r}: the address book at {self.folder} is empty. "
                 "Add contacts with `tinyagent contacts add NAME --email ... --phone ...` or drop .vcf files there."
+                + self._skipped()
             )
         tiers = [
             [c for c in everyone if fold(c.name) == wanted],
@@ -65,14 +90,14 @@ class Contacts:
             if len(tier) > 1:
                 names = ", ".join(sorted(c.name for c in tier))
                 raise ToolError(f"{len(tier)} contacts match {name!r} ({names}); say which one.")
-        raise ToolError(f"No contact named {name!r} in the address book ({len(everyone)} contacts).")
+        raise ToolError(f"No contact named {name!r} in the address book ({len(everyone)} contacts).{self._skipped()}")
 
     def by_email(self, address: str) -> Contact:
         wanted = address.strip().lower()
         for c in self.all():
             if any(e.lower() == wanted for e in c.emails):
                 return c
-        raise ToolError(f"No contact has the email address {address!r}, so there is no phone number to text.")
+        raise ToolError(f"No contact has the email address {address!r}, so there is no phone number to text.{self._skipped()}")
 
     def add(self, name: str, emails: list[str], phones: list[str]) -> Path:
         card = vobject.vCard()

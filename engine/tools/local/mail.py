@@ -50,8 +50,16 @@ class MailStore:
         self.smtp = smtp
 
     def _box(self, name: str) -> mailbox.Maildir:
-        self.root.mkdir(parents=True, exist_ok=True)
+        self.root.mkdir(mode=0o700, parents=True, exist_ok=True)
         return mailbox.Maildir(self.root / name, create=True)
+
+    def _file(self, name: str, msg: EmailMessage) -> str:
+        """Add ``msg`` to a mailbox, readable by its owner only (``mailbox`` leaves it 0644 under
+        the usual umask, and a draft may hold anything the person wrote)."""
+        box = self._box(name)
+        key = box.add(msg)
+        os.chmod(Path(box._path) / box._lookup(key), 0o600)  # type: ignore[attr-defined]
+        return key
 
     def build(
         self, to: list[str], cc: list[str], subject: str, body: str, attachments: list[str],
@@ -82,7 +90,7 @@ class MailStore:
     def deliver(self, msg: EmailMessage) -> str:
         """Send when SMTP is configured (and file under Sent), else save as a draft."""
         if self.smtp is None:
-            key = self._box("Drafts").add(msg)
+            key = self._file("Drafts", msg)
             return f"saved as a draft ({self.root / 'Drafts'} {key}); configure SMTP to send"
         try:
             with smtplib.SMTP(self.smtp.host, self.smtp.port, timeout=30) as s:
@@ -92,9 +100,9 @@ class MailStore:
                     s.login(self.smtp.user, self.smtp.password)
                 s.send_message(msg)
         except (OSError, smtplib.SMTPException) as exc:
-            key = self._box("Drafts").add(msg)
+            key = self._file("Drafts", msg)
             raise ToolError(f"Sending failed ({exc}); the message was kept as a draft ({key}).") from exc
-        self._box("Sent").add(msg)
+        self._file("Sent", msg)
         return "sent"
 
     def selected(self) -> EmailMessage:

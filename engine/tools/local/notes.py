@@ -6,7 +6,7 @@ import difflib
 from pathlib import Path
 
 from engine.executor import ToolError
-from engine.tools.local.store import atomic_write, create_new, fold, safe_filename
+from engine.tools.local.store import atomic_write, create_new, fold, locked, safe_filename
 
 
 class Notes:
@@ -37,11 +37,21 @@ class Notes:
         return create_new(self._folder(folder) / f"{safe_filename(name)}.md", text)
 
     def read(self, name: str, folder: str | None) -> str:
-        return self.find(name, folder).read_text(encoding="utf-8")
+        return _text_of(self.find(name, folder))
 
     def append(self, name: str, content: str, folder: str | None) -> Path:
+        """Add ``content`` at the end under the note's lock, so parallel appends all land."""
         path = self.find(name, folder)
-        old = path.read_text(encoding="utf-8")
-        sep = "" if old.endswith("\n") else "\n"
-        atomic_write(path, f"{old}{sep}\n{content.strip()}\n")
+        with locked(path) as real:
+            old = _text_of(real)
+            sep = "" if old.endswith("\n") else "\n"
+            atomic_write(path, f"{old}{sep}\n{content.strip()}\n")
         return path
+
+
+def _text_of(path: Path) -> str:
+    """A note's text; one that is not UTF-8 is refused (and so never rewritten with U+FFFD)."""
+    try:
+        return path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise ToolError(f"The note {path} is not UTF-8 text ({exc.reason} at byte {exc.start}); it was left untouched.") from None

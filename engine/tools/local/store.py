@@ -1,12 +1,55 @@
-"""Safe file writes for the portable backend: a user's file is replaced whole or not at all."""
+"""Safe file writes for the portable backend: a user's file is replaced whole or not at all, and
+two writers of one file (two tasks of a plan, or two processes) take turns instead of losing
+each other's changes.
+"""
 
 from __future__ import annotations
 
 import os
 import re
+import stat
 import tempfile
+import threading
 import unicodedata
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+
+try:
+    import fcntl
+except ImportError:  # not on Windows; the in-process lock still holds there
+    fcntl = None  # type: ignore[assignment]
+
+# A name's UTF-8 bytes, not its characters, hit the file system's 255-byte limit; this leaves room
+# for a suffix such as " (12).md" and the ".lock" beside it.
+MAX_NAME_BYTES = 200
+
+_thread_locks: dict[str, threading.Lock] = {}
+_thread_locks_guard = threading.Lock()
+
+
+@contextmanager
+def locked(path: Path) -> Iterator[Path]:
+    """Hold ``path`` for one read-modify-write and yield the real file to work on.
+
+    Independent tasks of a plan run at once, so three appends to one note (or three events in one
+    calendar) would each read the old file and the last replace would win. A lock per real path
+    (symlinks followed) serialises threads; ``flock`` on a ``.NAME.lock`` file beside it serialises
+    processes. The lock file, not the data file, is locked because an atomic replace swaps the
+    data file's inode.
+    """
+    real = Path(os.path.realpath(path))
+    real.parent.mkdir(parents=True, exist_ok=True)
+    with _thread_locks_guard:
+        in_process = _thread_locks.setdefault(str(real), threading.Lock())
+    with in_process:
+        fd = os.open(real.parent / f".{real.name}.lock", os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            if fcntl is not None:
+                fcntl.flock(fd, fcntl.LOCK_EX)
+            yield real
+        finally:
+            os.close(fd)
 
 
 def atomic_write(path: Path, data: str | bytes, *, overwrite: bool = True) -> Path:
@@ -14,8 +57,15 @@ def atomic_write(path: Path, data: str | bytes, *, overwrite: bool = True) -> Pa
 
     With ``overwrite=False`` an existing file is never replaced: ``FileExistsError`` instead (the
     final step is a hard link, which fails rather than clobbering a file that appeared meanwhile).
+    A replaced symlink stays a symlink (its target is rewritten) and a replaced file keeps its mode.
     """
+    if overwrite and path.is_symlink():
+        path = Path(os.path.realpath(path))
     path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        mode: int | None = stat.S_IMODE(path.stat().st_mode) if overwrite else None
+    except FileNotFoundError:
+        mode = None
     raw = data.encode("utf-8") if isinstance(data, str) else data
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
@@ -23,6 +73,8 @@ def atomic_write(path: Path, data: str | bytes, *, overwrite: bool = True) -> Pa
             f.write(raw)
             f.flush()
             os.fsync(f.fileno())
+        if mode is not None:
+            os.chmod(tmp, mode)
         if overwrite:
             os.replace(tmp, path)
         else:
@@ -49,8 +101,7 @@ def create_new(path: Path, data: str | bytes) -> Path:
 
 def append_line(path: Path, line: str) -> None:
     """Append one line durably (used for the SMS outbox, an append-only log)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with open(path, "a", encoding="utf-8") as f:
+    with locked(path) as real, open(real, "a", encoding="utf-8") as f:
         f.write(line.rstrip("\n") + "\n")
         f.flush()
         os.fsync(f.fileno())
@@ -60,9 +111,11 @@ _UNSAFE = re.compile(r"[\x00-\x1f/\\:*?\"<>|]+")
 
 
 def safe_filename(name: str, fallback: str = "untitled") -> str:
-    """A file name that keeps the user's words (accents, spaces) but cannot escape its folder."""
+    """A file name that keeps the user's words (accents, spaces) but cannot escape its folder, hide
+    itself (no leading dot) or exceed the file system's limit in bytes (``MAX_NAME_BYTES``)."""
     cleaned = _UNSAFE.sub(" ", unicodedata.normalize("NFC", name)).strip().strip(".")
-    cleaned = re.sub(r"\s+", " ", cleaned)[:120]
+    cleaned = re.sub(r"\s+", " ", cleaned)
+    cleaned = cleaned.encode("utf-8")[:MAX_NAME_BYTES].decode("utf-8", "ignore").strip()
     return cleaned or fallback
 
 

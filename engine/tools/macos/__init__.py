@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import datetime as dt
 import html
-import shutil
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,8 +20,10 @@ from engine.executor import ToolError
 from engine.tools.local import LocalBackend, reminder_added
 from engine.tools.local.calendar import event_span, parse_when
 from engine.tools.local.contacts import as_email_address, as_phone_number, normalize_phone
+from engine.tools.local.files import find_file
 from engine.tools.local.places import TRAVEL_MODES
-from engine.tools.macos.osascript import DEFAULT_TIMEOUT, ScriptError, explain, run_script
+from engine.tools.macos.osascript import DEFAULT_TIMEOUT, ScriptError, binary, explain, run_script
+from engine.tools.spec import Prepared
 
 __all__ = ["MacBackend", "ScriptError", "available", "explain", "run_script"]
 
@@ -31,7 +32,7 @@ _DIRFLG = {"driving": "d", "walking": "w", "transit": "r"}
 
 def available() -> bool:
     """True on a Mac (where ``osascript`` exists)."""
-    return shutil.which("osascript") is not None and shutil.which("mdfind") is not None
+    return binary("osascript") is not None and binary("mdfind") is not None
 
 
 def _iso(value: dt.datetime) -> str:
@@ -73,26 +74,25 @@ class MacBackend(LocalBackend):
         return out
 
     def _find(self, name: str) -> Path:
-        if not name or not name.strip():
-            raise ToolError("No file name was given.")
-        direct = Path(name.strip()).expanduser()
-        if direct.is_absolute() and direct.is_file():
-            return direct
-        try:
-            proc = subprocess.run(["mdfind", "-name", Path(name.strip()).name], capture_output=True, text=True,
-                                  timeout=self.timeout, check=False)
-        except (OSError, subprocess.TimeoutExpired) as exc:
-            raise ToolError(f"Spotlight search failed: {exc}") from None
-        hits = [Path(p) for p in proc.stdout.splitlines() if p.strip()]
-        exact = [p for p in hits if p.name.lower() == Path(name.strip()).name.lower()]
-        for tier in (exact, hits):
-            files = [p for p in tier if p.is_file()]
-            if files:
-                return sorted(files, key=lambda p: (-p.stat().st_mtime, str(p)))[0]
-        raise ToolError(f"Spotlight found no file named {name!r}.")
+        """The same rules as the portable backend (one exact file inside the allowed roots), with
+        Spotlight limited to those roots (``mdfind -onlyin``) doing the search."""
+        return find_file(name, self.search_roots or [], search=self._spotlight)
 
-    def _paths(self, values: list[str]) -> list[str]:
-        return [str(self._find(str(v))) for v in values if str(v).strip()]
+    def _spotlight(self, name: str, roots: list[Path]) -> list[Path]:
+        mdfind = binary("mdfind")
+        if mdfind is None:
+            raise ToolError("Spotlight (mdfind) is not available on this machine.")
+        hits: list[Path] = []
+        for root in roots:
+            if not root.is_dir():
+                continue
+            try:
+                proc = subprocess.run([mdfind, "-onlyin", str(root), "-name", name], capture_output=True, text=True,
+                                      timeout=self.timeout, check=False)
+            except (OSError, subprocess.TimeoutExpired) as exc:
+                raise ToolError(f"Spotlight search failed: {exc}") from None
+            hits += [Path(p) for p in proc.stdout.splitlines() if p.strip()]
+        return hits
 
     # -- the tools that use the Mac's apps ------------------------------------------------------
 
@@ -118,20 +118,22 @@ class MacBackend(LocalBackend):
             self._run("open_file", [str(path)])
         return str(path)
 
-    def summarize_pdf(self, pdf_path: str) -> str:
-        return super().summarize_pdf(str(self._find(pdf_path)))
-
-    def compose_new_email(self, recipients: list[str], cc: list[str], subject: str, context: str, attachments: list[str]) -> str:
+    def compose_new_email(
+        self, recipients: list[str], cc: list[str], subject: str, context: str, attachments: list[str],
+        *, body: str | None = None,
+    ) -> str:
         to = self._emails(recipients or [])
         if not to:
             raise ToolError("The email has no recipients.")
-        body = self.writer.email_body(subject or "", context or "")
+        if body is None:
+            body = self.writer.email_body(subject or "", context or "")
         self._run("compose_new_email", [subject or "", body, *_counted(to), *_counted(self._emails(cc or [])),
                                         *_counted(self._paths(attachments or []))])
         return f"Email '{subject}' to {', '.join(to)}: sent from Mail."
 
-    def reply_to_email(self, cc: list[str], context: str, attachments: list[str]) -> str:
-        body = self.writer.email_body("", context or "")
+    def reply_to_email(self, cc: list[str], context: str, attachments: list[str], *, body: str | None = None) -> str:
+        if body is None:
+            body = self.writer.email_body("", context or "")
         return self._run("reply_to_email", [body, *_counted(self._emails(cc or [])), *_counted(self._paths(attachments or []))])
 
     def forward_email(self, recipients: list[str], cc: list[str], context: str, attachments: list[str]) -> str:
@@ -184,6 +186,22 @@ class MacBackend(LocalBackend):
         where = self._run("create_reminder", [name or "Reminder", _iso(due) if due else "", notes or "", list_name or "",
                                               str(level), "true" if all_day else "false"])
         return reminder_added(name, due, bool(all_day), where)
+
+    # Mail's selected message lives in Mail, not in the data folder: the approval says what is
+    # known here (the body that will be sent), and Mail shows the thread.
+
+    def prepare_reply_to_email(self, cc: list[str], context: str, attachments: list[str]) -> Prepared:
+        copy, files = self._emails(cc or []), self._paths(attachments or [])
+        body = self.writer.email_body("", context or "")
+        details = ("replies to the message selected in Mail",) + ((f"cc {', '.join(copy)}",) if copy else ())
+        return Prepared({"cc": copy, "context": context, "attachments": files},
+                        (*details, *self._files_shown(files, "attaches"), f"body:\n{body}"), {"body": body})
+
+    def prepare_forward_email(self, recipients: list[str], cc: list[str], context: str, attachments: list[str]) -> Prepared:
+        to, copy, files = self._emails(recipients or []), self._emails(cc or []), self._paths(attachments or [])
+        details = (f"forwards the message selected in Mail to {', '.join(to)}",) + ((f"cc {', '.join(copy)}",) if copy else ())
+        return Prepared({"recipients": to, "cc": copy, "context": context, "attachments": files},
+                        (*details, *self._files_shown(files, "attaches")))
 
     def send_sms(self, recipients: list[str], message: str) -> str:
         handles = self._phones(recipients or [])

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import os
 import re
-import shutil
 import subprocess
 from pathlib import Path
 
@@ -17,6 +16,16 @@ from engine.executor import ToolError
 from engine.resources import resource_path
 
 DEFAULT_TIMEOUT = 60.0
+BINARIES = {"osascript": "/usr/bin/osascript", "mdfind": "/usr/bin/mdfind"}
+"""Where macOS keeps the two programs this backend runs. Fixed paths, never a ``PATH`` lookup: a
+``PATH`` holding ``.`` or a writable folder would run someone else's ``osascript`` with the
+person's messages as its arguments."""
+
+
+def binary(name: str) -> str | None:
+    """The absolute path of ``osascript`` or ``mdfind`` if it is installed, else None."""
+    path = BINARIES[name]
+    return path if os.path.isfile(path) and os.access(path, os.X_OK) else None
 _ERROR = re.compile(r"execution error: (?P<msg>.*?)\s*\((?P<code>-?\d+)\)\s*$", re.S)
 
 # AppleScript error numbers that mean something the person can fix.
@@ -73,7 +82,7 @@ def explain(script: str, stderr: str) -> ScriptError:
 
 def run_script(name: str, args: list[str], timeout: float = DEFAULT_TIMEOUT) -> str:
     """Run ``resources/applescript/<name>.applescript`` with ``args`` as its argv; its result, stripped."""
-    osascript = shutil.which("osascript", path=os.environ.get("PATH"))
+    osascript = binary("osascript")
     if osascript is None:
         raise ScriptError("The macOS backend needs osascript, which exists only on macOS; use the portable backend here.")
     for a in args:
