@@ -37,10 +37,13 @@ def event_span(start_date: str | None, end_date: str | None) -> tuple[dt.datetim
     start, end = parse_when(start_date, "start_date"), parse_when(end_date, "end_date")
     if start is None and end is None:
         raise ToolError("The event has no start date.")
-    if start is None:
-        start = end - dt.timedelta(hours=1)  # type: ignore[operator]
-    if end is None or end <= start:
-        end = start + dt.timedelta(hours=1)
+    try:
+        if start is None:
+            start = end - dt.timedelta(hours=1)  # type: ignore[operator]
+        if end is None or end <= start:
+            end = start + dt.timedelta(hours=1)
+    except OverflowError:
+        raise ToolError(f"The event's time {start_date or end_date!r} is outside the calendar's range.") from None
     return start, end
 
 

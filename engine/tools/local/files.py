@@ -70,6 +70,8 @@ def find_file(name: str, roots: list[Path], search: Search = walk_roots) -> Path
     text = (name or "").strip()
     if not text:
         raise ToolError("No file name was given.")
+    if "\x00" in text:
+        raise ToolError("A file name cannot contain a NUL character.")
     real_roots = [Path(os.path.realpath(r)) for r in roots]
     where = ", ".join(str(r) for r in roots) or "no folders"
     if "/" in text or "\\" in text or text.startswith("~"):
