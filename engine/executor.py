@@ -295,6 +295,9 @@ class Executor:
         return None
 
     async def _call(self, task: Task, impl: Callable[..., Any], call: Prepared, me: _Outcome, result: RunResult) -> None:
+        """Run the approved call. A coroutine can be stopped; a thread cannot, so after a cancel
+        or a timeout the task is reported uncertain, its end is awaited and its real outcome
+        reported."""
         me.status = "running"
         self._emit(TaskStarted(task, call.arguments))
         t0 = time.monotonic()
@@ -302,10 +305,9 @@ class Executor:
         work: asyncio.Future[Any] = asyncio.ensure_future(
             asyncio.to_thread(impl, **call.arguments, **call.extras) if in_thread else impl(**call.arguments, **call.extras)
         )
-        cancelled = False
         try:
             try:
-                value = await asyncio.wait_for(asyncio.shield(work), self.task_timeout)
+                await asyncio.wait_for(asyncio.shield(work), self.task_timeout)
             except asyncio.TimeoutError:
                 if not in_thread:
                     work.cancel()
@@ -313,51 +315,33 @@ class Executor:
                     return
                 self._emit(TaskUncertain(task, f"still running after {self.task_timeout:g} s; it cannot be stopped, "
                                                "so it may still complete"))
-                value = await asyncio.shield(work)
+                await asyncio.shield(work)
         except asyncio.CancelledError:
-            cancelled = True
-            if not in_thread:
-                work.cancel()
-            else:
+            if in_thread:
                 self._emit(TaskUncertain(task, "cancel requested while running; it cannot be stopped, so it may still complete"))
-            value = await self._outcome_after_cancel(work)
-        except ToolError as exc:
-            self._fail(task, me, result, str(exc), time.monotonic() - t0)
-            return
-        except Exception as exc:
-            self._fail(task, me, result, f"{type(exc).__name__}: {exc}", time.monotonic() - t0)
-            return
-        finally:
-            if cancelled:
-                self._settle_after_cancel(task, work, me, result, time.monotonic() - t0)
-        if not cancelled:
-            result.results[task.id] = value
-            self._settle(task, me, result, "succeeded", "")
-            self._emit(TaskSucceeded(task, value, time.monotonic() - t0))
+            else:
+                work.cancel()
+            try:
+                await asyncio.wait({work})
+            except asyncio.CancelledError:  # cancelled again while waiting: reported as unknown below
+                pass
+            self._report(task, work, me, result, time.monotonic() - t0)
+            raise
+        except Exception:
+            pass  # the tool's error is read from ``work`` by _report
+        self._report(task, work, me, result, time.monotonic() - t0)
+
+    def _report(self, task: Task, work: asyncio.Future[Any], me: _Outcome, result: RunResult, seconds: float) -> None:
+        """What the call really did: succeeded, failed with its error, or (stopped mid-way, or
+        still running) may have done its work."""
+        if not work.done() or work.cancelled():
+            self._fail(task, me, result, "cancelled while running: it may have partly or fully completed", seconds)
+        elif (exc := work.exception()) is not None:
+            self._fail(task, me, result, str(exc) if isinstance(exc, ToolError) else f"{type(exc).__name__}: {exc}", seconds)
         else:
-            raise asyncio.CancelledError
-
-    @staticmethod
-    async def _outcome_after_cancel(work: asyncio.Future[Any]) -> Any:
-        """Wait for a cancelled call to end (a thread always runs to its end); a second cancel
-        while waiting is honoured, and the report then says the outcome is unknown."""
-        try:
-            return await asyncio.shield(work)
-        except BaseException:
-            return None
-
-    def _settle_after_cancel(self, task: Task, work: asyncio.Future[Any], me: _Outcome, result: RunResult, seconds: float) -> None:
-        """Report what a cancelled call really did: it finished, it failed, or (stopped mid-way,
-        or still running) it may have done its work."""
-        if work.done() and not work.cancelled() and work.exception() is None:
             result.results[task.id] = work.result()
             self._settle(task, me, result, "succeeded", "")
             self._emit(TaskSucceeded(task, work.result(), seconds))
-        elif work.done() and not work.cancelled():
-            exc = work.exception()
-            self._fail(task, me, result, str(exc) if isinstance(exc, ToolError) else f"{type(exc).__name__}: {exc}", seconds)
-        else:
-            self._fail(task, me, result, "cancelled while running: it may have partly or fully completed", seconds)
 
     def _settle(self, task: Task, me: _Outcome, result: RunResult, status: str, detail: str) -> None:
         me.status, me.detail = status, detail

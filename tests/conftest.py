@@ -15,6 +15,19 @@ def backend(tmp_path):
     return b
 
 
+@pytest.fixture
+def home(tmp_path):
+    """A home folder whose allowed ``Documents`` sits beside secrets a plan must never reach: a
+    hidden ``.env`` inside it, ``~/.ssh/id_rsa`` and a file beside home."""
+    docs = tmp_path / "home" / "Documents"
+    docs.mkdir(parents=True)
+    (docs / ".env").write_text("SMTP_PASSWORD=hunter2")
+    (tmp_path / "home" / ".ssh").mkdir()
+    (tmp_path / "home" / ".ssh" / "id_rsa").write_text("PRIVATE KEY")
+    (tmp_path / "secret.txt").write_text("secret")
+    return tmp_path / "home"
+
+
 @pytest.fixture(scope="session")
 def model_path():
     """The real default model (assembled from its PyPI parts by setup.sh)."""

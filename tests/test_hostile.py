@@ -55,15 +55,10 @@ def _snapshot(root: Path, skip: Path) -> dict[str, bytes]:
 
 
 @pytest.fixture
-def world(tmp_path):
-    """A home with secrets beside the allowed folder, which holds one visible and one hidden file."""
-    allowed = tmp_path / "home" / "Documents"
-    allowed.mkdir(parents=True)
+def world(tmp_path, home):
+    """The allowed folder holds one visible file (and the hidden ``.env``)."""
+    allowed = home / "Documents"
     (allowed / "report.pdf").write_bytes(b"%PDF-1.4 not really")
-    (allowed / ".env").write_text("SMTP_PASSWORD=hunter2")
-    (tmp_path / "home" / ".ssh").mkdir()
-    (tmp_path / "home" / ".ssh" / "id_rsa").write_text("PRIVATE KEY")
-    (tmp_path / "secret.txt").write_text("secret")
     return tmp_path, allowed
 
 

@@ -29,19 +29,9 @@ from engine.tools.spec import ToolBox
 
 
 @pytest.fixture
-def home(tmp_path):
-    """A home folder with the files the hostile test used: a look-alike, a hidden file, a key."""
-    docs = tmp_path / "home" / "Documents"
-    docs.mkdir(parents=True)
-    (docs / "salaries-report-2026.xlsx").write_bytes(b"secret salaries")
-    (docs / ".env").write_text("SMTP_PASSWORD=hunter2")
-    (tmp_path / "home" / ".ssh").mkdir()
-    (tmp_path / "home" / ".ssh" / "id_rsa").write_text("PRIVATE KEY")
-    return tmp_path / "home"
-
-
-@pytest.fixture
 def files_backend(tmp_path, home):
+    """The files the hostile test used: a look-alike of report.pdf beside the secrets."""
+    (home / "Documents" / "salaries-report-2026.xlsx").write_bytes(b"secret salaries")
     return LocalBackend(tmp_path / "data", open_in_desktop=False, smtp=None, search_roots=[home / "Documents"])
 
 
