@@ -1,4 +1,5 @@
-"""``python -m engine.data generate --n 20000 --seed 0 --out data/`` and ``python -m engine.data stats FILE``."""
+"""``python -m engine.data generate --n 20000 --seed 0 --out data/``, ``python -m engine.data stats FILE`` and
+``python -m engine.data compare REFERENCE.jsonl OTHER.jsonl``."""
 
 from __future__ import annotations
 
@@ -123,22 +124,88 @@ def write_bank(data: Path, every: int, out: Path) -> int:
     return 0
 
 
+def _generate_v2(reference: Path, n: int, seed: int, out: Path) -> int:
+    from engine.data.prose import Shape
+    from engine.data.prose import generate as prose
+    from engine.data.reference import load_split
+
+    specs = desktop_specs()
+    split = load_split()
+    shapes: dict[str, list[Shape]] = {s: [] for s in split}
+    try:
+        for rec, plan in valid_records(reference, specs):
+            for s, ids in split.items():
+                if rec.id in ids and plan.calls:
+                    shapes[s].append(Shape.of(plan))
+        records = prose(shapes, n, seed)
+    except (OSError, ValueError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    for s in ("train", "val", "test"):
+        rows = []
+        for r in records:
+            if r.split == s:
+                rows.append(r.to_json(parse_plan(r.plan, specs)))
+        write_records(out / f"{s}.jsonl", rows)
+    counts = Counter(r.split for r in records)
+    print(f"wrote {counts['train']} train, {counts['val']} val, {counts['test']} test records to {out}/")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m engine.data")
     sub = p.add_subparsers(dest="cmd", required=True)
     gen = sub.add_parser("generate", help="write train/val/test JSONL split by template family")
+    gen.add_argument("--generator", choices=("v1", "v2"), default="v2",
+                     help="v2 (default): prose requests with the reference's plan shapes; v1: the first, template generator")
     gen.add_argument("--n", type=int, default=20000)
     gen.add_argument("--seed", type=int, default=0)
-    gen.add_argument("--out", type=Path, default=Path("data"))
+    gen.add_argument("--out", type=Path, help="default: data/ for v1, data/v2/ for v2")
+    gen.add_argument("--reference", type=Path, default=Path("../shared/data/reference-examples.jsonl"),
+                     help="v2: where the plan shapes come from (split by the committed id lists)")
     bk = sub.add_parser("bank", help="sample the in-context example bank from the train split")
     bk.add_argument("--data", type=Path, default=Path("data/train.jsonl"))
     bk.add_argument("--every", type=int, default=5, help="keep every N-th record")
     bk.add_argument("--out", type=Path, default=Path("resources/examples/synthetic.jsonl"))
     st = sub.add_parser("stats", help="diversity report of a JSONL file in the record format")
     st.add_argument("file", type=Path)
+    ref = sub.add_parser("reference", help="write data/reference-{train,val,test}.jsonl by the committed id lists")
+    ref.add_argument("--source", type=Path, default=Path("../shared/data/reference-examples.jsonl"))
+    ref.add_argument("--out", type=Path, default=Path("data"))
+    cmp = sub.add_parser("compare", help="figures of a record file beside the reference's, and which are >15%% off")
+    cmp.add_argument("reference", type=Path)
+    cmp.add_argument("other", type=Path)
+    cmp.add_argument("--check", action="store_true", help="exit 1 when a figure is off")
     args = p.parse_args(argv)
 
+    if args.cmd == "reference":
+        from engine.data.reference import write_splits
+
+        try:
+            counts = write_splits(args.source, args.out)
+        except OSError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 2
+        print(", ".join(f"{n} {s}" for s, n in counts.items()), f"written to {args.out}/reference-*.jsonl")
+        return 0
+
+    if args.cmd == "compare":
+        from engine.data.compare import compare, load, table
+
+        specs = desktop_specs()
+        try:
+            rows = compare(load(args.reference, specs), load(args.other, specs))
+        except (OSError, ValueError) as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 2
+        print(table(rows, (args.reference.name, args.other.name)))
+        return 1 if args.check and not all(ok for *_, ok in rows) else 0
+
+    if args.cmd == "generate" and args.generator == "v2":
+        return _generate_v2(args.reference, args.n, args.seed, args.out or Path("data/v2"))
+
     if args.cmd == "generate":
+        args.out = args.out or Path("data")
         rows, rejected = generate(args.n, args.seed)
         random.Random(args.seed).shuffle(rows)  # so that the first N records of a split are a fair sample
         for split in ("train", "val", "test"):

@@ -175,6 +175,13 @@ def score_plan(
     return PlanScore(True, True, False, tools_pred, tools_true, "arguments differ", best, kind="arguments differ")
 
 
+LENGTH_BUCKETS = ("0-1", "2-4", "5+")
+
+
+def length_bucket(calls: int) -> str:
+    return "0-1" if calls <= 1 else "2-4" if calls <= 4 else "5+"
+
+
 @dataclass
 class Summary:
     n: int = 0
@@ -186,9 +193,16 @@ class Summary:
     fn: int = 0
     per_tool: dict[str, list[int]] = field(default_factory=dict)
     failures: Counter[str] = field(default_factory=Counter)
+    by_length: dict[str, list[int]] = field(default_factory=lambda: {b: [0, 0] for b in LENGTH_BUCKETS})
+    """Successes and records per length of the true plan: long plans are where planners fail, and
+    a mean over a set of mostly short ones hides it."""
 
-    def add(self, s: PlanScore) -> None:
+    def add(self, s: PlanScore, truth_calls: int | None = None) -> None:
         self.n += 1
+        if truth_calls is not None:
+            bucket = length_bucket(truth_calls)
+            self.by_length[bucket][0] += s.success
+            self.by_length[bucket][1] += 1
         if s.kind:
             self.failures[s.kind] += 1
         self.success += s.success

@@ -24,6 +24,7 @@ from engine.data.records import Record, first_valid
 from engine.eval.metrics import FAILURE_KINDS, FREE_TEXT_THRESHOLD, Summary, score_plan
 from engine.examples import ExampleBank, load_examples
 from engine.llm import LocalLLM
+from engine.plan import parse_plan
 from engine.planner import Planner, PlannerConfig
 from engine.runtime import AgentOptions
 from engine.toolrag import make_selector
@@ -160,7 +161,7 @@ def run(args: argparse.Namespace) -> int:
                 row = {"id": rec.id, "query": rec.query, "truth": rec.plan, "pred": stream.plan_text, "repeated": stream.repeated,
                        "tools_offered": [t.name for t in stream.tools], "timings": stream.timings.__dict__}
             score = score_plan(row["pred"], rec.plan, by_name, compare_dates=rec.date is not None)
-            summary.add(score)
+            summary.add(score, truth_calls=len(parse_plan(rec.plan, by_name).calls))
             latencies.append(row["timings"]["total_ms"])
             prompt_tokens.append(row["timings"]["prompt_tokens"])
             offered.append(len(row["tools_offered"]))
@@ -184,6 +185,8 @@ def run(args: argparse.Namespace) -> int:
         "latency_p50_s": _pct(latencies, 0.5) / 1000, "latency_p95_s": _pct(latencies, 0.95) / 1000,
         "prefix_built": sum(built) / n,
         "failures": {kind: summary.failures[kind] for kind in FAILURE_KINDS},
+        "by_length": {b: {"success": ok / total if total else None, "records": total}
+                      for b, (ok, total) in summary.by_length.items()},
     }, indent=1))
     claim.close()
     print(f"\n{args.set_path} · {model_path.name} · toolrag {args.toolrag} · grammar {'on' if args.grammar else 'off'}")
@@ -202,6 +205,9 @@ def run(args: argparse.Namespace) -> int:
     for k, v in rows:
         print(f"{k.ljust(width)}  {v}")
     print(f"(free text compared by token F1 >= {FREE_TEXT_THRESHOLD}; dates compared only for records with a date)")
+    print("\nsuccess by length of the true plan:")
+    for bucket, (ok, total) in summary.by_length.items():
+        print(f"  {bucket.ljust(4)} calls  {f'{ok / total:6.1%}' if total else '     -'}  of {total}")
     print("\nfailures by kind (records; 'arguments differ' still counts for success):")
     for kind in FAILURE_KINDS:
         print(f"  {kind.ljust(24)} {summary.failures[kind]}")

@@ -4,19 +4,29 @@ summaries that ``tinyagent eval`` writes, so that no number in them is typed by 
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import math
 import sys
 from collections.abc import Callable
 from pathlib import Path
 
-from engine.eval.metrics import FAILURE_KINDS
+from engine.eval.metrics import FAILURE_KINDS, LENGTH_BUCKETS
 
 
 def margin(rate: float, n: int) -> float:
     """Half-width of the 95% normal-approximation interval of a success rate over ``n`` records:
     on 100 records two settings 5 points apart are within noise, and the table should say so."""
     return 1.96 * math.sqrt(rate * (1 - rate) / n) if n else 0.0
+
+
+def _bucket_cell(summary: dict, bucket: str) -> str:
+    """Success on the records whose true plan has that many calls, and how many there were
+    (``?`` for summaries written before the buckets were recorded)."""
+    cell = summary.get("by_length", {}).get(bucket)
+    if cell is None:
+        return "?"
+    return f"{cell['success']:.0%} of {cell['records']}" if cell["records"] else "–"
 
 
 COLUMNS: list[tuple[str, Callable[[dict], str]]] = [
@@ -27,6 +37,7 @@ COLUMNS: list[tuple[str, Callable[[dict], str]]] = [
     ("records", lambda s: str(s["records"])),
     ("success", lambda s: f"{s['success']:.1%} ±{margin(s['success'], s['records']):.1%}"),
     ("success_args", lambda s: f"{s['success_args']:.1%}"),
+    *((f"{b} calls", functools.partial(_bucket_cell, bucket=b)) for b in LENGTH_BUCKETS),
     ("syntax errors", lambda s: f"{s['syntax_errors']:.1%}"),
     ("tool P / R", lambda s: f"{s['tool_precision']:.3f} / {s['tool_recall']:.3f}"),
     ("tools offered", lambda s: f"{s['tools_offered']:.1f}"),
