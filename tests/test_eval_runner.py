@@ -2,7 +2,11 @@
 
 import json
 
+import pytest
+
 from engine.eval import runner
+
+pytestmark = pytest.mark.model
 
 RECORDS = [
     {"id": "r1", "query": "Remind me to buy milk tomorrow at 9am", "date": "2026-11-23 10:00", "tools": ["create_reminder"],

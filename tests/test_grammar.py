@@ -1,9 +1,12 @@
-"""The generated grammar, checked with llama.cpp's own grammar engine (vocabulary only, no weights)."""
+"""The generated grammar, checked with llama.cpp's own grammar engine (vocabulary only, but read from
+the 0.5B model's file, so these tests carry the ``model`` marker)."""
 
 import pytest
 
 from engine.grammar import GrammarChecker, plan_grammar
 from engine.tools.desktop import desktop_specs
+
+pytestmark = pytest.mark.model
 
 SPECS = desktop_specs()
 GOOD = [

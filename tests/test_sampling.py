@@ -15,6 +15,8 @@ from engine.planner import Planner
 from engine.sampling import GrammarFirstCheck
 from engine.tools.desktop import desktop_specs
 
+pytestmark = pytest.mark.model
+
 NOW = dt.datetime(2026, 11, 23, 10, 0)
 
 
