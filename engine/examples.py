@@ -31,7 +31,8 @@ class Example:
     date: dt.datetime | None
 
 
-def _features(text: str) -> Counter[str]:
+def query_features(text: str) -> Counter[str]:
+    """Word unigrams and bigrams: what example retrieval and the near-duplicate check compare."""
     words = _WORD.findall(text.lower())
     feats = Counter(words)
     feats.update(f"{a} {b}" for a, b in zip(words, words[1:], strict=False))
@@ -60,7 +61,7 @@ class ExampleBank:
     def __init__(self, examples: Iterable[Example]) -> None:
         self.examples = list(examples)
         df: Counter[str] = Counter()
-        feats = [_features(e.query) for e in self.examples]
+        feats = [query_features(e.query) for e in self.examples]
         for f in feats:
             df.update(f.keys())
         n = max(1, len(self.examples))
@@ -78,7 +79,7 @@ class ExampleBank:
 
     def select(self, query: str, k: int, offered: Sequence[str] | None = None, exclude: str = "") -> list[Example]:
         """The ``k`` examples most similar to ``query`` that use only ``offered`` tools."""
-        q = self._vector(_features(query))
+        q = self._vector(query_features(query))
         allowed = set(offered) if offered is not None else None
         scored = []
         for ex, vec in zip(self.examples, self._vecs, strict=True):

@@ -108,9 +108,13 @@ def report(rows: list[dict]) -> dict:
     }
 
 
-def write_bank(data: Path, every: int, out: Path) -> int:
+def write_bank(data: Path, every: int, out: Path, held_out: list[Path] = ()) -> int:  # type: ignore[assignment]
     """Keep every ``every``-th valid train record, refusing any record not from the train split, so
-    that retrieved examples can never leak a test or val phrasing into the prompt."""
+    that retrieved examples can never leak a test or val phrasing into the prompt; and dropping
+    any that is a near-duplicate of a query in ``held_out`` (v1's negatives, "tell me a joke",
+    were the same text in every split)."""
+    from engine.data.near import near_duplicates
+
     kept = []
     for i, (item, _) in enumerate(valid_records(data, desktop_specs())):
         if item.split != "train":
@@ -119,8 +123,11 @@ def write_bank(data: Path, every: int, out: Path) -> int:
             return 2
         if i % every == 0:
             kept.append(item.to_json())
+    held = [rec.query for path in held_out for rec, _ in valid_records(path, desktop_specs())]
+    near = {i for i, _, _ in near_duplicates([r["query"] for r in kept], held)}
+    kept = [r for i, r in enumerate(kept) if i not in near]
     write_records(out, kept)
-    print(f"wrote {len(kept)} examples to {out}")
+    print(f"wrote {len(kept)} examples to {out} ({len(near)} near-duplicates of held-out queries left out)")
     return 0
 
 
@@ -167,6 +174,8 @@ def main(argv: list[str] | None = None) -> int:
     bk.add_argument("--data", type=Path, default=Path("data/train.jsonl"))
     bk.add_argument("--every", type=int, default=5, help="keep every N-th record")
     bk.add_argument("--out", type=Path, default=Path("resources/examples/synthetic.jsonl"))
+    bk.add_argument("--held-out", type=Path, nargs="*", default=[],
+                    help="val/test sets whose queries (and near-duplicates, TF-IDF cosine >= 0.9) the bank must not hold")
     st = sub.add_parser("stats", help="diversity report of a JSONL file in the record format")
     st.add_argument("file", type=Path)
     ref = sub.add_parser("reference", help="write data/reference-{train,val,test}.jsonl by the committed id lists")
@@ -216,7 +225,7 @@ def main(argv: list[str] | None = None) -> int:
         return 0
 
     if args.cmd == "bank":
-        return write_bank(args.data, args.every, args.out)
+        return write_bank(args.data, args.every, args.out, args.held_out)
 
     rows = [item.to_json(parsed) | {"family": item.family or "?"} for item, parsed in valid_records(args.file, desktop_specs())]
     print(json.dumps(report(rows), indent=1, ensure_ascii=False))

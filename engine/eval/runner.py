@@ -73,7 +73,7 @@ def _done(path: Path) -> dict[str, dict]:
     return done
 
 
-SETTINGS = ("model", "lora", "toolrag", "toolrag_in", "grammar", "examples")
+SETTINGS = ("model", "lora", "toolrag", "toolrag_in", "grammar", "examples", "bank")
 """The summary fields that decide the plans: a resumed run must match the one it continues."""
 
 
@@ -84,6 +84,7 @@ def _mismatch(summary_path: Path, current: dict[str, object]) -> str | None:
     except (OSError, ValueError):
         return None
     earlier.setdefault("toolrag_in", "prompt")
+    earlier.setdefault("bank", "default")
     diff = [f"{k} {earlier.get(k)!r} (now {current[k]!r})" for k in SETTINGS if k in earlier and earlier[k] != current[k]]
     return ", ".join(diff) or None
 
@@ -119,7 +120,8 @@ def run(args: argparse.Namespace) -> int:
     out_path = args.out or args.set_path.with_suffix(f".{model_path.stem}.{args.toolrag}.{'g' if args.grammar else 'ng'}.results.jsonl")
     summary_path = out_path.with_name(out_path.name.removesuffix(".jsonl") + ".summary.json")
     settings = {"model": model_path.name, "lora": lora and Path(lora).name, "toolrag": args.toolrag,
-                "toolrag_in": args.toolrag_in, "grammar": args.grammar, "examples": args.examples}
+                "toolrag_in": args.toolrag_in, "grammar": args.grammar, "examples": args.examples,
+                "bank": args.bank.name if args.bank else "default"}
     if args.resume and (why := _mismatch(summary_path, settings)):
         print(f"{out_path} was planned with other settings: {why}. Resume with the same options, or use another --out.",
               file=sys.stderr)

@@ -35,6 +35,7 @@ COLUMNS: list[tuple[str, Callable[[dict], str]]] = [
      + (" in grammar only" if s.get("toolrag_in") == "grammar" else "")),
     ("grammar", lambda s: "on" if s["grammar"] else "off"),
     ("records", lambda s: str(s["records"])),
+    ("examples from", lambda s: s.get("bank", "default")),
     ("success", lambda s: f"{s['success']:.1%} ±{margin(s['success'], s['records']):.1%}"),
     ("success_args", lambda s: f"{s['success_args']:.1%}"),
     *((f"{b} calls", functools.partial(_bucket_cell, bucket=b)) for b in LENGTH_BUCKETS),
@@ -52,7 +53,7 @@ def _failure_cell(kind: str) -> Callable[[dict], str]:
     return lambda s: str(s["failures"][kind]) if "failures" in s else "?"
 
 
-FAILURE_COLUMNS = [*COLUMNS[:4], *((kind, _failure_cell(kind)) for kind in FAILURE_KINDS)]
+FAILURE_COLUMNS = [*COLUMNS[:5], *((kind, _failure_cell(kind)) for kind in FAILURE_KINDS)]
 
 
 def markdown(summaries: list[dict], columns: list[tuple[str, Callable[[dict], str]]] = COLUMNS) -> str:
