@@ -118,3 +118,21 @@ def test_failures_say_what_kind_and_which_tools():
     for s in (wrong, missing, extra, edge, date, broken, score(TRUE)):
         summary.add(s)
     assert sum(summary.failures.values()) == 6 and summary.failures["arguments differ"] == 1
+
+
+def test_plan_length_counts_calls_not_join_and_buckets_come_from_kept_results(tmp_path):
+    import json
+
+    from engine.eval.metrics import length_bucket, plan_length
+    from engine.eval.table import by_length_from_results
+
+    five = "".join(f'{i}. get_phone_number("p{i}")\n' for i in range(1, 6)) + "6. join()<END_OF_PLAN>"
+    assert plan_length(five) == 5 and plan_length("1. join()<END_OF_PLAN>") == 0
+    assert plan_length('1. send_sms(["+1"], "2. call(me) later")\n2. join()') == 1
+    assert [length_bucket(n) for n in (0, 1, 2, 4, 5, 9)] == ["0-1", "0-1", "2-4", "2-4", "5+", "5+"]
+    results = tmp_path / "row.jsonl"
+    results.write_text("\n".join(json.dumps({"truth": t, "success": s}) for t, s in
+                                 [(five, True), (five, False), ("1. join()", True)]) + "\n")
+    assert by_length_from_results(results) == {"0-1": {"success": 1.0, "records": 1},
+                                               "2-4": {"success": None, "records": 0},
+                                               "5+": {"success": 0.5, "records": 2}}

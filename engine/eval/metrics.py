@@ -176,10 +176,16 @@ def score_plan(
 
 
 LENGTH_BUCKETS = ("0-1", "2-4", "5+")
+_CALL_LINE = re.compile(r"^\s*\d+\s*\.\s*(\w+)\(", re.M)
 
 
 def length_bucket(calls: int) -> str:
     return "0-1" if calls <= 1 else "2-4" if calls <= 4 else "5+"
+
+
+def plan_length(plan: str) -> int:
+    """Calls in a plan's text (``join()`` not counted), for any tool set, without validating it."""
+    return sum(name != "join" for name in _CALL_LINE.findall(plan))
 
 
 @dataclass

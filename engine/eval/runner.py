@@ -21,10 +21,9 @@ from typing import IO
 
 from engine import models
 from engine.data.records import Record, first_valid
-from engine.eval.metrics import FAILURE_KINDS, FREE_TEXT_THRESHOLD, Summary, score_plan
+from engine.eval.metrics import FAILURE_KINDS, FREE_TEXT_THRESHOLD, Summary, plan_length, score_plan
 from engine.examples import ExampleBank, load_examples
 from engine.llm import LocalLLM
-from engine.plan import parse_plan
 from engine.planner import Planner, PlannerConfig
 from engine.runtime import AgentOptions
 from engine.toolrag import make_selector
@@ -163,7 +162,7 @@ def run(args: argparse.Namespace) -> int:
                 row = {"id": rec.id, "query": rec.query, "truth": rec.plan, "pred": stream.plan_text, "repeated": stream.repeated,
                        "tools_offered": [t.name for t in stream.tools], "timings": stream.timings.__dict__}
             score = score_plan(row["pred"], rec.plan, by_name, compare_dates=rec.date is not None)
-            summary.add(score, truth_calls=len(parse_plan(rec.plan, by_name).calls))
+            summary.add(score, truth_calls=plan_length(rec.plan))
             latencies.append(row["timings"]["total_ms"])
             prompt_tokens.append(row["timings"]["prompt_tokens"])
             offered.append(len(row["tools_offered"]))

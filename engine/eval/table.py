@@ -11,7 +11,7 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
-from engine.eval.metrics import FAILURE_KINDS, LENGTH_BUCKETS
+from engine.eval.metrics import FAILURE_KINDS, LENGTH_BUCKETS, length_bucket, plan_length
 
 
 def margin(rate: float, n: int) -> float:
@@ -20,9 +20,22 @@ def margin(rate: float, n: int) -> float:
     return 1.96 * math.sqrt(rate * (1 - rate) / n) if n else 0.0
 
 
+def by_length_from_results(results: Path) -> dict[str, dict]:
+    """Success by length of the true plan, counted from a row's per-record results: summaries
+    written before ``tinyagent eval`` recorded the buckets get them from the records kept beside
+    them, without planning anything again."""
+    counts = {b: [0, 0] for b in LENGTH_BUCKETS}
+    for line in results.read_text(encoding="utf-8").splitlines():
+        row = json.loads(line)
+        bucket = length_bucket(plan_length(row["truth"]))
+        counts[bucket][0] += bool(row["success"])
+        counts[bucket][1] += 1
+    return {b: {"success": ok / n if n else None, "records": n} for b, (ok, n) in counts.items()}
+
+
 def _bucket_cell(summary: dict, bucket: str) -> str:
     """Success on the records whose true plan has that many calls, and how many there were
-    (``?`` for summaries written before the buckets were recorded)."""
+    (``?`` for an old summary with no per-record results beside it)."""
     cell = summary.get("by_length", {}).get(bucket)
     if cell is None:
         return "?"
@@ -69,8 +82,12 @@ def main(argv: list[str] | None = None) -> int:
     args = p.parse_args(argv)
     try:
         summaries = [json.loads(f.read_text()) for f in args.summaries]
-    except (OSError, json.JSONDecodeError) as exc:
-        print(f"cannot read a summary: {exc}", file=sys.stderr)
+        for path, summary in zip(args.summaries, summaries, strict=True):
+            results = path.with_name(path.name.removesuffix(".summary.json") + ".jsonl")
+            if "by_length" not in summary and results.is_file():
+                summary["by_length"] = by_length_from_results(results)
+    except (OSError, json.JSONDecodeError, KeyError) as exc:
+        print(f"cannot read a summary or its results: {exc}", file=sys.stderr)
         return 2
     print(markdown(summaries, FAILURE_COLUMNS if args.failures else COLUMNS))
     return 0
