@@ -15,10 +15,16 @@ import datetime as dt
 import json
 import sys
 import unicodedata
+from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from engine import __version__
+
+if TYPE_CHECKING:
+    from engine.executor import Approval
+    from engine.plan import Task
+    from engine.tools.spec import Prepared
 
 SUBCOMMANDS = ("contacts", "models", "eval")
 
@@ -230,13 +236,15 @@ class TerminalApproval:
     size and type, the e-mail body) and waits for y/N. Without a terminal, or after Ctrl-D,
     nothing more is approved."""
 
-    def __init__(self, console: Any, read: Any = read_line, interactive: bool | None = None) -> None:
+    def __init__(
+        self, console: Any, read: Callable[[str], Awaitable[str | None]] = read_line, interactive: bool | None = None
+    ) -> None:
         self.console = console
         self.read = read
         self.interactive = sys.stdin.isatty() if interactive is None else interactive
         self.closed = False
 
-    async def __call__(self, task: Any, call: Any) -> Any:
+    async def __call__(self, task: Task, call: Prepared) -> Approval:
         from engine.executor import Approval
 
         if not self.interactive:
