@@ -38,7 +38,8 @@ class PlanError(ValueError):
     """A plan that cannot be run as written. ``kind`` is machine-readable, ``task_id`` may be None.
 
     Kinds: ``syntax``, ``unknown_tool``, ``arity``, ``type``, ``duplicate_id``, ``order``,
-    ``missing_ref``, ``later_ref``, ``cycle``, ``incomplete``, ``too_long``.
+    ``missing_ref``, ``later_ref``, ``cycle``, ``incomplete``, ``too_long``, and ``kind`` (an
+    argument of a kind of data its parameter does not accept, ``engine.kinds``).
     """
 
     def __init__(self, kind: str, message: str, task_id: int | None = None, line: str = "") -> None:

@@ -159,6 +159,28 @@ def _generate_v2(reference: Path, n: int, seed: int, out: Path) -> int:
     return 0
 
 
+def _kinds_report(path: Path) -> int:
+    """Plans of ``path`` whose dataflow the kind rules reject, counted by what was wrong."""
+    from engine.kinds import check_plan_kinds
+
+    specs = desktop_specs()
+    total, rejected, why = 0, 0, Counter()
+    try:
+        for _rec, plan in valid_records(path, specs):
+            total += 1
+            bad = check_plan_kinds(plan, specs)
+            rejected += bool(bad)
+            why.update(f"{m.tool}.{m.param} given {m.given.split(' (')[-1].rstrip(')') if m.given.startswith('$') else 'a literal'}"
+                       for m in bad)
+    except OSError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    print(f"{rejected} of {total} valid plans have an argument of a kind its parameter does not accept")
+    for reason, n in why.most_common():
+        print(f"  {n:4d}  {reason}")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m engine.data")
     sub = p.add_subparsers(dest="cmd", required=True)
@@ -181,6 +203,8 @@ def main(argv: list[str] | None = None) -> int:
     ref = sub.add_parser("reference", help="write data/reference-{train,val,test}.jsonl by the committed id lists")
     ref.add_argument("--source", type=Path, default=Path("../shared/data/reference-examples.jsonl"))
     ref.add_argument("--out", type=Path, default=Path("data"))
+    kd = sub.add_parser("kinds", help="how many plans of a record file the data-kind rules reject, and why")
+    kd.add_argument("file", type=Path)
     cmp = sub.add_parser("compare", help="figures of a record file beside the reference's, and which are >15%% off")
     cmp.add_argument("reference", type=Path)
     cmp.add_argument("other", type=Path)
@@ -197,6 +221,9 @@ def main(argv: list[str] | None = None) -> int:
             return 2
         print(", ".join(f"{n} {s}" for s, n in counts.items()), f"written to {args.out}/reference-*.jsonl")
         return 0
+
+    if args.cmd == "kinds":
+        return _kinds_report(args.file)
 
     if args.cmd == "compare":
         from engine.data.compare import compare, load, table

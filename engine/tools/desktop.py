@@ -12,8 +12,12 @@ from engine.tools.spec import ToolSpec
 
 @functools.cache
 def _load() -> tuple[ToolSpec, ...]:
+    from engine.kinds import check_tool_set
+
     data = json.loads(resource_path("tools", "desktop.json").read_text(encoding="utf-8"))
-    return tuple(ToolSpec.from_json_schema(d) for d in data)
+    specs = tuple(ToolSpec.from_json_schema(d) for d in data)
+    check_tool_set(specs)
+    return specs
 
 
 def desktop_specs() -> list[ToolSpec]:

@@ -41,6 +41,8 @@ class Param:
     type: str
     description: str = ""
     default: Any = _MISSING
+    kinds: tuple[str, ...] = ()
+    """The kinds of data it accepts (``engine.kinds.Kind`` values); empty: anything."""
 
     @property
     def required(self) -> bool:
@@ -70,6 +72,8 @@ class ToolSpec:
     description: str = ""
     guidance: tuple[str, ...] = ()
     side_effect: bool = True
+    returns_kind: str | None = None
+    """The kind of data it returns (``engine.kinds.Kind``), so a later call's ``$N`` can be checked."""
 
     def __post_init__(self) -> None:
         if not self.name.isidentifier() or self.name == "join":
@@ -159,7 +163,9 @@ class ToolSpec:
         for pname, pschema in props.items():
             ptype = _json_type_name(pschema, f"{name}.{pname}")
             default = _MISSING if pname in required else pschema.get("default")
-            params.append(Param(pname, ptype, str(pschema.get("description", "")), default))
+            kinds = pschema.get("x-kind", ())
+            params.append(Param(pname, ptype, str(pschema.get("description", "")), default,
+                                (kinds,) if isinstance(kinds, str) else tuple(kinds)))
         return cls(
             name=name,
             params=tuple(params),
@@ -167,6 +173,7 @@ class ToolSpec:
             description=str(fn.get("description", "")),
             guidance=tuple(fn.get("x-guidance", ())),
             side_effect=bool(fn.get("x-side-effect", True)),
+            returns_kind=fn.get("x-returns-kind"),
         )
 
     def to_json_schema(self) -> dict[str, Any]:
@@ -181,6 +188,8 @@ class ToolSpec:
                 entry["description"] = p.description
             if not p.required:
                 entry["default"] = p.default
+            if p.kinds:
+                entry["x-kind"] = list(p.kinds)
             props[p.name] = entry
         return {
             "type": "function",
@@ -195,6 +204,7 @@ class ToolSpec:
                 "x-guidance": list(self.guidance),
                 "x-side-effect": self.side_effect,
                 "x-returns": self.returns,
+                **({"x-returns-kind": self.returns_kind} if self.returns_kind else {}),
             },
         }
 
