@@ -19,7 +19,7 @@ from engine.examples import ExampleBank
 from engine.grammar import DEFAULT_MAX_STEPS, plan_grammar
 from engine.llm import GenerationStats, LocalLLM
 from engine.plan import END_OF_PLAN, Plan, PlanError, PlanParser, Task
-from engine.prompt import STATIC_PREFIX_END, system_prompt, user_prompt
+from engine.prompt import STATIC_PREFIX_END, PromptStyle, compact_system_prompt, system_prompt, user_prompt
 from engine.tools.spec import ToolSpec
 
 ToolSelector = Callable[[str], Sequence[ToolSpec]]
@@ -53,8 +53,11 @@ class PlannerConfig:
     """Where ToolRAG's choice applies: "prompt" (the reference: only the chosen tools are
     described) or "grammar" (all tools are described, so the prompt prefix is always the same and
     stays cached, and the grammar lets the plan call only the chosen ones)."""
+    prompt: PromptStyle = PromptStyle.REFERENCE
+    """The compact prompt has no examples: ``examples`` is ignored with it."""
 
     def __post_init__(self) -> None:
+        self.prompt = PromptStyle(self.prompt)
         if self.selection not in SELECTIONS:
             raise ValueError(f"unknown tool selection place {self.selection!r}: use {' or '.join(SELECTIONS)}")
         if self.selection == "grammar" and not self.grammar:
@@ -119,6 +122,8 @@ class Planner:
     ) -> str:
         """The prompt describing ``tools``, with examples that use only ``callable_tools``
         (default: the described ones)."""
+        if self.config.prompt is PromptStyle.COMPACT:
+            return self.llm.render(compact_system_prompt(tools, now), user_prompt(query, now))
         allowed = [t.name for t in (tools if callable_tools is None else callable_tools)]
         examples = self.bank.select(query, self.config.examples, offered=allowed, exclude=query)
         return self.llm.render(system_prompt(tools, examples, now), user_prompt(query, now))

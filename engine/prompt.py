@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
+from enum import StrEnum
 
 from engine.dates import annotate, today_line
 from engine.examples import Example
@@ -105,6 +106,28 @@ def system_prompt(tools: Sequence[ToolSpec], examples: Sequence[Example], now: d
     text += custom_instructions(tools, now) + "\n\n"
     text += "Here are some examples:\n\n" + format_examples(examples)
     return text
+
+
+class PromptStyle(StrEnum):
+    """``reference``: the reference's long prompt with guidance and retrieved examples, for untuned
+    models and for GGUFs trained on it (the reference's TinyAgent-1.1B). ``compact``: one line per
+    tool signature, the date and the question, for a planner fine-tuned on it, which needs
+    neither examples nor descriptions: ~10x fewer prompt tokens to train on and to evaluate."""
+
+    REFERENCE = "reference"
+    COMPACT = "compact"
+
+
+COMPACT_HEAD = (
+    "Plan the request as numbered tool calls, one per line, then join()<END_OF_PLAN>. "
+    "$N is the result of call N.\n"
+)
+
+
+def compact_system_prompt(tools: Sequence[ToolSpec], now: dt.datetime) -> str:
+    """The compact prompt's fixed part (tool signatures, cached) and the date line after it."""
+    lines = "".join(f"{tool.signature}\n" for tool in tools)
+    return f"{COMPACT_HEAD}{lines}{STATIC_PREFIX_END} {today_line(now)}\n"
 
 
 def user_prompt(query: str, now: dt.datetime) -> str:

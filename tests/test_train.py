@@ -8,7 +8,9 @@ extra) and is exercised by ``python -m engine.train planner``, reported in the R
 
 from __future__ import annotations
 
+import json
 import random
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -156,3 +158,39 @@ def test_shipped_adapter_matches_its_base_and_changes_it() -> None:
     assert base_info(base)[0] == str(gguf.GGUFReader(str(adapter)).fields["general.architecture"].contents())
     prompt = "Question: Remind me to call Mom\n1."
     assert _greedy(base, adapter, prompt) != _greedy(base, None, prompt)
+
+
+@pytest.mark.model
+def test_a_resumed_run_ends_where_an_uninterrupted_one_does(tmp_path) -> None:
+    """Two steps, stop, two more with --resume: the same adapter as four steps in one go; a new
+    run over the state and a resume with other settings are refused."""
+    torch = pytest.importorskip("torch")
+    pytest.importorskip("peft")
+    from engine.train.lora import RESUME_FILE, TrainConfig, train_planner
+
+    data = tmp_path / "train.jsonl"
+    rows = [{"id": f"r{i}", "query": f"Remind me to call Ana {i} times", "date": "2026-11-30 09:00", "split": "train",
+             "plan": f'1. create_reminder("Call Ana {i} times", "", "", "", 0, False)\n2. join()<END_OF_PLAN>'}
+            for i in range(8)]
+    data.write_text("\n".join(json.dumps(r) for r in rows) + "\n")
+
+    def run(out: Path, **kw: object) -> None:
+        out.mkdir(exist_ok=True)
+        cfg = TrainConfig(data=data, val=data, base="tiny", out=out, steps=4, eval_every=100, val_limit=1,
+                          prompt="compact", threads=2, save_every=1, **kw)  # type: ignore[arg-type]
+        train_planner(cfg, log=lambda m: None)
+
+    whole, parts = tmp_path / "whole", tmp_path / "parts"
+    run(whole)
+    run(parts, stop_after=2)
+    assert torch.load(parts / RESUME_FILE, weights_only=False)["step"] == 2
+    with pytest.raises(SystemExit, match="holds a run to resume"):
+        run(parts)
+    with pytest.raises(SystemExit, match="other settings: lr"):
+        run(parts, resume=True, lr=1e-3)
+    run(parts, resume=True)
+    a = torch.load(whole / RESUME_FILE, weights_only=False)
+    b = torch.load(parts / RESUME_FILE, weights_only=False)
+    assert a["step"] == b["step"] == 4 and a["report"]["samples_seen"] == b["report"]["samples_seen"] == 4
+    for name, tensor in a["adapter"].items():
+        assert torch.allclose(tensor, b["adapter"][name], atol=1e-6), name

@@ -10,6 +10,11 @@ exported adapter, grammar on, ToolRAG as configured), not by loss: a lower loss 
 not guarantee better plans.
 
 Runs on a GPU when torch sees one (bf16), else on the CPU (fp32) at whatever scale fits.
+
+A CPU run takes hours, so it survives interruption: every ``save_every`` steps the adapter, the
+optimizer, the step, the position in the sample stream and the random states go to
+``OUT/resume.pt``, and ``--resume`` continues exactly there (``--max-minutes`` bounds each sitting).
+A resume with other settings is refused, not mixed into the run.
 """
 
 from __future__ import annotations
@@ -54,6 +59,21 @@ class TrainConfig:
     seed: int = 0
     threads: int | None = None
     max_minutes: float | None = None
+    prompt: str = "reference"
+    resume: bool = False
+    save_every: int = 10
+    stop_after: int | None = None
+    """Steps to train in this sitting (then stop and save, like ``max_minutes``)."""
+
+
+RESUME_FILE = "resume.pt"
+NOT_SETTINGS = ("threads", "max_minutes", "stop_after", "resume", "save_every", "eval_every", "val_limit", "out")
+"""Options that do not change what is trained, so a resumed run may change them."""
+
+
+def settings(cfg: TrainConfig) -> dict:
+    """What decides the training trajectory: a resumed run must have the same."""
+    return {k: str(v) if isinstance(v, Path) else v for k, v in asdict(cfg).items() if k not in NOT_SETTINGS}
 
 
 @dataclass
@@ -105,7 +125,8 @@ def val_success(base: Path, adapter: Path | None, records: list[Record], cfg: Tr
     by_name = {s.name: s for s in specs}
     llm = LocalLLM(base, n_threads=cfg.threads, lora_path=adapter)
     planner = Planner(llm, specs, ExampleBank.default(), select_tools=make_selector(cfg.toolrag, specs),
-                      config=PlannerConfig(examples=cfg.examples, grammar=True))
+                      config=PlannerConfig(examples=cfg.examples, grammar=True, prompt=cfg.prompt,
+                                           selection="grammar" if cfg.prompt == "compact" else "prompt"))
     summary = Summary()
     for rec in records:
         stream = asyncio.run(planner.plan(rec.query, rec.date or UNDATED_NOW))
@@ -141,7 +162,9 @@ def train_planner(cfg: TrainConfig, log=print) -> TrainReport:  # type: ignore[n
     specs = desktop_specs()
     vocab = LocalLLM(base, vocab_only=True)
     builder = SampleBuilder(vocab, specs, select=make_selector(cfg.toolrag, specs), examples=cfg.examples,
-                            distractors=cfg.distractors, seed=cfg.seed)
+                            distractors=cfg.distractors, seed=cfg.seed, prompt=cfg.prompt)
+    state_path = cfg.out / RESUME_FILE
+    state = load_state(state_path, cfg)
 
     cuda = torch.cuda.is_available()
     device = "cuda" if cuda else "cpu"
@@ -156,6 +179,11 @@ def train_planner(cfg: TrainConfig, log=print) -> TrainReport:  # type: ignore[n
     for p in params:
         p.data = p.data.float()
     optim = torch.optim.AdamW(params, lr=cfg.lr, weight_decay=0.0)
+    if state is not None:
+        from peft import set_peft_model_state_dict
+
+        set_peft_model_state_dict(model, state["adapter"])
+        optim.load_state_dict(state["optimizer"])
     warmup = max(1, cfg.steps // 20)
 
     def lr_at(step: int) -> float:
@@ -170,7 +198,30 @@ def train_planner(cfg: TrainConfig, log=print) -> TrainReport:  # type: ignore[n
     best: tuple[float, float, int] | None = None
     samples = builder.stream(train_records, cfg.max_len)
     losses: list[float] = []
+    first_step = 1
+    if state is not None:
+        report = TrainReport(**{**state["report"], "checkpoints": [Checkpoint(**c) for c in state["report"]["checkpoints"]]})
+        best = tuple(state["best"]) if state["best"] else None  # type: ignore[assignment]
+        losses = list(state["losses"])
+        for _ in range(report.samples_seen):  # the same stream, at the same place
+            next(samples)
+        builder.skipped = report.skipped_too_long
+        random.setstate(state["python_rng"])
+        torch.set_rng_state(state["torch_rng"])
+        first_step = state["step"] + 1
+        log(f"resuming after step {state['step']} ({report.samples_seen} samples seen)")
     t_train = time.monotonic()
+
+    def save_state(step: int) -> None:
+        """Everything a later ``--resume`` needs, written whole or not at all."""
+        from peft import get_peft_model_state_dict
+
+        report.skipped_too_long = builder.skipped
+        tmp = state_path.with_suffix(".tmp")
+        torch.save({"settings": settings(cfg), "step": step, "adapter": get_peft_model_state_dict(model),
+                    "optimizer": optim.state_dict(), "report": asdict(report), "best": best,
+                    "losses": losses[-1000:], "python_rng": random.getstate(), "torch_rng": torch.get_rng_state()}, tmp)
+        tmp.replace(state_path)
 
     def checkpoint(step: int) -> None:
         """Export, score on val with llama.cpp, keep the best; the manifest is rewritten each time
@@ -198,12 +249,14 @@ def train_planner(cfg: TrainConfig, log=print) -> TrainReport:  # type: ignore[n
         model.train()
 
     model.train()
-    last_checkpoint = 0
-    for step in range(1, cfg.steps + 1):
-        if cfg.max_minutes is not None and time.monotonic() - t_train > cfg.max_minutes * 60:
-            log(f"  stopping before step {step}: --max-minutes {cfg.max_minutes} reached")
+    last_checkpoint = first_step - 1
+    for step in range(first_step, cfg.steps + 1):
+        out_of_time = cfg.max_minutes is not None and time.monotonic() - t_train > cfg.max_minutes * 60
+        if out_of_time or (cfg.stop_after is not None and step - first_step >= cfg.stop_after):
+            log(f"  stopping before step {step} (this sitting's limit); --resume continues here")
             if last_checkpoint != step - 1:
                 checkpoint(step - 1)
+            save_state(step - 1)
             break
         for group in optim.param_groups:
             group["lr"] = lr_at(step - 1)
@@ -225,7 +278,32 @@ def train_planner(cfg: TrainConfig, log=print) -> TrainReport:  # type: ignore[n
         if step % cfg.eval_every == 0 or step == cfg.steps:
             checkpoint(step)
             last_checkpoint = step
+        if step % cfg.save_every == 0 or step == cfg.steps or step == last_checkpoint:
+            save_state(step)
     return report
+
+
+def load_state(path: Path, cfg: TrainConfig) -> dict | None:
+    """The state to resume from (``--resume``), or None for a new run. A new run over an old
+    one's state, a resume with nothing to resume, and a resume with other settings are errors."""
+    import torch
+
+    if not cfg.resume:
+        if path.exists():
+            raise SystemExit(f"{path.parent} holds a run to resume: pass --resume, or choose another --out")
+        return None
+    if not path.is_file():
+        raise SystemExit(f"nothing to resume: {path} does not exist")
+    try:
+        state = torch.load(path, weights_only=False)
+    except Exception as exc:
+        raise SystemExit(f"{path} cannot be read ({type(exc).__name__}: {exc}); it was left as it is") from exc
+    now = settings(cfg)
+    diff = [f"{k} {state['settings'].get(k)!r} (now {now.get(k)!r})" for k in sorted(set(now) | set(state["settings"]))
+            if state["settings"].get(k) != now.get(k)]
+    if diff:
+        raise SystemExit(f"{path} was trained with other settings: {', '.join(diff)}. Resume with the same options.")
+    return state
 
 
 def write_manifest(out: Path, report: TrainReport) -> Path:

@@ -19,6 +19,7 @@ from engine.eval.runner import UNDATED_NOW
 from engine.llm import LocalLLM
 from engine.plan import END_OF_PLAN
 from engine.planner import Planner, ToolSelector
+from engine.prompt import PromptStyle, user_prompt
 from engine.tools.spec import ToolSpec
 
 
@@ -28,6 +29,8 @@ class Sample:
     prompt: str
     target: str
     tools: tuple[str, ...]
+    question: str = ""
+    """The user turn as it stands in ``prompt``: tokenized as text, as planning does."""
 
 
 @dataclass(frozen=True)
@@ -75,6 +78,7 @@ class SampleBuilder:
         examples: int,
         distractors: int,
         seed: int = 0,
+        prompt: PromptStyle = PromptStyle.REFERENCE,
     ) -> None:
         from engine.examples import ExampleBank
         from engine.planner import PlannerConfig
@@ -87,17 +91,24 @@ class SampleBuilder:
         self.distractors = distractors
         self.rng = random.Random(seed)
         self.skipped = 0
-        self.planner = Planner(llm, self.specs, ExampleBank.default(), config=PlannerConfig(examples=examples))
+        self.prompt = PromptStyle(prompt)
+        self.planner = Planner(llm, self.specs, ExampleBank.default(), config=PlannerConfig(examples=examples, prompt=self.prompt))
 
     def sample(self, rec: Record) -> Sample:
-        selected = [t.name for t in self.select(rec.query)] if self.select else self.canonical
-        names = offered_names(rec.tools, selected, self.canonical, self.rng, self.distractors)
-        prompt = self.planner.build_prompt(rec.query, rec.date or UNDATED_NOW, [self.by_name[n] for n in names])
-        return Sample(rec.id, prompt, target_text(rec.plan), tuple(names))
+        """The compact prompt describes every tool (ToolRAG's choice is held by the grammar at run
+        time, so the prompt never changes with it); the reference prompt the reference's offer."""
+        if self.prompt is PromptStyle.COMPACT:
+            names = list(self.canonical)
+        else:
+            selected = [t.name for t in self.select(rec.query)] if self.select else self.canonical
+            names = offered_names(rec.tools, selected, self.canonical, self.rng, self.distractors)
+        now = rec.date or UNDATED_NOW
+        prompt = self.planner.build_prompt(rec.query, now, [self.by_name[n] for n in names])
+        return Sample(rec.id, prompt, target_text(rec.plan), tuple(names), user_prompt(rec.query, now))
 
     def tokenized(self, sample: Sample) -> TokenizedSample:
         return TokenizedSample(
-            sample.id, self.llm.tokenize(sample.prompt, add_bos=True), self.llm.tokenize(sample.target, add_bos=False)
+            sample.id, self.llm.encode(sample.prompt, sample.question), self.llm.tokenize(sample.target, add_bos=False)
         )
 
     def stream(self, records: Sequence[Record], max_len: int) -> Iterator[TokenizedSample]:
