@@ -51,6 +51,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--grammar", action=argparse.BooleanOptionalAction, default=True)
     p.add_argument("--limit", type=int, help="score only the first N records")
     p.add_argument("--examples", type=int, default=3, help="in-context examples per prompt")
+    p.add_argument("--prompt", choices=("reference", "compact"), default="reference",
+                   help="compact: tool signatures, date and question only (for a planner tuned on it)")
     p.add_argument("--bank", type=Path, help="example bank JSONL (default: resources/examples/handwritten.jsonl + synthetic.jsonl)")
     p.add_argument("--out", type=Path, help="per-record results (default: <set>.<model>.results.jsonl)")
     p.add_argument("--threads", type=int)
@@ -72,7 +74,7 @@ def _done(path: Path) -> dict[str, dict]:
     return done
 
 
-SETTINGS = ("model", "lora", "toolrag", "toolrag_in", "grammar", "examples", "bank")
+SETTINGS = ("model", "lora", "toolrag", "toolrag_in", "grammar", "examples", "bank", "prompt")
 """The summary fields that decide the plans: a resumed run must match the one it continues."""
 
 
@@ -84,6 +86,7 @@ def _mismatch(summary_path: Path, current: dict[str, object]) -> str | None:
         return None
     earlier.setdefault("toolrag_in", "prompt")
     earlier.setdefault("bank", "default")
+    earlier.setdefault("prompt", "reference")
     diff = [f"{k} {earlier.get(k)!r} (now {current[k]!r})" for k in SETTINGS if k in earlier and earlier[k] != current[k]]
     return ", ".join(diff) or None
 
@@ -120,7 +123,7 @@ def run(args: argparse.Namespace) -> int:
     summary_path = out_path.with_name(out_path.name.removesuffix(".jsonl") + ".summary.json")
     settings = {"model": model_path.name, "lora": lora and Path(lora).name, "toolrag": args.toolrag,
                 "toolrag_in": args.toolrag_in, "grammar": args.grammar, "examples": args.examples,
-                "bank": args.bank.name if args.bank else "default"}
+                "bank": args.bank.name if args.bank else "default", "prompt": args.prompt}
     if args.resume and (why := _mismatch(summary_path, settings)):
         print(f"{out_path} was planned with other settings: {why}. Resume with the same options, or use another --out.",
               file=sys.stderr)
@@ -138,7 +141,8 @@ def run(args: argparse.Namespace) -> int:
     else:
         select = make_selector(args.toolrag, specs)
     planner = Planner(llm, specs, bank, select_tools=select,
-                      config=PlannerConfig(examples=args.examples, grammar=args.grammar, selection=args.toolrag_in))
+                      config=PlannerConfig(examples=args.examples, grammar=args.grammar, selection=args.toolrag_in,
+                                           prompt=args.prompt))
     summary = Summary()
     latencies: list[float] = []
     prompt_tokens: list[int] = []
