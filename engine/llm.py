@@ -21,8 +21,12 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from engine.models import ModelError, cache_dir
+
+if TYPE_CHECKING:
+    from engine.kindguard import KindGuard
 
 KV_CACHE_BYTES = 1 << 30
 """Disk budget for saved prompt prefixes (a 1.5B state is 10-16 MB, one per offered tool set);
@@ -231,10 +235,12 @@ class LocalLLM:
         prefix: str | None = None,
         check_first: bool = True,
         plain: str | None = None,
+        guard: KindGuard | None = None,
     ) -> Iterator[str]:
         """Yield text pieces; ``stats`` is filled in as it goes (prompt time = time to first token,
         including restoring or building the cached ``prefix`` of the prompt, if one is given).
-        ``plain`` is the part of the prompt never to be read as special tokens (``encode``).
+        ``plain`` is the part of the prompt never to be read as special tokens (``encode``);
+        ``guard`` holds the plan's data kinds (``engine.kindguard``; greedy, with the grammar).
 
         With a grammar and greedy decoding, ``check_first`` asks the grammar about the model's
         choice before filtering the whole vocabulary (``engine.sampling``); same output, faster.
@@ -246,7 +252,7 @@ class LocalLLM:
         if grammar and check_first and temperature == 0.0:
             from engine.sampling import GrammarFirstCheck
 
-            processors = LogitsProcessorList([GrammarFirstCheck(self.llama, grammar)])
+            processors = LogitsProcessorList([GrammarFirstCheck(self.llama, grammar, guard=guard)])
         elif grammar:
             compiled = LlamaGrammar.from_string(grammar, verbose=False)
         stats = stats if stats is not None else GenerationStats()

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 
 from engine.examples import ExampleBank
 from engine.grammar import DEFAULT_MAX_STEPS, plan_grammar
+from engine.kindguard import KindGuard
 from engine.llm import GenerationStats, LocalLLM
 from engine.plan import END_OF_PLAN, Plan, PlanError, PlanParser, Task
 from engine.prompt import STATIC_PREFIX_END, PromptStyle, compact_system_prompt, system_prompt, user_prompt
@@ -55,9 +56,14 @@ class PlannerConfig:
     stays cached, and the grammar lets the plan call only the chosen ones)."""
     prompt: PromptStyle = PromptStyle.REFERENCE
     """The compact prompt has no examples: ``examples`` is ignored with it."""
+    kinds: bool = False
+    """Hold the plan's data kinds while decoding (``engine.kindguard``); needs the grammar. Off
+    until measured to help."""
 
     def __post_init__(self) -> None:
         self.prompt = PromptStyle(self.prompt)
+        if self.kinds and not (self.grammar and self.check_first):
+            raise ValueError("kinds=True needs the grammar with check-first sampling")
         if self.selection not in SELECTIONS:
             raise ValueError(f"unknown tool selection place {self.selection!r}: use {' or '.join(SELECTIONS)}")
         if self.selection == "grammar" and not self.grammar:
@@ -74,6 +80,8 @@ class PlanStream:
     static_prefix: str | None = None
     question: str | None = None
     """The user turn as it stands in ``prompt``, tokenized as plain text (``LocalLLM.encode``)."""
+    guard: KindGuard | None = None
+    """The data-kind guard of this run, if on (its ``yielded`` counts steps it gave up on)."""
     text: str = ""
     timings: PlanTimings = field(default_factory=PlanTimings)
     plan: Plan = field(default_factory=Plan)
@@ -161,6 +169,8 @@ class Planner:
         stop = threading.Event()
         stats = GenerationStats()
         grammar = plan_grammar(stream.tools, self.config.max_steps) if self.config.grammar else None
+        guard = KindGuard(stream.tools, stream.query, max_steps=self.config.max_steps) if self.config.kinds else None
+        stream.guard = guard
         t0 = time.monotonic()
 
         def produce() -> None:
@@ -168,7 +178,7 @@ class Planner:
                 for piece in self.llm.stream(
                     stream.prompt, grammar=grammar, max_tokens=self.config.max_tokens,
                     stop=[END_OF_PLAN, "\n###", "\nQuestion:"], stats=stats, prefix=stream.static_prefix,
-                    check_first=self.config.check_first, plain=stream.question,
+                    check_first=self.config.check_first, plain=stream.question, guard=guard,
                 ):
                     loop.call_soon_threadsafe(queue.put_nowait, ("text", piece))
                     if stop.is_set():

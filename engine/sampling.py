@@ -13,9 +13,15 @@ from __future__ import annotations
 
 import ctypes
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
+
+if TYPE_CHECKING:
+    from engine.kindguard import KindGuard
+
+GUARD_CANDIDATES = 40
+"""The model's best tokens offered to a ``KindGuard``, in order, before it yields to the grammar."""
 
 _TOKEN_DATA = np.dtype([("id", np.intc), ("logit", np.single), ("p", np.single)], align=True)
 
@@ -28,10 +34,13 @@ class GrammarFirstCheck:
     first call (the prompt is everything there at the first call).
     """
 
-    def __init__(self, llama: Any, grammar: str, root: str = "root") -> None:
+    def __init__(self, llama: Any, grammar: str, root: str = "root", guard: KindGuard | None = None) -> None:
         import llama_cpp.llama_cpp as lc
 
         self._lc = lc
+        self._llama = llama
+        self.guard = guard
+        self._written = b""
         self._sampler = lc.llama_sampler_init_grammar(llama._model.vocab, grammar.encode("utf-8"), root.encode("utf-8"))
         if not self._sampler:
             raise ValueError("the plan grammar did not parse in llama.cpp; this is a bug in engine.grammar")
@@ -51,7 +60,17 @@ class GrammarFirstCheck:
     def __call__(self, input_ids: Sequence[int], scores: np.ndarray) -> np.ndarray:
         self._advance(input_ids)
         best = int(np.argmax(scores))
-        if self._allows(best):
+        if self.guard is not None:
+            chosen = self._guarded(scores)
+            if chosen is not None:
+                self.quick += 1
+                if chosen == best:
+                    return scores
+                out = np.full_like(scores, -np.inf)
+                out[chosen] = scores[chosen]
+                return out
+            self.guard.yielded += 1
+        elif self._allows(best):
             self.quick += 1
             return scores
         self.filtered += 1
@@ -69,7 +88,23 @@ class GrammarFirstCheck:
             return
         for token in input_ids[self._seen :]:
             self._lc.llama_sampler_accept(self._sampler, int(token))
+            if self.guard is not None:
+                self._written += self._llama.detokenize([int(token)])
         self._seen = len(input_ids)
+
+    def _guarded(self, scores: np.ndarray) -> int | None:
+        """The best of the model's top tokens that the grammar and the kind guard both allow."""
+        assert self.guard is not None
+        k = min(GUARD_CANDIDATES, len(scores))
+        top = np.argpartition(-scores, k - 1)[:k]
+        text = self._written.decode("utf-8", "ignore")
+        for token in top[np.argsort(-scores[top])]:
+            token = int(token)
+            if not np.isfinite(scores[token]):
+                break
+            if self._allows(token) and self.guard.allows(text + self._llama.detokenize([token]).decode("utf-8", "ignore")):
+                return token
+        return None
 
     def _allows(self, token: int) -> bool:
         self._one.id = token

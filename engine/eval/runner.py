@@ -51,6 +51,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--grammar", action=argparse.BooleanOptionalAction, default=True)
     p.add_argument("--limit", type=int, help="score only the first N records")
     p.add_argument("--examples", type=int, default=3, help="in-context examples per prompt")
+    p.add_argument("--kinds", action="store_true", help="hold the plan's data kinds while decoding (engine.kindguard)")
     p.add_argument("--prompt", choices=("reference", "compact"), default="reference",
                    help="compact: tool signatures, date and question only (for a planner tuned on it)")
     p.add_argument("--bank", type=Path, help="example bank JSONL (default: resources/examples/handwritten.jsonl + synthetic.jsonl)")
@@ -74,7 +75,7 @@ def _done(path: Path) -> dict[str, dict]:
     return done
 
 
-SETTINGS = ("model", "lora", "toolrag", "toolrag_in", "grammar", "examples", "bank", "prompt")
+SETTINGS = ("model", "lora", "toolrag", "toolrag_in", "grammar", "examples", "bank", "prompt", "kinds")
 """The summary fields that decide the plans: a resumed run must match the one it continues."""
 
 
@@ -87,6 +88,7 @@ def _mismatch(summary_path: Path, current: dict[str, object]) -> str | None:
     earlier.setdefault("toolrag_in", "prompt")
     earlier.setdefault("bank", "default")
     earlier.setdefault("prompt", "reference")
+    earlier.setdefault("kinds", False)
     diff = [f"{k} {earlier.get(k)!r} (now {current[k]!r})" for k in SETTINGS if k in earlier and earlier[k] != current[k]]
     return ", ".join(diff) or None
 
@@ -123,7 +125,7 @@ def run(args: argparse.Namespace) -> int:
     summary_path = out_path.with_name(out_path.name.removesuffix(".jsonl") + ".summary.json")
     settings = {"model": model_path.name, "lora": lora and Path(lora).name, "toolrag": args.toolrag,
                 "toolrag_in": args.toolrag_in, "grammar": args.grammar, "examples": args.examples,
-                "bank": args.bank.name if args.bank else "default", "prompt": args.prompt}
+                "bank": args.bank.name if args.bank else "default", "prompt": args.prompt, "kinds": args.kinds}
     if args.resume and (why := _mismatch(summary_path, settings)):
         print(f"{out_path} was planned with other settings: {why}. Resume with the same options, or use another --out.",
               file=sys.stderr)
@@ -142,7 +144,7 @@ def run(args: argparse.Namespace) -> int:
         select = make_selector(args.toolrag, specs)
     planner = Planner(llm, specs, bank, select_tools=select,
                       config=PlannerConfig(examples=args.examples, grammar=args.grammar, selection=args.toolrag_in,
-                                           prompt=args.prompt))
+                                           prompt=args.prompt, kinds=args.kinds))
     summary = Summary()
     latencies: list[float] = []
     prompt_tokens: list[int] = []
@@ -164,6 +166,7 @@ def run(args: argparse.Namespace) -> int:
                 current["record"] = rec
                 stream = asyncio.run(planner.plan(rec.query, rec.date or UNDATED_NOW))
                 row = {"id": rec.id, "query": rec.query, "truth": rec.plan, "pred": stream.plan_text, "repeated": stream.repeated,
+                       "guard_yielded": stream.guard.yielded if stream.guard else None,
                        "tools_offered": [t.name for t in stream.tools], "timings": stream.timings.__dict__}
             score = score_plan(row["pred"], rec.plan, by_name, compare_dates=rec.date is not None)
             summary.add(score, truth_calls=plan_length(rec.plan))

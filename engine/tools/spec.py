@@ -43,6 +43,8 @@ class Param:
     default: Any = _MISSING
     kinds: tuple[str, ...] = ()
     """The kinds of data it accepts (``engine.kinds.Kind`` values); empty: anything."""
+    min_items: int = 0
+    """For a list: how many items it needs (JSON schema's ``minItems``; recipients need one)."""
 
     @property
     def required(self) -> bool:
@@ -165,7 +167,7 @@ class ToolSpec:
             default = _MISSING if pname in required else pschema.get("default")
             kinds = pschema.get("x-kind", ())
             params.append(Param(pname, ptype, str(pschema.get("description", "")), default,
-                                (kinds,) if isinstance(kinds, str) else tuple(kinds)))
+                                (kinds,) if isinstance(kinds, str) else tuple(kinds), int(pschema.get("minItems", 0))))
         return cls(
             name=name,
             params=tuple(params),
@@ -190,6 +192,8 @@ class ToolSpec:
                 entry["default"] = p.default
             if p.kinds:
                 entry["x-kind"] = list(p.kinds)
+            if p.min_items:
+                entry["minItems"] = p.min_items
             props[p.name] = entry
         return {
             "type": "function",
