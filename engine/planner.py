@@ -169,7 +169,10 @@ class Planner:
         stop = threading.Event()
         stats = GenerationStats()
         grammar = plan_grammar(stream.tools, self.config.max_steps) if self.config.grammar else None
-        guard = KindGuard(stream.tools, stream.query, max_steps=self.config.max_steps) if self.config.kinds else None
+        guard = None
+        if self.config.kinds:
+            sure = getattr(self.select_tools, "sure", None)
+            guard = KindGuard(stream.tools, stream.query, sure=sure(stream.query) if sure else (), max_steps=self.config.max_steps)
         stream.guard = guard
         t0 = time.monotonic()
 

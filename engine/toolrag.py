@@ -98,9 +98,22 @@ class ClassifierSelector:
         self.specs = {s.name: s for s in specs}
         self.encoder = default_encoder()
         self.layers = int(self.manifest["encoder"].get("layers", self.encoder.layers))
+        self._last: tuple[str, np.ndarray] | None = None
 
     def probabilities(self, queries: list[str]) -> np.ndarray:
-        return self.head.predict(self.encoder.encode(queries, layers=self.layers))
+        if len(queries) == 1 and self._last is not None and self._last[0] == queries[0]:
+            return self._last[1]
+        probs = self.head.predict(self.encoder.encode(queries, layers=self.layers))
+        if len(queries) == 1:
+            self._last = (queries[0], probs)
+        return probs
+
+    def sure(self, query: str) -> list[str]:
+        """Tools the classifier is sure the query needs (per-tool thresholds tuned on val for
+        precision, ``python -m engine.toolrag sure``); none when the manifest has no thresholds."""
+        thresholds = self.manifest.get("sure", {}).get("thresholds", {})
+        probs = self.probabilities([query])[0]
+        return [name for i, name in enumerate(self.labels) if name in thresholds and probs[i] >= thresholds[name]]
 
     def describe(self) -> str:
         return f"{self.manifest['head']}, {self.layers} layers, t={self.threshold:.2f}"
@@ -216,6 +229,22 @@ def set_metrics(chosen: list[set[str]], truth: list[set[str]]) -> dict[str, floa
         "mean_selected": float(np.mean([len(c) for c in chosen])),
         "exact_set": float(np.mean([c == t for c, t in zip(chosen, truth, strict=True)])),
     }
+
+
+def sure_thresholds(probs: np.ndarray, truth: list[set[str]], labels: list[str], precision: float = 0.98,
+                    min_support: int = 20) -> dict[str, float]:
+    """Per tool, the lowest probability above which the tool is needed at least ``precision`` of
+    the time on these queries (and at least ``min_support`` queries are that sure); tools that
+    never reach it get no threshold. The planner refuses ``join()`` until such a tool is called."""
+    out: dict[str, float] = {}
+    for i, name in enumerate(labels):
+        order = np.argsort(-probs[:, i], kind="stable")
+        needed = np.array([name in truth[j] for j in order])
+        count = np.arange(1, len(order) + 1)
+        ok = np.flatnonzero((np.cumsum(needed) / count >= precision) & (count >= min_support))
+        if ok.size:
+            out[name] = float(probs[order[ok.max()], i])
+    return out
 
 
 def _labels_matrix(tools: list[set[str]], labels: list[str]) -> np.ndarray:
@@ -343,7 +372,13 @@ def main(argv: list[str] | None = None) -> int:
     r = sub.add_parser("report")
     r.add_argument("--data", type=Path, required=True)
     r.add_argument("--model-dir", type=Path)
+    su = sub.add_parser("sure", help="tune per-tool 'sure' thresholds on val (precision) and store them in the manifest")
+    su.add_argument("--data", type=Path, required=True, help="val records the classifier never trained on")
+    su.add_argument("--precision", type=float, default=0.98)
+    su.add_argument("--model-dir", type=Path)
     args = p.parse_args(argv)
+    if args.cmd == "sure":
+        return _tune_sure(args.data, args.precision, args.model_dir)
     if args.cmd == "train":
         t0 = time.monotonic()
         manifest = train(args.data, args.val, args.out, args.seed, args.target_recall, args.extra, args.extra_weight, args.layers)
@@ -352,6 +387,34 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     rows = report(args.data, args.model_dir)
     print_table(["selector", "recall", "all needed kept", "tools chosen", "exact set"], rows)
+    return 0
+
+
+def _tune_sure(data: Path, precision: float, folder: Path | None) -> int:
+    from engine.bench import print_table
+    from engine.tools.desktop import desktop_specs
+
+    folder = folder or models_path("toolrag")
+    selector = ClassifierSelector(desktop_specs(), folder)
+    queries, truth = _load_set(data)
+    probs = selector.probabilities(queries)
+    thresholds = sure_thresholds(probs, truth, selector.labels, precision)
+    rows, fired = [], np.zeros(len(queries), bool)
+    for i, name in enumerate(selector.labels):
+        if name not in thresholds:
+            rows.append([name, "-", "-", "-"])
+            continue
+        hit = probs[:, i] >= thresholds[name]
+        fired |= hit
+        needed = np.array([name in t for t in truth])
+        rows.append([name, f"{thresholds[name]:.3f}", f"{(hit & needed).sum() / max(1, hit.sum()):.3f}",
+                     f"{(hit & needed).sum() / max(1, needed.sum()):.3f}"])
+    print_table(["tool", "sure above", "precision", "recall"], rows)
+    print(f"fires on {fired.mean():.1%} of {len(queries)} queries")
+    manifest = json.loads((folder / "manifest.json").read_text())
+    manifest["sure"] = {"precision": precision, "data": data.name, "queries": len(queries), "fires": round(float(fired.mean()), 4),
+                        "thresholds": {k: round(v, 4) for k, v in thresholds.items()}}
+    (folder / "manifest.json").write_text(json.dumps(manifest, indent=1))
     return 0
 
 

@@ -67,3 +67,28 @@ def test_unknown_selector_is_a_clear_error():
     with pytest.raises(ToolRAGError, match="available"):
         make_selector("bm25", SPECS)
     assert make_selector("none", SPECS) is None
+
+
+def test_sure_thresholds_are_the_lowest_that_keep_precision():
+    import numpy as np
+
+    from engine.toolrag import sure_thresholds
+
+    probs = np.array([[0.99], [0.95], [0.9], [0.8], [0.7]] * 10)
+    truth = [{"send_sms"}, {"send_sms"}, {"send_sms"}, set(), {"send_sms"}] * 10
+    # above 0.8 every query needs it; including 0.8 drops precision to 0.75
+    assert sure_thresholds(probs, truth, ["send_sms"], precision=0.98) == {"send_sms": 0.9}
+    assert sure_thresholds(probs, truth, ["send_sms"], precision=0.75) == {"send_sms": 0.7}
+    assert sure_thresholds(probs[:5], truth[:5], ["send_sms"], precision=0.98, min_support=20) == {}
+
+
+def test_the_classifier_is_sure_only_above_its_tuned_thresholds():
+    from engine.toolrag import ClassifierSelector
+
+    selector = ClassifierSelector(desktop_specs())
+    thresholds = selector.manifest["sure"]["thresholds"]
+    query = "Summarize the PDF attention.pdf and set up a zoom call with Ana tomorrow at 3pm"
+    probs = dict(zip(selector.labels, selector.probabilities([query])[0], strict=True))
+    assert selector.sure(query) == [n for n in selector.labels if n in thresholds and probs[n] >= thresholds[n]]
+    assert {"summarize_pdf", "get_zoom_meeting_link"} <= set(selector.sure(query))
+    assert "send_sms" not in selector.sure("Text Sid that I'm running 10 minutes late")  # 0.46: not sure (v1-trained)
