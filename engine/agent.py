@@ -7,7 +7,7 @@ call as the reference's "joiner" does): what was done, and every error in words.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
 from engine.events import PlanToken
@@ -49,17 +49,23 @@ class Agent:
         stream = self.planner.start(query, now, on_text=on_text)
         executor = Executor(self.tools, approve=approve, dry_run=dry_run, task_timeout=task_timeout, observers=observers)
         result = await executor.run(stream)
-        return AgentRun(query, stream, result, summarize(stream.plan, result, repeated=stream.repeated))
+        answer = summarize(stream.plan, result, repeated=stream.repeated, unplanned=stream.unplanned)
+        return AgentRun(query, stream, result, answer)
 
 
-def summarize(plan: Plan, result: RunResult, *, repeated: int | None = None) -> str:
-    """The answer shown to the user, built from the results; an error always reaches it in words."""
+def summarize(plan: Plan, result: RunResult, *, repeated: int | None = None, unplanned: Sequence[str] = ()) -> str:
+    """The answer shown to the user, built from the results; an error always reaches it in words,
+    and so does a part of the request the plan left out (``unplanned``: tools the request surely
+    needs that no step calls)."""
     lines: list[str] = []
     if result.plan_error is not None:
         lines.append(f"The plan could not be completed: {result.plan_error}")
     if repeated is not None:
         lines.append(f"The planner began repeating an earlier step at step {repeated}, so the plan was ended there; "
                      "check that nothing you asked for is missing.")
+    if unplanned:
+        lines.append(f"Not planned, though your request seems to ask for it: {', '.join(unplanned)}. "
+                     "Ask for that part again, perhaps in other words.")
     calls = plan.calls
     if not calls and result.plan_error is None:
         return "None of the available tools can do that, so nothing was done."

@@ -90,6 +90,12 @@ class PlanStream:
     _source: AsyncIterator[Task] | None = None
 
     @property
+    def unplanned(self) -> list[str]:
+        """Tools the kind guard was sure the request needs that no step of the plan calls."""
+        called = {t.tool for t in self.plan.calls}
+        return [t for t in self.guard.sure if t not in called] if self.guard else []
+
+    @property
     def plan_text(self) -> str:
         """The plan as it is executed: the model's text, or, when the plan was closed early
         because the model began repeating a call, the tasks kept and the ``join()`` put in."""

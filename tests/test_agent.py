@@ -19,3 +19,10 @@ def test_answer_for_nothing_to_do_and_for_a_broken_plan():
     assert "None of the available tools" in summarize(parse_plan("1. join()<END_OF_PLAN>"), RunResult())
     broken = RunResult(plan_error=PlanError("unknown_tool", "get_mail is not a tool", 1))
     assert "could not be completed" in summarize(parse_plan("1. join()<END_OF_PLAN>"), broken)
+
+
+def test_a_part_of_the_request_left_out_of_the_plan_is_named_in_the_answer():
+    plan = parse_plan('1. create_reminder("Call Sid", "", "", "", 0, False)\n2. join()<END_OF_PLAN>')
+    answer = summarize(plan, RunResult(status={1: "succeeded"}, results={1: "ok"}), unplanned=["send_sms"])
+    assert "Not planned, though your request seems to ask for it: send_sms" in answer
+    assert "Not planned" not in summarize(plan, RunResult(status={1: "succeeded"}, results={1: "ok"}))
