@@ -25,6 +25,11 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--now", help=argparse.SUPPRESS)
     args = p.parse_args(argv)
 
+    from gui.welcome import display_problem, welcome
+
+    if problem_here := display_problem():
+        print(f"tinyagent-gui: {problem_here}", file=sys.stderr)
+        return 2
     os.environ.setdefault("QT_API", "pyside6")  # qasync picks PyQt5 if present unless told
     import qasync
     from PySide6.QtWidgets import QApplication
@@ -52,6 +57,7 @@ def main(argv: list[str] | None = None) -> int:
     window = MainWindow(controller, History(data_dir / "history.sqlite"), settings, settings_path)
     if problem:
         window.chat.add_note(problem, error=True)
+    window.chat.add_note(welcome(data_dir))
     window.show()
     opts = settings.agent_options(open_in_desktop=not args.screenshot)
     opts.data_dir = data_dir

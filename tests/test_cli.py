@@ -18,6 +18,10 @@ def test_contacts_add_and_list(tmp_path):
     assert cli("contacts", "--data-dir", str(tmp_path), "add", "Sid Jha", "--email", "sid@example.com").returncode == 0
     listing = cli("contacts", "--data-dir", str(tmp_path), "list")
     assert "Sid Jha\tsid@example.com" in listing.stdout
+    other = tmp_path / "other"  # the option after the action, as the README's newcomer typed it
+    assert cli("contacts", "add", "Ana Lima", "--email", "ana@x.org", "--data-dir", str(other)).returncode == 0
+    assert "Ana Lima\tana@x.org" in cli("contacts", "list", "--data-dir", str(other)).stdout
+    assert "Ana Lima" not in cli("contacts", "--data-dir", str(tmp_path), "list").stdout
 
 
 def test_unknown_model_file_is_a_clear_error(tmp_path):

@@ -34,3 +34,30 @@ def test_barycentre_removes_crossings():
         lay.add(t)
     assert crossings(plan.calls, lay.slots) == 1
     assert crossings(plan.calls, barycentre(plan.calls, lay.layers)) == 0
+
+
+def test_the_first_window_says_what_to_try_and_who_is_in_the_address_book(tmp_path):
+    from engine.tools.local.contacts import Contacts
+    from gui.welcome import welcome
+
+    assert "No contacts yet" in welcome(tmp_path) and "tinyagent contacts add" in welcome(tmp_path)
+    Contacts(tmp_path / "contacts").add("Sid Jha", ["sid@example.com"], [])
+    text = welcome(tmp_path)
+    assert "Your contacts: Sid Jha." in text and "Remind me to buy milk" in text
+
+
+def test_a_missing_xcb_cursor_library_is_named_before_qt_starts(monkeypatch):
+    import ctypes.util
+
+    from gui import welcome
+
+    monkeypatch.setattr(welcome.sys, "platform", "linux")
+    monkeypatch.delenv("QT_QPA_PLATFORM", raising=False)
+    monkeypatch.setenv("DISPLAY", ":0")
+    monkeypatch.setattr(ctypes.util, "find_library", lambda name: None)
+    assert "libxcb-cursor0" in welcome.display_problem()
+    monkeypatch.setattr(ctypes.util, "find_library", lambda name: f"lib{name}.so.0")
+    assert welcome.display_problem() is None
+    monkeypatch.setenv("QT_QPA_PLATFORM", "offscreen")
+    monkeypatch.setattr(ctypes.util, "find_library", lambda name: None)
+    assert welcome.display_problem() is None
