@@ -67,8 +67,10 @@ class Contacts:
         return f" Could not read {len(self.unreadable)} card(s): {'; '.join(self.unreadable[:3])}."
 
     def find(self, name: str) -> Contact:
-        """The one contact meant by ``name``: exact full name first, then first or last name,
-        then a name that starts with it; several equally good matches are an error naming them."""
+        """The one contact meant by ``name``: its full name, or one whole part of it (first or last
+        name, ignoring case and accents), when exactly one contact has it. Anything less sure is
+        an error carrying ranked ``candidates`` (nicknames, typos, partial names), for the person
+        to pick from: a guess is never used."""
         wanted = fold(name)
         if not wanted:
             raise ToolError("No contact name was given.")
@@ -79,18 +81,16 @@ class Contacts:
                 "Add contacts with `tinyagent contacts add NAME --email ... --phone ...` or drop .vcf files there."
                 + self._skipped()
             )
-        tiers = [
-            [c for c in everyone if fold(c.name) == wanted],
-            [c for c in everyone if wanted in fold(c.name).split()],
-            [c for c in everyone if fold(c.name).startswith(wanted) or wanted in fold(c.name)],
-        ]
-        for tier in tiers:
+        for tier in ([c for c in everyone if fold(c.name) == wanted], [c for c in everyone if wanted in fold(c.name).split()]):
             if len(tier) == 1:
                 return tier[0]
             if len(tier) > 1:
-                names = ", ".join(sorted(c.name for c in tier))
-                raise ToolError(f"{len(tier)} contacts match {name!r} ({names}); say which one.")
-        raise ToolError(f"No contact named {name!r} in the address book ({len(everyone)} contacts).{self._skipped()}")
+                names = sorted(c.name for c in tier)
+                raise ToolError(f"{len(tier)} contacts match {name!r} ({', '.join(names)}); say which one.", candidates=names)
+        ranked = rank_candidates(name, [c.name for c in everyone])
+        hint = f" Did you mean {' or '.join(ranked[:3])}?" if ranked else ""
+        raise ToolError(f"No contact named {name!r} in the address book ({len(everyone)} contacts).{hint}{self._skipped()}",
+                        candidates=ranked)
 
     def by_email(self, address: str) -> Contact:
         wanted = address.strip().lower()
@@ -109,6 +109,59 @@ class Contacts:
         for p in phones:
             card.add("tel").value = p
         return create_new(self.folder / f"{safe_filename(name)}.vcf", card.serialize())
+
+
+# Short and long forms of given names that people use for each other.
+NICKNAMES = [
+    ("bob", "robert"), ("rob", "robert"), ("bobby", "robert"), ("bill", "william"), ("will", "william"),
+    ("liam", "william"), ("jim", "james"), ("jimmy", "james"), ("jamie", "james"), ("mike", "michael"),
+    ("mick", "michael"), ("kate", "katherine"), ("katie", "katherine"), ("kathy", "katherine"), ("cathy", "catherine"),
+    ("liz", "elizabeth"), ("beth", "elizabeth"), ("lizzie", "elizabeth"), ("betty", "elizabeth"), ("tom", "thomas"),
+    ("tommy", "thomas"), ("dave", "david"), ("dan", "daniel"), ("danny", "daniel"), ("chris", "christopher"),
+    ("chris", "christine"), ("tony", "anthony"), ("nick", "nicholas"), ("alex", "alexander"), ("alex", "alexandra"),
+    ("sasha", "alexander"), ("sasha", "alexandra"), ("sam", "samuel"), ("sam", "samantha"), ("ben", "benjamin"),
+    ("matt", "matthew"), ("pat", "patrick"), ("pat", "patricia"), ("steve", "steven"), ("steve", "stephen"),
+    ("jen", "jennifer"), ("jenny", "jennifer"), ("jess", "jessica"), ("becky", "rebecca"), ("maggie", "margaret"),
+    ("peggy", "margaret"), ("meg", "margaret"), ("sue", "susan"), ("suzy", "susan"), ("andy", "andrew"),
+    ("drew", "andrew"), ("joe", "joseph"), ("joey", "joseph"), ("pepe", "jose"), ("paco", "francisco"),
+    ("javi", "javier"), ("nacho", "ignacio"), ("lupita", "guadalupe"), ("rafa", "rafael"), ("sid", "siddharth"),
+    ("abe", "abraham"), ("ed", "edward"), ("ted", "edward"), ("charlie", "charles"), ("chuck", "charles"),
+    ("fred", "frederick"), ("freddie", "frederick"), ("harry", "henry"), ("hank", "henry"), ("jack", "john"),
+    ("johnny", "john"), ("dick", "richard"), ("rick", "richard"), ("ricky", "richard"), ("vicky", "victoria"),
+    ("nate", "nathan"), ("nate", "nathaniel"), ("greg", "gregory"), ("jeff", "jeffrey"), ("ron", "ronald"),
+    ("ken", "kenneth"), ("kenny", "kenneth"), ("tim", "timothy"), ("larry", "lawrence"), ("misha", "mikhail"),
+    ("dima", "dmitri"), ("kostya", "konstantin"), ("lena", "elena"), ("vova", "vladimir"),
+]
+_NICK: dict[str, set[str]] = {}
+for _short, _long in NICKNAMES:
+    _NICK.setdefault(_short, set()).add(_long)
+    _NICK.setdefault(_long, set()).add(_short)
+
+
+def rank_candidates(name: str, names: list[str], limit: int = 5) -> list[str]:
+    """Contact names ``name`` may have meant, best first: a nickname of a given name (Bob for
+    Robert), a name that starts with it (Sidd for Siddharth), then close spellings (typos,
+    dropped accents). Only names at least that close are listed."""
+    import difflib
+
+    wanted = fold(name)
+    words = wanted.split()
+    scored: list[tuple[float, str]] = []
+    for full in names:
+        parts = fold(full).split()
+        score = difflib.SequenceMatcher(None, wanted, fold(full)).ratio()
+        for w in words:
+            for part in parts:
+                if part in _NICK.get(w, ()):
+                    score = max(score, 0.95)
+                elif len(w) >= 2 and part.startswith(w):
+                    score = max(score, 0.85)
+                else:
+                    score = max(score, difflib.SequenceMatcher(None, w, part).ratio() - 0.05)
+        if score >= 0.75:
+            scored.append((score, full))
+    scored.sort(key=lambda s: (-s[0], s[1]))
+    return [full for _, full in scored[:limit]]
 
 
 def normalize_phone(raw: str) -> str:
