@@ -7,7 +7,7 @@ call as the reference's "joiner" does): what was done, and every error in words.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from engine.events import PlanToken
@@ -51,6 +51,24 @@ class Agent:
         result = await executor.run(stream)
         answer = summarize(stream.plan, result, repeated=stream.repeated, unplanned=stream.unplanned)
         return AgentRun(query, stream, result, answer)
+
+
+    async def repair(
+        self,
+        run: AgentRun,
+        fixes: Mapping[int, tuple[str, str]],
+        *,
+        approve: ApprovalHook | None = None,
+        observers: Iterable[Observer] = (),
+        task_timeout: float | None = 120.0,
+    ) -> AgentRun:
+        """``run`` again with the values the person picked for failed tasks (``{task: (old, new)}``):
+        those tasks run again, then only what was waiting on them; nothing that succeeded runs
+        twice (no second e-mail, text or event), and side effects are approved as before."""
+        executor = Executor(self.tools, approve=approve, task_timeout=task_timeout, observers=list(observers))
+        result = await executor.run(run.plan.tasks, prior=run.result, fixes=fixes)
+        answer = summarize(run.plan, result, repeated=run.stream.repeated, unplanned=run.stream.unplanned)
+        return AgentRun(run.query, run.stream, result, answer)
 
 
 def summarize(plan: Plan, result: RunResult, *, repeated: int | None = None, unplanned: Sequence[str] = ()) -> str:

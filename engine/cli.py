@@ -162,8 +162,15 @@ async def _run_query(args: argparse.Namespace) -> int:
 
     printer = _JsonPrinter() if args.json else _TextPrinter(console)
     asker = TerminalApproval(err)
-    run = await agent.run(query, now=args.now, approve=None if args.yes else asker, dry_run=args.dry_run, observers=[printer])
+    approve = None if args.yes else asker
+    run = await agent.run(query, now=args.now, approve=approve, dry_run=args.dry_run, observers=[printer])
     printer.close()
+    # A failed lookup offers what may have been meant; only the person's pick is ever used.
+    for _ in range(MAX_REPAIRS):
+        if args.json or args.dry_run or not sys.stdin.isatty() or not (fixes := await pick_fixes(run.result, err)):
+            break
+        run = await agent.repair(run, fixes, approve=approve, observers=[printer])
+        printer.close()
     t = run.stream.timings
     if args.json:
         print(json.dumps({"event": "Answer", "answer": run.answer, "plan": run.stream.plan_text, "timings": t.__dict__}))
@@ -263,6 +270,31 @@ class TerminalApproval:
         return Approval(answer.strip().lower() in ("y", "yes"))
 
 
+MAX_REPAIRS = 3
+
+
+async def pick_fixes(result: Any, console: Any, read: Callable[[str], Awaitable[str | None]] = read_line) -> dict[int, tuple[str, str]]:
+    """For each failed task whose failing value is known, its candidates numbered; the person
+    picks one, types a value, or leaves it (Enter). Nothing is ever picked for them."""
+    fixes: dict[int, tuple[str, str]] = {}
+    for task_id, exc in sorted(result.failures.items()):
+        if exc.value is None:
+            continue
+        _say(console, (f"Task {task_id} failed: ", "red"), (str(exc), ""))
+        for n, candidate in enumerate(exc.candidates, 1):
+            _say(console, (f"  {n}. ", "bold"), (candidate, ""))
+        hint = "a number, " if exc.candidates else ""
+        answer = await read(f"Instead of {exc.value!r}: type {hint}a value, or press Enter to leave it: ")
+        if answer is None:
+            break
+        answer = answer.strip()
+        if answer.isdigit() and 1 <= int(answer) <= len(exc.candidates):
+            answer = exc.candidates[int(answer) - 1]
+        if answer:
+            fixes[task_id] = (exc.value, answer)
+    return fixes
+
+
 class _TextPrinter:
     def __init__(self, console: Any) -> None:
         self.console = console
@@ -274,6 +306,7 @@ class _TextPrinter:
             PlanFailed,
             PlanToken,
             TaskFailed,
+            TaskKept,
             TaskSkipped,
             TaskStarted,
             TaskSucceeded,
@@ -296,6 +329,8 @@ class _TextPrinter:
                  (f"({event.seconds:.2f} s)", "dim"))
         elif isinstance(event, TaskFailed):
             _say(c, (f"  ✗ {event.task.id} {event.task.tool}: {event.error}", "red"))
+        elif isinstance(event, TaskKept):
+            _say(c, (f"  = {event.task.id} {event.task.tool} done before, not run again", "dim"))
         elif isinstance(event, TaskUncertain):
             _say(c, (f"  … {event.task.id} {event.task.tool}: {event.note}", "yellow"))
         elif isinstance(event, TaskSkipped):

@@ -73,6 +73,14 @@ class TaskSucceeded(Event):
 
 
 @dataclass(frozen=True)
+class TaskKept(Event):
+    """In a repair run: the task succeeded in an earlier round and is not run again."""
+
+    task: Task
+    result: Any
+
+
+@dataclass(frozen=True)
 class TaskFailed(Event):
     task: Task
     error: str

@@ -19,7 +19,7 @@ import asyncio
 import inspect
 import logging
 import time
-from collections.abc import AsyncIterable, Awaitable, Callable, Iterable
+from collections.abc import AsyncIterable, Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -29,6 +29,7 @@ from engine.events import (
     PlanFailed,
     PlanFinished,
     TaskFailed,
+    TaskKept,
     TaskQueued,
     TaskSkipped,
     TaskStarted,
@@ -69,11 +70,13 @@ ApprovalHook = Callable[[Task, Prepared], Awaitable[Approval]]
 
 class ToolError(Exception):
     """A tool could not do its job; the message is shown to the user as is. ``candidates`` are
-    values that may have been meant (similar file names, say), for the person to pick from."""
+    values that may have been meant (similar names or files) in place of ``value``, the argument
+    that could not be used, for the person to pick from (``Executor.run(fixes=...)``)."""
 
-    def __init__(self, message: str, *, candidates: Iterable[str] = ()) -> None:
+    def __init__(self, message: str, *, candidates: Iterable[str] = (), value: str | None = None) -> None:
         super().__init__(message)
         self.candidates = tuple(candidates)
+        self.value = value
 
 
 @dataclass
@@ -83,6 +86,10 @@ class RunResult:
     errors: dict[int, str] = field(default_factory=dict)
     plan_error: PlanError | None = None
     seconds: float = 0.0
+    blocked: set[int] = field(default_factory=set)
+    """Tasks skipped because a task they need did not succeed: a repair runs them again."""
+    failures: dict[int, ToolError] = field(default_factory=dict)
+    """The tool errors of failed tasks, with their candidates."""
 
     @property
     def ok(self) -> bool:
@@ -124,6 +131,8 @@ class Executor:
         self._approval_lock = asyncio.Lock()
         self._plan_settled = asyncio.Event()
         self._plan_error: PlanError | None = None
+        self._prior: RunResult | None = None
+        self._fixes: dict[int, tuple[str, str]] = {}
 
     def subscribe(self, observer: Observer) -> None:
         self.observers.append(observer)
@@ -137,7 +146,16 @@ class Executor:
             except Exception:
                 log.exception("observer %r failed on %s", obs, type(event).__name__)
 
-    async def run(self, tasks: AsyncIterable[Task] | Iterable[Task]) -> RunResult:
+    async def run(
+        self, tasks: AsyncIterable[Task] | Iterable[Task], *, prior: RunResult | None = None,
+        fixes: Mapping[int, tuple[str, str]] | None = None,
+    ) -> RunResult:
+        """Run ``tasks``; with ``prior``, repair an earlier run of them instead: a task that
+        succeeded keeps its result and is not run again (``TaskKept``), a task in ``fixes`` runs
+        again with its failed value replaced by the picked one (``{task: (old, new)}``), a task
+        skipped only because of a failure runs if its inputs now exist, and every other task
+        stays as it was. Side effects go through approval as in any run."""
+        self._prior, self._fixes = prior, dict(fixes or {})
         started = time.monotonic()
         result = RunResult()
         outcomes: dict[int, _Outcome] = {}
@@ -193,7 +211,28 @@ class Executor:
         finally:
             me.done.set()
 
+    def _kept(self, task: Task, me: _Outcome, result: RunResult) -> bool:
+        """In a repair, settle a task that is not to run again as it was; True if it was."""
+        prior = self._prior
+        if prior is None or task.id in self._fixes or task.id in prior.blocked or task.id not in prior.status:
+            return False
+        before, detail = prior.status[task.id], prior.errors.get(task.id, "")
+        if before == "succeeded":
+            result.results[task.id] = prior.results[task.id]
+            self._settle(task, me, result, "succeeded", "")
+            self._emit(TaskKept(task, prior.results[task.id]))
+        elif before == "failed":
+            if task.id in prior.failures:
+                result.failures[task.id] = prior.failures[task.id]
+            self._fail(task, me, result, detail, 0.0)
+        else:
+            self._settle(task, me, result, before, detail)
+            self._emit(TaskSkipped(task, detail))
+        return True
+
     async def _run_task_inner(self, task: Task, outcomes: dict[int, _Outcome], result: RunResult, me: _Outcome) -> None:
+        if self._kept(task, me, result):
+            return
         missing = [d for d in sorted(task.deps) if d not in outcomes]
         if missing:
             self._fail(task, me, result, f"refers to task {missing[0]}, which is not in the plan", 0.0)
@@ -205,6 +244,7 @@ class Executor:
             d = blocked[0]
             reason = f"task {d} {outcomes[d].status}: {outcomes[d].detail}" if outcomes[d].detail else f"task {d} {outcomes[d].status}"
             self._settle(task, me, result, "skipped", reason)
+            result.blocked.add(task.id)
             self._emit(TaskSkipped(task, reason))
             return
 
@@ -217,6 +257,8 @@ class Executor:
         except (PlanError, KeyError) as exc:
             self._fail(task, me, result, f"bad arguments: {exc}", 0.0)
             return
+        if task.id in self._fixes:
+            arguments = _with_fix(arguments, *self._fixes[task.id])
 
         if spec.side_effect and self.hold_side_effects:
             await self._plan_settled.wait()
@@ -255,6 +297,7 @@ class Executor:
         try:
             return await asyncio.to_thread(prepare, **arguments)
         except ToolError as exc:
+            result.failures[task.id] = exc
             self._fail(task, me, result, str(exc), 0.0)
         except Exception as exc:
             self._fail(task, me, result, f"{type(exc).__name__}: {exc}", 0.0)
@@ -337,6 +380,8 @@ class Executor:
         if not work.done() or work.cancelled():
             self._fail(task, me, result, "cancelled while running: it may have partly or fully completed", seconds)
         elif (exc := work.exception()) is not None:
+            if isinstance(exc, ToolError):
+                result.failures[task.id] = exc
             self._fail(task, me, result, str(exc) if isinstance(exc, ToolError) else f"{type(exc).__name__}: {exc}", seconds)
         else:
             result.results[task.id] = work.result()
@@ -352,6 +397,16 @@ class Executor:
     def _fail(self, task: Task, me: _Outcome, result: RunResult, error: str, seconds: float) -> None:
         self._settle(task, me, result, "failed", error)
         self._emit(TaskFailed(task, error, seconds))
+
+
+def _with_fix(arguments: dict[str, Any], old: str, new: str) -> dict[str, Any]:
+    """``arguments`` with the value that failed replaced by the one picked, in lists too."""
+    def swap(v: Any) -> Any:
+        if isinstance(v, list):
+            return [swap(x) for x in v]
+        return new if isinstance(v, str) and v.strip() == old.strip() else v
+
+    return {k: swap(v) for k, v in arguments.items()}
 
 
 def _recheck(task: Task, spec: ToolSpec, arguments: dict[str, Any]) -> dict[str, Any]:

@@ -10,7 +10,17 @@ from PySide6.QtCore import QPointF, QRectF, Qt, QTimer, Signal
 from PySide6.QtGui import QBrush, QColor, QFont, QPainter, QPainterPath, QPen, QWheelEvent
 from PySide6.QtWidgets import QGraphicsItem, QGraphicsPathItem, QGraphicsRectItem, QGraphicsScene, QGraphicsSimpleTextItem, QGraphicsView
 
-from engine.events import Event, PlanToken, TaskFailed, TaskQueued, TaskSkipped, TaskStarted, TaskSucceeded, TaskUncertain
+from engine.events import (
+    Event,
+    PlanToken,
+    TaskFailed,
+    TaskKept,
+    TaskQueued,
+    TaskSkipped,
+    TaskStarted,
+    TaskSucceeded,
+    TaskUncertain,
+)
 from engine.plan import PlanParser, Task
 from gui.layout import StreamingLayout
 
@@ -130,6 +140,8 @@ class DagView(QGraphicsView):
             view.state, view.error = "uncertain", event.note
         elif isinstance(event, TaskSucceeded):
             view.state, view.result, view.seconds = "done", event.result, event.seconds
+        elif isinstance(event, TaskKept):
+            view.state, view.result = "done", event.result
         elif isinstance(event, TaskFailed):
             view.state, view.error, view.seconds = "failed", event.error, event.seconds
         elif isinstance(event, TaskSkipped):

@@ -86,11 +86,12 @@ class Contacts:
                 return tier[0]
             if len(tier) > 1:
                 names = sorted(c.name for c in tier)
-                raise ToolError(f"{len(tier)} contacts match {name!r} ({', '.join(names)}); say which one.", candidates=names)
+                raise ToolError(f"{len(tier)} contacts match {name!r} ({', '.join(names)}); say which one.", candidates=names,
+                                value=name)
         ranked = rank_candidates(name, [c.name for c in everyone])
         hint = f" Did you mean {' or '.join(ranked[:3])}?" if ranked else ""
         raise ToolError(f"No contact named {name!r} in the address book ({len(everyone)} contacts).{hint}{self._skipped()}",
-                        candidates=ranked)
+                        candidates=ranked, value=name)
 
     def by_email(self, address: str) -> Contact:
         wanted = address.strip().lower()

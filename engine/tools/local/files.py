@@ -102,13 +102,13 @@ def find_file(name: str, roots: list[Path], search: Search = walk_roots) -> Path
             listed = _listed(tier)
             raise ToolError(
                 f"{len(tier)} files match {name!r}: {', '.join(listed)}. Say which one (its folder or full path).",
-                candidates=listed,
+                candidates=listed, value=name,
             )
     if not near:
         names = {fold(p.name): p for p in _bounded(search(base, real_roots), real_roots)}
         near = {names[c]: None for c in difflib.get_close_matches(wanted, list(names), n=MAX_LISTED, cutoff=0.6)}
     hint = f" Similar: {', '.join(_listed(near))}." if near else ""
-    raise ToolError(f"No file named {name!r} was found (searched {where}).{hint}", candidates=_listed(near))
+    raise ToolError(f"No file named {name!r} was found (searched {where}).{hint}", candidates=_listed(near), value=name)
 
 
 def _by_path(text: str, roots: list[Path], where: str) -> Path:
