@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 import pytest
 
@@ -13,6 +14,17 @@ def backend(tmp_path):
     b.contacts.add("Sid Jha", ["sid@example.com"], ["415 555 0100"])
     b.contacts.add("Lutfi Eren Erdoğan", ["lutfi@example.com"], ["+90 555 010 2030"])
     return b
+
+
+REFERENCE = Path(__file__).resolve().parents[2] / "shared" / "data" / "reference-examples.jsonl"
+
+
+@pytest.fixture(scope="session")
+def reference_examples() -> Path:
+    """The reference's 1,010 examples in ``../shared`` (CI lays it beside the clone)."""
+    if not REFERENCE.is_file():
+        pytest.skip("../shared/data/reference-examples.jsonl is not here")
+    return REFERENCE
 
 
 @pytest.fixture

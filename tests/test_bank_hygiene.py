@@ -5,39 +5,28 @@ v2, the reference's split, or the hand-written eval set; and that eval set match
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import pytest
 
 from engine.data.__main__ import generate as generate_v1
 from engine.data.generator import split_of
 from engine.data.near import near_duplicates
-from engine.data.prose import Shape
 from engine.data.prose import generate as generate_v2
-from engine.data.records import read_records, valid_records
+from engine.data.prose import reference_shapes
+from engine.data.records import read_records
 from engine.data.reference import load_split
 from engine.examples import load_examples
 from engine.resources import resource_path
-from engine.tools.desktop import desktop_specs
-
-REFERENCE = Path(__file__).resolve().parents[2] / "shared" / "data" / "reference-examples.jsonl"
-pytestmark = pytest.mark.skipif(not REFERENCE.is_file(), reason="../shared/data/reference-examples.jsonl is not here")
 
 
 @pytest.fixture(scope="module")
-def generated() -> dict[str, list[str]]:
-    """Queries by split of v1 and v2 as their default commands write them (seed 0, 20,000 each)."""
+def generated(reference_examples) -> dict[str, list[str]]:
+    """Queries by split of v1, v2 (as their default commands write them, seed 0, 20,000 each) and
+    the reference."""
     split = load_split()
-    shapes: dict[str, list[Shape]] = {s: [] for s in split}
-    reference: dict[str, list[str]] = {s: [] for s in split}
-    for rec, plan in valid_records(REFERENCE, desktop_specs()):
-        for s, ids in split.items():
-            if rec.id in ids:
-                reference[s].append(rec.query)
-                if plan.calls:
-                    shapes[s].append(Shape.of(plan))
+    reference = {s: [r.query for r in read_records(reference_examples) if r.id in ids] for s, ids in split.items()}
     v1, _ = generate_v1(20000, 0)
-    v2 = generate_v2(shapes, 20000, 0)
+    v2 = generate_v2(reference_shapes(reference_examples), 20000, 0)
     out: dict[str, list[str]] = {}
     for s in ("train", "val", "test"):
         out[s] = [r["query"] for r in v1 if r["split"] == s] + [r.query for r in v2 if r.split == s] + reference[s]

@@ -51,7 +51,7 @@ def test_report_counts(tmp_path):
     rows, _ = generate(300, seed=5)
     rep = report(rows)
     assert rep["records"] == 300 and rep["template_families"] > 30 and sum(rep["depth_histogram"].values()) == 300
-    assert main(["generate", "--n", "200", "--seed", "0", "--out", str(tmp_path)]) == 0
+    assert main(["generate", "--generator", "v1", "--n", "200", "--seed", "0", "--out", str(tmp_path)]) == 0
     stats = json.loads((tmp_path / "stats.json").read_text())
     assert stats["records"] == 200 and len(STRUCTURES) + 1 == stats["structures"]  # + compound
 

@@ -4,38 +4,26 @@ of the reference's examples."""
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import pytest
 
 from engine.data.__main__ import main
 from engine.data.compare import compare, load
-from engine.data.prose import Shape
+from engine.data.prose import Shape, reference_shapes
 from engine.data.prose import generate as prose
-from engine.data.records import valid_records
 from engine.data.reference import load_split, make_split, split_file
 from engine.dates import find_dates
 from engine.plan import parse_plan
 from engine.tools.desktop import desktop_specs
 
-REFERENCE = Path(__file__).resolve().parents[2] / "shared" / "data" / "reference-examples.jsonl"
-needs_reference = pytest.mark.skipif(not REFERENCE.is_file(), reason="../shared/data/reference-examples.jsonl is not here")
-
 
 @pytest.fixture(scope="module")
-def shapes() -> dict[str, list[Shape]]:
-    split = load_split()
-    out: dict[str, list[Shape]] = {s: [] for s in split}
-    for rec, plan in valid_records(REFERENCE, desktop_specs()):
-        for s, ids in split.items():
-            if rec.id in ids and plan.calls:
-                out[s].append(Shape.of(plan))
-    return out
+def shapes(reference_examples) -> dict[str, list[Shape]]:
+    return reference_shapes(reference_examples)
 
 
-@needs_reference
-def test_the_committed_split_is_the_seeded_split_of_the_reference_and_disjoint():
-    ids = [json.loads(line)["id"] for line in REFERENCE.read_text(encoding="utf-8").splitlines() if line.strip()]
+def test_the_committed_split_is_the_seeded_split_of_the_reference_and_disjoint(reference_examples):
+    ids = [json.loads(line)["id"] for line in reference_examples.read_text(encoding="utf-8").splitlines() if line.strip()]
     committed = json.loads(split_file().read_text(encoding="utf-8"))
     assert committed == make_split(ids, committed["seed"])
     split = load_split()
@@ -43,18 +31,16 @@ def test_the_committed_split_is_the_seeded_split_of_the_reference_and_disjoint()
     assert not (split["train"] & split["test"]) and not (split["train"] & split["val"]) and not (split["val"] & split["test"])
 
 
-@needs_reference
-def test_v2_requests_are_within_15_percent_of_the_reference_on_every_figure(shapes, tmp_path):
+def test_v2_requests_are_within_15_percent_of_the_reference_on_every_figure(shapes, reference_examples):
     records = prose(shapes, 12000, seed=0)  # as `python -m engine.data generate --n 12000` writes them
     specs = desktop_specs()
     train = [(r.query, parse_plan(r.plan, specs)) for r in records if r.split == "train"]
-    rows = compare(load(REFERENCE, specs), train)
+    rows = compare(load(reference_examples, specs), train)
     off = [(name, ref.value, other.value) for name, ref, other, ok in rows if not ok]
     assert not off, off
     assert len(rows) >= 35
 
 
-@needs_reference
 def test_v2_plans_are_valid_dated_and_split_by_shape_and_phrasing(shapes):
     records = prose(shapes, 600, seed=4)
     assert records == prose(shapes, 600, seed=4)  # reproducible

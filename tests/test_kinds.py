@@ -4,8 +4,6 @@ summary or a note) are accepted."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
 from engine.data.records import valid_records
@@ -15,7 +13,6 @@ from engine.tools.desktop import desktop_specs
 from engine.tools.spec import ToolSpec, ToolSpecError
 
 SPECS = desktop_specs()
-REFERENCE = Path(__file__).resolve().parents[2] / "shared" / "data" / "reference-examples.jsonl"
 
 
 def _bad(plan: str) -> list[str]:
@@ -83,14 +80,13 @@ def test_kinds_round_trip_through_json_and_contradictions_are_refused_at_load():
         check_tool_set([orphan])
 
 
-@pytest.mark.skipif(not REFERENCE.is_file(), reason="../shared/data/reference-examples.jsonl is not here")
-def test_the_reference_plans_rejected_are_few_and_each_of_a_reviewed_kind():
+def test_the_reference_plans_rejected_are_few_and_each_of_a_reviewed_kind(reference_examples):
     reviewed = {("summarize_pdf", "pdf_path"), ("forward_email", "attachments"), ("forward_email", "recipients"),
                 ("compose_new_email", "attachments"), ("reply_to_email", "attachments"),
                 ("get_zoom_meeting_link", "meeting_invitees")}
     rejected = 0
     total = 0
-    for _, plan in valid_records(REFERENCE, SPECS):
+    for _, plan in valid_records(reference_examples, SPECS):
         total += 1
         bad = check_plan_kinds(plan, SPECS)
         rejected += bool(bad)

@@ -132,28 +132,19 @@ def write_bank(data: Path, every: int, out: Path, held_out: list[Path] = ()) -> 
 
 
 def _generate_v2(reference: Path, n: int, seed: int, out: Path) -> int:
-    from engine.data.prose import Shape
     from engine.data.prose import generate as prose
-    from engine.data.reference import load_split
+    from engine.data.prose import reference_shapes
 
     specs = desktop_specs()
-    split = load_split()
-    shapes: dict[str, list[Shape]] = {s: [] for s in split}
     try:
-        for rec, plan in valid_records(reference, specs):
-            for s, ids in split.items():
-                if rec.id in ids and plan.calls:
-                    shapes[s].append(Shape.of(plan))
-        records = prose(shapes, n, seed)
+        records = prose(reference_shapes(reference), n, seed)
     except (OSError, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    rows = [r.to_json(parse_plan(r.plan, specs)) for r in records]
     for s in ("train", "val", "test"):
-        rows = []
-        for r in records:
-            if r.split == s:
-                rows.append(r.to_json(parse_plan(r.plan, specs)))
-        write_records(out / f"{s}.jsonl", rows)
+        write_records(out / f"{s}.jsonl", [row for row in rows if row["split"] == s])
+    (out / "stats.json").write_text(json.dumps(report(rows) | {"seed": seed, "generator": "v2"}, indent=1, ensure_ascii=False))
     counts = Counter(r.split for r in records)
     print(f"wrote {counts['train']} train, {counts['val']} val, {counts['test']} test records to {out}/")
     return 0

@@ -18,6 +18,7 @@ import random
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from engine.data import lexicon as L
 from engine.data.generator import Gen, PlanBuilder, Rejected, When, split_of, surface
@@ -474,6 +475,20 @@ def realize(shape: Shape, rng: random.Random, today: dt.datetime, template: int)
     text = text[:1].upper() + text[1:]
     text += "." if not text.endswith((".", "!", "?")) else ""
     return text + ("" if ctx.terse else rng.choice(CLOSERS)), ctx.pb, g
+
+
+def reference_shapes(source: Path) -> dict[str, list[Shape]]:
+    """The plan shapes of the reference's examples, by their committed split (train, val, test)."""
+    from engine.data.records import valid_records
+    from engine.data.reference import load_split
+
+    split = load_split()
+    shapes: dict[str, list[Shape]] = {s: [] for s in split}
+    for rec, plan in valid_records(source, SPECS):
+        for s, ids in split.items():
+            if rec.id in ids and plan.calls:
+                shapes[s].append(Shape.of(plan))
+    return shapes
 
 
 TEMPLATES = 5
