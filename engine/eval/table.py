@@ -43,13 +43,15 @@ def _bucket_cell(summary: dict, bucket: str) -> str:
 
 
 COLUMNS: list[tuple[str, Callable[[dict], str]]] = [
+    ("set", lambda s: Path(s["set"]).name if "set" in s else "?"),
     ("model", lambda s: s["model"].removesuffix(".gguf") + (f" + {s['lora']}" if s.get("lora") else "")),
     ("ToolRAG", lambda s: s["toolrag"] + (f" ({s['toolrag_detail']})" if s.get("toolrag_detail") else "")
      + (" in grammar only" if s.get("toolrag_in") == "grammar" else "")),
-    ("grammar", lambda s: "on" if s["grammar"] else "off"),
+    ("grammar", lambda s: ("on" if s["grammar"] else "off") + (" + kinds" if s.get("kinds") else "")),
     ("records", lambda s: str(s["records"])),
     # summaries that name no bank were planned before the bank was cleaned of held-out queries
-    ("examples from", lambda s: s.get("bank", "default before clean-up")),
+    ("examples from", lambda s: "none (compact prompt)" if s.get("prompt") == "compact"
+     else s.get("bank", "default before clean-up")),
     ("success", lambda s: f"{s['success']:.1%} ±{margin(s['success'], s['records']):.1%}"),
     ("success_args", lambda s: f"{s['success_args']:.1%}"),
     *((f"{b} calls", functools.partial(_bucket_cell, bucket=b)) for b in LENGTH_BUCKETS),
@@ -67,7 +69,7 @@ def _failure_cell(kind: str) -> Callable[[dict], str]:
     return lambda s: str(s["failures"][kind]) if "failures" in s else "?"
 
 
-FAILURE_COLUMNS = [*COLUMNS[:5], *((kind, _failure_cell(kind)) for kind in FAILURE_KINDS)]
+FAILURE_COLUMNS = [*COLUMNS[:6], *((kind, _failure_cell(kind)) for kind in FAILURE_KINDS)]
 
 
 def markdown(summaries: list[dict], columns: list[tuple[str, Callable[[dict], str]]] = COLUMNS) -> str:
