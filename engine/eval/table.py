@@ -43,7 +43,7 @@ def _bucket_cell(summary: dict, bucket: str) -> str:
 
 
 COLUMNS: list[tuple[str, Callable[[dict], str]]] = [
-    ("set", lambda s: Path(s["set"]).name if "set" in s else "?"),
+    ("set", lambda s: s.get("set", "?")),
     ("model", lambda s: s["model"].removesuffix(".gguf") + (f" + {s['lora']}" if s.get("lora") else "")),
     ("ToolRAG", lambda s: s["toolrag"] + (f" ({s['toolrag_detail']})" if s.get("toolrag_detail") else "")
      + (" in grammar only" if s.get("toolrag_in") == "grammar" else "")),
