@@ -21,6 +21,7 @@ from enum import StrEnum
 from typing import Any
 
 from engine.plan import Plan, PlanError, Ref, Task, bind_arguments
+from engine.tools.local.contacts import as_email_address, as_phone_number
 from engine.tools.spec import ToolSpec, ToolSpecError
 
 
@@ -41,8 +42,6 @@ class Kind(StrEnum):
 LITERAL_KINDS = frozenset({Kind.EMAIL, Kind.PHONE, Kind.FILE, Kind.URL, Kind.TEXT})
 """Kinds a value written in the plan itself can have; the others only come from a tool."""
 
-_EMAIL = re.compile(r"[^@\s\"'<>]+@[^@\s\"'<>]+\.[^@\s\"'<>]+")
-_PHONE = re.compile(r"\+?[\d\s().\-/]+")
 _WHOLE_REF = re.compile(r"^\$\{?(\d+)\}?$")
 
 
@@ -50,9 +49,9 @@ def literal_kinds(value: str) -> set[Kind]:
     """The kinds a literal written in a plan can be taken as (a name is none of these)."""
     v = value.strip()
     kinds = {Kind.TEXT}
-    if _EMAIL.fullmatch(v.removeprefix("mailto:")):
+    if as_email_address(v) is not None:
         kinds.add(Kind.EMAIL)
-    if _PHONE.fullmatch(v) and sum(c.isdigit() for c in v) >= 7:
+    if as_phone_number(v) is not None:
         kinds.add(Kind.PHONE)
     if v.startswith(("/", "~/")):
         kinds.add(Kind.FILE)
