@@ -22,14 +22,21 @@ from gui.controller import AgentController  # noqa: E402
 from gui.dag_view import DagView  # noqa: E402
 from gui.main_window import MainWindow  # noqa: E402
 
+_CLOSED_LOOPS: list = []
+
 
 @pytest.fixture
 def loop(qapp):
+    """A qasync loop per test, kept alive after it closes. Its Qt timers outlive ``close()`` (a
+    task's 120 s timeout stays registered until it fires); with the loop collected, that timer
+    fired into freed memory about two minutes later, a segfault in whatever test ran then (CI
+    crashed so in test_safety; reproduced by idling the Qt loop after this file)."""
     lp = qasync.QEventLoop(qapp)
     asyncio.set_event_loop(lp)
     yield lp
     lp.close()
     asyncio.set_event_loop(None)
+    _CLOSED_LOOPS.append(lp)
 
 
 def make_box(log):
