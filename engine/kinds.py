@@ -20,8 +20,8 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
+from engine.addresses import as_email_address, as_phone_number
 from engine.plan import Plan, PlanError, Ref, Task, bind_arguments
-from engine.tools.local.contacts import as_email_address, as_phone_number
 from engine.tools.spec import ToolSpec, ToolSpecError
 
 

@@ -13,7 +13,7 @@
   every tool: a longer prompt, but never an empty plan for a query that needed a tool.
 
     python -m engine.toolrag train  --data data/train.jsonl --val data/val.jsonl --out models/toolrag/ \
-        --extra ../shared/data/reference-examples.jsonl --layers 2
+        --extra data/reference-train.jsonl --layers 2
     python -m engine.toolrag report --data data/test.jsonl
 """
 
@@ -365,7 +365,7 @@ def main(argv: list[str] | None = None) -> int:
     t.add_argument("--val", type=Path, required=True)
     t.add_argument("--out", type=Path, default=Path("models/toolrag"))
     t.add_argument("--seed", type=int, default=0)
-    t.add_argument("--extra", type=Path, help="more labelled queries, e.g. ../shared/data/reference-examples.jsonl")
+    t.add_argument("--extra", type=Path, help="more labelled queries, e.g. data/reference-train.jsonl (never a split you evaluate on)")
     t.add_argument("--extra-weight", type=int, default=5)
     t.add_argument("--target-recall", type=float, default=0.99)
     t.add_argument("--layers", type=int, help="encoder layers to pool (1-6; default all 6)")

@@ -12,10 +12,10 @@ from pathlib import Path
 import pytest
 from hostile import HOSTILE
 
+from engine.addresses import as_email_address
 from engine.executor import ToolError
 from engine.resources import resource_path
 from engine.tools.desktop import desktop_specs
-from engine.tools.local.contacts import as_email_address
 from engine.tools.macos import MacBackend, ScriptError, explain, osascript
 
 SCRIPTS = sorted(resource_path("applescript").glob("*.applescript"))

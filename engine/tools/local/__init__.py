@@ -21,10 +21,11 @@ from dataclasses import dataclass, field
 from email.message import EmailMessage
 from pathlib import Path
 
+from engine.addresses import as_email_address, as_phone_number, normalize_phone
 from engine.executor import ToolError
 from engine.tools.desktop import desktop_specs
 from engine.tools.local.calendar import CalendarStore, event_span, parse_when
-from engine.tools.local.contacts import Contacts, as_email_address, as_phone_number, normalize_phone
+from engine.tools.local.contacts import Contacts
 from engine.tools.local.files import describe_file, find_file, open_with_desktop, pdf_text
 from engine.tools.local.mail import MailStore, SmtpSettings
 from engine.tools.local.meetings import jitsi_link, zoom_link

@@ -16,10 +16,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlencode
 
+from engine.addresses import as_email_address, as_phone_number, normalize_phone
 from engine.executor import ToolError
 from engine.tools.local import LocalBackend, reminder_added
 from engine.tools.local.calendar import event_span, parse_when
-from engine.tools.local.contacts import as_email_address, as_phone_number, normalize_phone
 from engine.tools.local.files import find_file
 from engine.tools.local.places import TRAVEL_MODES
 from engine.tools.macos.osascript import DEFAULT_TIMEOUT, ScriptError, binary, explain, run_script
