@@ -90,6 +90,8 @@ class RunResult:
     """Tasks skipped because a task they need did not succeed: a repair runs them again."""
     failures: dict[int, ToolError] = field(default_factory=dict)
     """The tool errors of failed tasks, with their candidates."""
+    calls: dict[int, dict[str, Any]] = field(default_factory=dict)
+    """The arguments each task was called with: ``$N`` filled in, prepared, edited, fixed."""
 
     @property
     def ok(self) -> bool:
@@ -219,6 +221,8 @@ class Executor:
         before, detail = prior.status[task.id], prior.errors.get(task.id, "")
         if before == "succeeded":
             result.results[task.id] = prior.results[task.id]
+            if task.id in prior.calls:
+                result.calls[task.id] = prior.calls[task.id]
             self._settle(task, me, result, "succeeded", "")
             self._emit(TaskKept(task, prior.results[task.id]))
         elif before == "failed":
@@ -342,6 +346,7 @@ class Executor:
         or a timeout the task is reported uncertain, its end is awaited and its real outcome
         reported."""
         me.status = "running"
+        result.calls[task.id] = dict(call.arguments)
         self._emit(TaskStarted(task, call.arguments))
         t0 = time.monotonic()
         in_thread = not inspect.iscoroutinefunction(impl)

@@ -8,6 +8,7 @@ tool set, not only the 16 desktop tools.
 from __future__ import annotations
 
 import inspect
+import string
 import types
 import typing
 from collections.abc import Callable, Mapping
@@ -76,6 +77,9 @@ class ToolSpec:
     side_effect: bool = True
     returns_kind: str | None = None
     """The kind of data it returns (``engine.kinds.Kind``), so a later call's ``$N`` can be checked."""
+    action: str | None = None
+    """What a call does, as the infinitive the answer uses ("text {recipients}"), with ``{param}``
+    for a parameter's value: "Did not text Sid: no phone number on his card." (``x-action``)."""
 
     def __post_init__(self) -> None:
         if not self.name.isidentifier() or self.name == "join":
@@ -90,6 +94,14 @@ class ToolSpec:
             if p.name in seen:
                 raise ToolSpecError(f"{self.name}: parameter {p.name!r} appears twice")
             seen.add(p.name)
+        if self.action is not None:
+            try:
+                fields = [f for _, f, _, _ in string.Formatter().parse(self.action) if f is not None]
+            except ValueError as exc:
+                raise ToolSpecError(f"{self.name}: x-action {self.action!r}: {exc}") from None
+            if unknown := [f for f in fields if f not in seen]:
+                raise ToolSpecError(f"{self.name}: x-action {self.action!r} may only name parameters, "
+                                    f"not {unknown[0]!r}")
 
     @property
     def signature(self) -> str:
@@ -152,7 +164,8 @@ class ToolSpec:
 
         Accepts ``{"type": "function", "function": {...}}`` or the inner object. Parameter order
         is the order of ``properties``. Extensions: ``x-guidance`` (list of bullets),
-        ``x-side-effect`` (bool), ``x-returns`` (type name).
+        ``x-side-effect`` (bool), ``x-returns`` (type name), ``x-returns-kind`` and ``x-kind``
+        (``engine.kinds``), ``x-action`` (the answer's phrase).
         """
         fn = definition.get("function", definition)
         if not isinstance(fn, Mapping) or "name" not in fn:
@@ -176,6 +189,7 @@ class ToolSpec:
             guidance=tuple(fn.get("x-guidance", ())),
             side_effect=bool(fn.get("x-side-effect", True)),
             returns_kind=fn.get("x-returns-kind"),
+            action=fn.get("x-action"),
         )
 
     def to_json_schema(self) -> dict[str, Any]:
@@ -209,6 +223,7 @@ class ToolSpec:
                 "x-side-effect": self.side_effect,
                 "x-returns": self.returns,
                 **({"x-returns-kind": self.returns_kind} if self.returns_kind else {}),
+                **({"x-action": self.action} if self.action else {}),
             },
         }
 
