@@ -11,23 +11,49 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 
 from engine.answer import summarize
-from engine.events import PlanToken
+from engine.events import PlanToken, ReplanStarted
 from engine.executor import ApprovalHook, Executor, Observer, RunResult
 from engine.plan import Plan
 from engine.planner import Planner, PlanStream
 from engine.tools.spec import ToolBox
+
+MAX_REPLANS = 2
+"""Re-plan rounds after the first plan, as the reference's joiner allows."""
 
 
 @dataclass
 class AgentRun:
     query: str
     stream: PlanStream
+    """The latest round's plan stream."""
     result: RunResult
+    """Everything run so far, all rounds together."""
     answer: str
 
     @property
+    def round(self) -> int:
+        return self.stream.round
+
+    @property
     def plan(self) -> Plan:
-        return self.stream.plan
+        """The steps of every round, in order."""
+        return Plan([*self.stream.earlier, *self.stream.plan.tasks], self.stream.plan.complete)
+
+    @property
+    def replannable(self) -> bool:
+        """Whether another round may help: a step failed where no pick could help (a tool
+        refused an argument, a file is no PDF) in this round (earlier rounds' failures were planned
+        around already), rounds are left, and this round did not end by repeating an earlier
+        step. A failure that offered candidates waits for the person's pick instead, and a step
+        that may have happened is never planned around."""
+        if self.round > MAX_REPLANS or self.stream.repeated is not None:
+            return False
+        return any(
+            tid >= self.stream.first and status == "failed"
+            and not (self.result.failures.get(tid) and self.result.failures[tid].candidates)
+            and "may have" not in self.result.errors.get(tid, "")
+            for tid, status in self.result.status.items()
+        )
 
 
 class Agent:
@@ -50,8 +76,7 @@ class Agent:
         stream = self.planner.start(query, now, on_text=on_text)
         executor = Executor(self.tools, approve=approve, dry_run=dry_run, task_timeout=task_timeout, observers=observers)
         result = await executor.run(stream)
-        answer = summarize(stream.plan, result, self.tools.specs, repeated=stream.repeated, unplanned=stream.unplanned)
-        return AgentRun(query, stream, result, answer)
+        return AgentRun(query, stream, result, self._answer(stream.plan, result, stream))
 
 
     async def repair(
@@ -68,5 +93,43 @@ class Agent:
         twice (no second e-mail, text or event), and side effects are approved as before."""
         executor = Executor(self.tools, approve=approve, task_timeout=task_timeout, observers=list(observers))
         result = await executor.run(run.plan.tasks, prior=run.result, fixes=fixes)
-        answer = summarize(run.plan, result, self.tools.specs, repeated=run.stream.repeated, unplanned=run.stream.unplanned)
-        return AgentRun(run.query, run.stream, result, answer)
+        return AgentRun(run.query, run.stream, result, self._answer(run.plan, result, run.stream))
+
+    async def replan(
+        self,
+        run: AgentRun,
+        *,
+        now: dt.datetime | None = None,
+        approve: ApprovalHook | None = None,
+        observers: Iterable[Observer] = (),
+        task_timeout: float | None = 120.0,
+    ) -> AgentRun:
+        """One more round for ``run`` (check ``run.replannable`` first): the planner sees every
+        step so far with its result or error and writes only what is left, numbered on; the new
+        steps run with the earlier results and through approval like any others. Nothing run
+        before runs again, and a round that repeats an earlier step is cut there."""
+        observers = list(observers)
+        on_text: Callable[[str], None] = lambda text: [o(PlanToken(text)) for o in observers]  # noqa: E731
+        stream = self.planner.replan(run.query, run.plan.tasks, run.result, now, on_text=on_text, round=run.round + 1)
+        for o in observers:
+            o(ReplanStarted(stream.round, stream.first, _why(run)))
+        executor = Executor(self.tools, approve=approve, task_timeout=task_timeout, observers=observers)
+        result = await executor.run(stream, given=run.result)
+        plan = Plan([*stream.earlier, *stream.plan.tasks], stream.plan.complete)
+        return AgentRun(run.query, stream, result, self._answer(plan, result, stream))
+
+    def _answer(self, plan: Plan, result: RunResult, stream: PlanStream) -> str:
+        return summarize(plan, result, self.tools.specs, repeated=stream.repeated, unplanned=stream.unplanned,
+                         superseded=_superseded(plan, result, stream.first))
+
+
+def _why(run: AgentRun) -> str:
+    failed = [t for t in run.plan.calls if run.result.status.get(t.id) == "failed"]
+    return "; ".join(f"step {t.id} ({t.tool}) failed: {run.result.errors.get(t.id, '')}" for t in failed)
+
+
+def _superseded(plan: Plan, result: RunResult, first: int) -> set[int]:
+    """Steps of earlier rounds that did not succeed but whose tool a later round ran: the
+    later round did that part of the request, so the answer speaks of it, not of the failure."""
+    done_later = {t.tool for t in plan.calls if t.id >= first and result.status.get(t.id) == "succeeded"}
+    return {t.id for t in plan.calls if t.id < first and result.status.get(t.id) != "succeeded" and t.tool in done_later}

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import re
 import string
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping, Sequence, Set
 from typing import Any
 
 from engine.kinds import Kind
@@ -36,9 +36,10 @@ _REF = re.compile(r"\$\{?(\d+)\}?")
 
 
 def summarize(plan: Plan, result: Any, specs: Mapping[str, ToolSpec] | None = None, *,
-              repeated: int | None = None, unplanned: Sequence[str] = ()) -> str:
+              repeated: int | None = None, unplanned: Sequence[str] = (), superseded: Set[int] = frozenset()) -> str:
     """The answer shown to the user (``result`` is the executor's ``RunResult``): a line for the
-    plan as a whole when something went wrong with it, then one sentence per request."""
+    plan as a whole when something went wrong with it, then one sentence per request, leaving out
+    the ``superseded`` steps (failed ones a later re-plan round did another way)."""
     lines: list[str] = []
     if result.plan_error is not None:
         lines.append(f"The plan could not be completed: {result.plan_error}")
@@ -51,7 +52,7 @@ def summarize(plan: Plan, result: Any, specs: Mapping[str, ToolSpec] | None = No
     if not plan.calls and result.plan_error is None:
         return "None of the available tools can do that, so nothing was done."
     story = _Story(plan, result, specs or {})
-    lines.extend(story.sentence(task) for task in requests(plan, specs or {}))
+    lines.extend(story.sentence(task) for task in requests(plan, specs or {}) if task.id not in superseded)
     return "\n".join(lines)
 
 

@@ -57,6 +57,8 @@ def _query_parser() -> argparse.ArgumentParser:
                    help="where the tools act: the Mac's apps (macos, the default on a Mac) or the data folder (local)")
     p.add_argument("--now", type=_when, help="pretend the current time is 'YYYY-MM-DD HH:MM' (for reproducible runs)")
     p.add_argument("--no-open", action="store_true", help="never launch a browser or file viewer")
+    p.add_argument("--no-replan", action="store_true",
+                   help="when a step fails where no pick can help, stop instead of planning another way (up to 2 rounds)")
     p.add_argument("--files", type=Path, action="append", metavar="DIR",
                    help="a folder whose files may be opened and attached (repeatable; default: the data folder's "
                         "files/, ~/Documents, ~/Downloads, ~/Desktop)")
@@ -171,9 +173,14 @@ async def _run_query(args: argparse.Namespace) -> int:
             break
         run = await agent.repair(run, fixes, approve=approve, observers=[printer])
         printer.close()
+    # Where no pick can help (a tool refused an argument), the planner tries another way.
+    while run.replannable and not (args.dry_run or args.no_replan):
+        run = await agent.replan(run, now=args.now, approve=approve, observers=[printer])
+        printer.close()
     t = run.stream.timings
     if args.json:
-        print(json.dumps({"event": "Answer", "answer": run.answer, "plan": run.stream.plan_text, "timings": t.__dict__}))
+        plan = run.stream.plan_text if run.round == 1 else run.plan.text()
+        print(json.dumps({"event": "Answer", "answer": run.answer, "plan": plan, "rounds": run.round, "timings": t.__dict__}))
     else:
         console.print()
         _say(console, (run.answer, ""))
@@ -305,6 +312,7 @@ class _TextPrinter:
         from engine.events import (
             PlanFailed,
             PlanToken,
+            ReplanStarted,
             TaskFailed,
             TaskKept,
             TaskSkipped,
@@ -338,6 +346,9 @@ class _TextPrinter:
             _say(c, (f"  – {event.task.id} {event.task.tool} skipped ({event.reason}){args}", "yellow"))
         elif isinstance(event, PlanFailed):
             _say(c, (f"  plan error: {event.error}", "red"))
+        elif isinstance(event, ReplanStarted):
+            self.close()
+            _say(c, (f"Plan, round {event.round}", "bold"), (f" (planning another way: {event.reason})", "dim"))
 
     def close(self) -> None:
         if self.line.strip():

@@ -133,3 +133,14 @@ class PlanFinished(Event):
     skipped: int
     results: dict[int, Any]
     seconds: float
+
+
+@dataclass(frozen=True)
+class ReplanStarted(Event):
+    """The planner plans again (round 2 or 3) after steps failed where no pick could help. The
+    ``PlanToken``s and tasks that follow are that round's; its ids start at ``first``, and a view
+    keeps the earlier rounds' nodes and adds the new ones beside them."""
+
+    round: int
+    first: int
+    reason: str

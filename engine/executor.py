@@ -150,17 +150,28 @@ class Executor:
 
     async def run(
         self, tasks: AsyncIterable[Task] | Iterable[Task], *, prior: RunResult | None = None,
-        fixes: Mapping[int, tuple[str, str]] | None = None,
+        fixes: Mapping[int, tuple[str, str]] | None = None, given: RunResult | None = None,
     ) -> RunResult:
         """Run ``tasks``; with ``prior``, repair an earlier run of them instead: a task that
         succeeded keeps its result and is not run again (``TaskKept``), a task in ``fixes`` runs
         again with its failed value replaced by the picked one (``{task: (old, new)}``), a task
         skipped only because of a failure runs if its inputs now exist, and every other task
-        stays as it was. Side effects go through approval as in any run."""
+        stays as it was. Side effects go through approval as in any run.
+
+        ``given`` is the run of earlier rounds of a re-plan: ``tasks`` are new steps that may use
+        its results; its outcomes are part of the returned result, and none of its steps runs."""
         self._prior, self._fixes = prior, dict(fixes or {})
         started = time.monotonic()
         result = RunResult()
         outcomes: dict[int, _Outcome] = {}
+        if given is not None:
+            for field_name in ("results", "status", "errors", "failures", "calls"):
+                getattr(result, field_name).update(getattr(given, field_name))
+            result.blocked |= given.blocked
+            for tid, status in given.status.items():
+                outcomes[tid] = _Outcome()
+                outcomes[tid].status, outcomes[tid].detail = status, given.errors.get(tid, "")
+                outcomes[tid].done.set()
         running: list[asyncio.Task[None]] = []
         self._plan_settled = asyncio.Event()
         self._plan_error = None
@@ -169,6 +180,8 @@ class Executor:
                 async for task in _aiter(tasks):
                     if task.is_join:
                         continue
+                    if task.id in outcomes:
+                        raise PlanError("duplicate_id", f"id {task.id} is used twice", task.id)
                     outcomes[task.id] = _Outcome()
                     self._emit(TaskQueued(task))
                     running.append(asyncio.create_task(self._run_task(task, outcomes, result)))

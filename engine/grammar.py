@@ -30,50 +30,56 @@ bool ::= "True" | "False"
 """
 
 
-def _value(p: Param, step: int, item: bool = False) -> str:
+def _value(p: Param, step: int, refs: bool, item: bool = False) -> str:
     type_name = p.item_type if item else p.type
     base = {"str": "string", "int": "int", "float": "float", "bool": "bool"}[type_name]
     alts = [base]
     if type_name == "str" and not item:
         alts.append('"None"')
-    if step > 1:
+    if refs:
         alts.append(f"ref-{step}")
     return alts[0] if len(alts) == 1 else "(" + " | ".join(alts) + ")"
 
 
-def _arg(p: Param, step: int) -> str:
+def _arg(p: Param, step: int, refs: bool) -> str:
     if p.is_list:
-        item = _value(p, step, item=True)
+        item = _value(p, step, refs, item=True)
         return f'"[" ({item} (", " {item}){{0,{MAX_LIST_ITEMS - 1}}})? "]"'
-    return _value(p, step)
+    return _value(p, step, refs)
 
 
 def _rule_name(name: str) -> str:
     return name.replace("_", "-")
 
 
-def plan_grammar(tools: Sequence[ToolSpec], max_steps: int = DEFAULT_MAX_STEPS) -> str:
-    """GBNF text for plans over ``tools`` with at most ``max_steps`` calls before ``join()``."""
+def plan_grammar(tools: Sequence[ToolSpec], max_steps: int = DEFAULT_MAX_STEPS, *, first: int = 1,
+                 usable: Sequence[int] = ()) -> str:
+    """GBNF text for plans over ``tools`` with at most ``max_steps`` calls before ``join()``.
+
+    A re-plan round numbers its steps from ``first`` and may refer to the ``usable`` results of
+    earlier rounds (the steps that succeeded), besides its own earlier steps."""
     if max_steps < 1:
         raise ValueError("max_steps must be at least 1")
-    lines = ["root ::= step-1", ""]
-    for k in range(1, max_steps + 2):
+    last = first + max_steps - 1
+    lines = [f"root ::= step-{first}", ""]
+    for k in range(first, last + 2):
         join = f'"{k}. join(){END_OF_PLAN}"'
-        if k > max_steps or not tools:
+        if k > last or not tools:
             lines.append(f"step-{k} ::= {join}")
         else:
             lines.append(f'step-{k} ::= {join} | "{k}. " call-{k} "\\n" step-{k + 1}')
     lines.append("")
-    for k in range(1, max_steps + 1):
+    for k in range(first, last + 1):
         if not tools:
             break
+        refs = [*sorted(j for j in set(usable) if j < first), *range(first, k)]
         lines.append(f"call-{k} ::= " + " | ".join(f"{_rule_name(t.name)}-{k}" for t in tools))
         for t in tools:
-            args = ' ", " '.join(_arg(p, k) for p in t.params) or ""
+            args = ' ", " '.join(_arg(p, k, bool(refs)) for p in t.params) or ""
             body = f'"{t.name}(" {args} ")"' if args else f'"{t.name}()"'
             lines.append(f"{_rule_name(t.name)}-{k} ::= {body}")
-        if k > 1:
-            lines.append(f"ref-{k} ::= " + " | ".join(f'"\\"${j}\\""' for j in range(1, k)))
+        if refs:
+            lines.append(f"ref-{k} ::= " + " | ".join(f'"\\"${j}\\""' for j in refs))
     return "\n".join(lines) + "\n" + _PRIMITIVES
 
 

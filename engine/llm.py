@@ -18,10 +18,10 @@ import hashlib
 import os
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, Protocol
 
 from engine.models import ModelError, cache_dir
 
@@ -72,6 +72,42 @@ def _safe_model_params():  # type: ignore[no-untyped-def]
     finally:
         lc.llama_model_default_params = original
         llama_cpp.llama_model_default_params = original
+
+
+class PlanningModel(Protocol):
+    """What the planner needs of a model: ``LocalLLM`` is the real one, ``ScriptedLLM`` a fake
+    that replays written plans, so the planner's logic is tested in milliseconds without weights."""
+
+    def render(self, system: str, user: str) -> str: ...
+
+    def prime(self, prefix: str) -> str: ...
+
+    def stream(self, prompt: str, **options: Any) -> Iterator[str]: ...
+
+
+class ScriptedLLM:
+    """A fake ``PlanningModel``: each ``stream`` call yields the next scripted reply in small
+    pieces (as a model streams) and records the prompt and options it was given. It follows no
+    grammar: a test that needs the grammar's effect uses a real model."""
+
+    def __init__(self, replies: Sequence[str], piece: int = 7) -> None:
+        self.replies = list(replies)
+        self.piece = piece
+        self.calls: list[tuple[str, dict[str, Any]]] = []
+
+    def render(self, system: str, user: str) -> str:
+        return f"{system}\n\n{user}\n"
+
+    def prime(self, prefix: str) -> str:
+        return "off"
+
+    def stream(self, prompt: str, **options: Any) -> Iterator[str]:
+        if not self.replies:
+            raise ModelError("the scripted model has no reply left")
+        self.calls.append((prompt, options))
+        text = self.replies.pop(0)
+        for i in range(0, len(text), self.piece):
+            yield text[i : i + self.piece]
 
 
 class LocalLLM:

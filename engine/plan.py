@@ -14,7 +14,7 @@ import ast
 import json
 import re
 import warnings
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -320,11 +320,15 @@ class PlanParser:
     there, as if ``join()`` had been written in its place, and ``repeated`` holds its id. Small
     models that lose the thread loop on a call (``get_phone_number("Hannah")`` nine times); running
     it again can only repeat a side effect, so the planner closes the plan instead.
+
+    ``earlier``: the tasks of earlier rounds of a re-plan. Their ids may be referred to, new ids
+    continue after them, and with ``stop_on_repeat`` a call that repeats one of them also ends
+    the plan: a re-plan must neither retry what failed as it was nor do again what was done.
     """
 
     def __init__(
         self, specs: Mapping[str, ToolSpec] | Iterable[ToolSpec] | None = None, *, incremental: bool = True,
-        stop_on_repeat: bool = False,
+        stop_on_repeat: bool = False, earlier: Sequence[Task] = (),
     ):
         if specs is not None and not isinstance(specs, Mapping):
             specs = {s.name: s for s in specs}
@@ -332,6 +336,7 @@ class PlanParser:
         self.incremental = incremental
         self.stop_on_repeat = stop_on_repeat
         self.repeated: int | None = None
+        self.earlier = [t for t in earlier if not t.is_join]
         self.plan = Plan()
         self._buffer = ""
         self._thought = ""
@@ -416,18 +421,19 @@ class PlanParser:
         task = Task(task_id, name, args, kwargs, self._thought, frozenset(deps))
         self._thought = ""
         if self.stop_on_repeat and not task.is_join and any(
-            (t.tool, t.args, t.kwargs) == (name, args, kwargs) for t in self.plan.tasks
+            (t.tool, t.args, t.kwargs) == (name, args, kwargs) for t in [*self.earlier, *self.plan.tasks]
         ):
             self.repeated = task_id
             task = Task(task_id, "join")
-        seen = {t.id for t in self.plan.tasks}
+        seen = {t.id for t in [*self.earlier, *self.plan.tasks]}
         if task_id in seen:
             raise PlanError("duplicate_id", f"id {task_id} is used twice", task_id, line)
         if self.specs is not None:
             check_task(task, self.specs)
         if self.incremental:
-            if self.plan.tasks and task_id < self.plan.tasks[-1].id:
-                raise PlanError("order", f"ids must increase; {task_id} comes after {self.plan.tasks[-1].id}", task_id)
+            before = [*self.earlier, *self.plan.tasks]
+            if before and task_id < before[-1].id:
+                raise PlanError("order", f"ids must increase; {task_id} comes after {before[-1].id}", task_id)
             for d in sorted(task.deps):
                 _check_ref(task, d, seen)
         if task.is_join:

@@ -16,11 +16,20 @@ from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass, field
 
 from engine.examples import ExampleBank
+from engine.executor import RunResult
 from engine.grammar import DEFAULT_MAX_STEPS, plan_grammar
 from engine.kindguard import KindGuard
-from engine.llm import GenerationStats, LocalLLM
+from engine.llm import GenerationStats, PlanningModel
 from engine.plan import END_OF_PLAN, Plan, PlanError, PlanParser, Task
-from engine.prompt import STATIC_PREFIX_END, PromptStyle, compact_system_prompt, system_prompt, user_prompt
+from engine.prompt import (
+    OBSERVATION_CHARS,
+    STATIC_PREFIX_END,
+    PromptStyle,
+    compact_system_prompt,
+    replan_prompt,
+    system_prompt,
+    user_prompt,
+)
 from engine.tools.spec import ToolSpec
 
 ToolSelector = Callable[[str], Sequence[ToolSpec]]
@@ -87,7 +96,18 @@ class PlanStream:
     plan: Plan = field(default_factory=Plan)
     error: PlanError | None = None
     repeated: int | None = None
+    round: int = 1
+    """1 for the first plan; 2 and 3 for re-plan rounds (``Planner.replan``)."""
+    earlier: list[Task] = field(default_factory=list)
+    """The steps of earlier rounds, which this round's steps continue and may refer to."""
+    usable: list[int] = field(default_factory=list)
+    """The earlier steps that succeeded: the only earlier results a ``$N`` may name."""
     _source: AsyncIterator[Task] | None = None
+
+    @property
+    def first(self) -> int:
+        """The id of this round's first step."""
+        return max((t.id for t in self.earlier), default=0) + 1
 
     @property
     def unplanned(self) -> list[str]:
@@ -110,7 +130,7 @@ class PlanStream:
 class Planner:
     def __init__(
         self,
-        llm: LocalLLM,
+        llm: PlanningModel,
         tools: Sequence[ToolSpec],
         bank: ExampleBank | None = None,
         *,
@@ -132,27 +152,48 @@ class Planner:
         return [t for t in self.tools if t.name in chosen]
 
     def build_prompt(
-        self, query: str, now: dt.datetime, tools: Sequence[ToolSpec], callable_tools: Sequence[ToolSpec] | None = None
+        self, query: str, now: dt.datetime, tools: Sequence[ToolSpec], callable_tools: Sequence[ToolSpec] | None = None,
+        user: str | None = None,
     ) -> str:
         """The prompt describing ``tools``, with examples that use only ``callable_tools``
-        (default: the described ones)."""
+        (default: the described ones); ``user`` replaces the question turn (a re-plan's)."""
+        user = user if user is not None else user_prompt(query, now)
         if self.config.prompt is PromptStyle.COMPACT:
-            return self.llm.render(compact_system_prompt(tools, now), user_prompt(query, now))
+            return self.llm.render(compact_system_prompt(tools, now), user)
         allowed = [t.name for t in (tools if callable_tools is None else callable_tools)]
         examples = self.bank.select(query, self.config.examples, offered=allowed, exclude=query)
-        return self.llm.render(system_prompt(tools, examples, now), user_prompt(query, now))
+        return self.llm.render(system_prompt(tools, examples, now), user)
 
-    def prepare(self, query: str, now: dt.datetime | None = None) -> PlanStream:
+    def prepare(self, query: str, now: dt.datetime | None = None, user: str | None = None) -> PlanStream:
         """The planning run before the model is called: chosen tools, prompt, cached prefix."""
         now = now or dt.datetime.now().replace(second=0, microsecond=0)
+        user = user if user is not None else user_prompt(query, now)
         tools = self.offered_tools(query)
         if self.config.selection == "grammar":
-            prompt = self.build_prompt(query, now, self.tools, callable_tools=tools)
+            prompt = self.build_prompt(query, now, self.tools, callable_tools=tools, user=user)
         else:
-            prompt = self.build_prompt(query, now, tools)
+            prompt = self.build_prompt(query, now, tools, user=user)
         cut = prompt.find(STATIC_PREFIX_END)
         return PlanStream(query, tools, prompt, prompt[:cut] if cut > 0 and self.config.prefix_cache else None,
-                          question=user_prompt(query, now))
+                          question=user)
+
+    def replan(
+        self, query: str, earlier: Sequence[Task], result: RunResult, now: dt.datetime | None = None,
+        on_text: Callable[[str], None] | None = None, round: int = 2,
+    ) -> PlanStream:
+        """Plan again after a run that failed where no pick could help: the steps run so far, each
+        with its result or error (the reference's Observation), then the new steps, numbered on
+        from the last. Its grammar lets a ``$N`` name only steps that succeeded, and the plan ends
+        at a step that repeats an earlier one (``PlanParser(earlier=...)``). The kind guard is
+        off here: it knows the kinds of this round's steps only."""
+        calls = [t for t in earlier if not t.is_join]
+        user = replan_prompt(query, now or dt.datetime.now().replace(second=0, microsecond=0),
+                             [t.text() for t in calls], [_observation(t, result) for t in calls], _thought(calls, result))
+        stream = self.prepare(query, now, user=user)
+        stream.round, stream.earlier = round, calls
+        stream.usable = [t.id for t in calls if result.status.get(t.id) == "succeeded"]
+        stream._source = self._run(stream, on_text)
+        return stream
 
     def warm_up(self) -> str:
         """Evaluate (or restore) the prompt prefix before the first command, when every query
@@ -174,9 +215,10 @@ class Planner:
         queue: asyncio.Queue[tuple[str, object]] = asyncio.Queue()
         stop = threading.Event()
         stats = GenerationStats()
-        grammar = plan_grammar(stream.tools, self.config.max_steps) if self.config.grammar else None
+        grammar = (plan_grammar(stream.tools, self.config.max_steps, first=stream.first, usable=stream.usable)
+                   if self.config.grammar else None)
         guard = None
-        if self.config.kinds:
+        if self.config.kinds and stream.round == 1:
             sure = getattr(self.select_tools, "sure", None)
             guard = KindGuard(stream.tools, stream.query, sure=sure(stream.query) if sure else (), max_steps=self.config.max_steps)
         stream.guard = guard
@@ -198,7 +240,7 @@ class Planner:
 
         worker = threading.Thread(target=produce, name="planner", daemon=True)
         worker.start()
-        parser = PlanParser(stream.tools, stop_on_repeat=True)
+        parser = PlanParser(stream.tools, stop_on_repeat=True, earlier=stream.earlier)
         try:
             while True:
                 kind, payload = await queue.get()
@@ -239,3 +281,24 @@ class Planner:
         except PlanError:
             pass
         return stream
+
+
+def _observation(task: Task, result: RunResult) -> str:
+    status = result.status.get(task.id)
+    if status == "succeeded":
+        text = " ".join(str(result.results.get(task.id, "")).split())
+        return text if len(text) <= OBSERVATION_CHARS else text[: OBSERVATION_CHARS - 1] + "…"
+    if status == "failed":
+        return f"Error: {result.errors.get(task.id, 'failed')}"
+    return f"Not run: {result.errors.get(task.id, 'it never ran')}"
+
+
+def _thought(calls: Sequence[Task], result: RunResult) -> str:
+    """Why a new plan is needed, from the run itself (the reference asks its joiner model)."""
+    failed = [t for t in calls if result.status.get(t.id) == "failed"]
+    parts = [f"Step {t.id} ({t.tool}) failed: {result.errors.get(t.id, '').rstrip('.')}." for t in failed]
+    waiting = [str(t.id) for t in calls if t.id in result.blocked]
+    if waiting:
+        parts.append(f"Step{'s' if len(waiting) > 1 else ''} {', '.join(waiting)} did not run because of it.")
+    parts.append("I need another way to do what is left.")
+    return " ".join(parts)

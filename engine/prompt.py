@@ -132,3 +132,25 @@ def compact_system_prompt(tools: Sequence[ToolSpec], now: dt.datetime) -> str:
 
 def user_prompt(query: str, now: dt.datetime) -> str:
     return f"Question: {annotate(query, now)}"
+
+
+OBSERVATION_CHARS = 300
+"""Characters of a step's result shown to the planner when it plans again."""
+
+REPLAN_INSTRUCTIONS = (
+    " - Above is the Previous Plan: the steps already executed, each with its result (Observation), "
+    "and a Thought about what went wrong.\n"
+    " - Write the Current Plan: only the steps still needed to finish the user query.\n"
+    " - NEVER repeat a step of the Previous Plan: what succeeded is done, and what failed will fail again as written.\n"
+    " - You may use the results of the steps that succeeded with '$' and their index.\n"
+    " - Continue the indices from the end of the Previous Plan."
+)
+
+
+def replan_prompt(query: str, now: dt.datetime, earlier: Sequence[str], observations: Sequence[str], thought: str) -> str:
+    """The user turn of a re-plan round, in the reference's (LLMCompiler) layout: the question,
+    the Previous Plan with an Observation under each step, a Thought, then "Current Plan:". It sits
+    after the cached prefix, so a re-plan costs only these tokens and the new steps."""
+    steps = "".join(f"{line}\nObservation: {obs}\n" for line, obs in zip(earlier, observations, strict=True))
+    return (f"{user_prompt(query, now)}\n\nPrevious Plan:\n{steps}Thought: {thought}\n\n"
+            f"{REPLAN_INSTRUCTIONS}\n\nCurrent Plan:")

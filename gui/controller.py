@@ -53,6 +53,8 @@ class AgentController(QObject):
         self.always_allow: set[str] = set()
         self._job: asyncio.Task[None] | None = None
         self._plan_complete = asyncio.Event()
+        self.last_run: AgentRun | None = None
+        """The latest finished run: what a repair picks values for."""
 
     @property
     def busy(self) -> bool:
@@ -92,21 +94,44 @@ class AgentController(QObject):
         if self.busy and self._job is not None:
             self._job.cancel()
 
+    def repair(self, fixes: dict[int, tuple[str, str]]) -> bool:
+        """Run the last run again with the person's picks (``{task: (old, new)}``): those tasks
+        and what waited on them, nothing that already succeeded."""
+        if self.agent is None or self.busy or self.last_run is None or not fixes:
+            return False
+        self._job = asyncio.ensure_future(self._repair(self.last_run, fixes))
+        return True
+
     async def _run(self, query: str) -> None:
         assert self.agent is not None
-        self._plan_complete = asyncio.Event()
+        self.last_run = None
         self.run_started.emit(query)
+        await self._finish(lambda: self.agent.run(query, approve=self._hook(), observers=[self._relay]))  # type: ignore[union-attr]
+
+    async def _repair(self, run: AgentRun, fixes: dict[int, tuple[str, str]]) -> None:
+        assert self.agent is not None
+        await self._finish(lambda: self.agent.repair(run, fixes, approve=self._hook(), observers=[self._relay]))  # type: ignore[union-attr]
+
+    async def _finish(self, start: Any) -> None:
+        """Run ``start()``, then re-plan rounds while a step failed where no pick could help."""
+        assert self.agent is not None
         try:
-            run: AgentRun = await self.agent.run(
-                query, approve=self._approve if self.approve_mode else None, observers=[self._relay]
-            )
+            self._plan_complete = asyncio.Event()
+            run: AgentRun = await start()
+            while run.replannable:
+                self._plan_complete = asyncio.Event()
+                run = await self.agent.replan(run, approve=self._hook(), observers=[self._relay])
         except asyncio.CancelledError:
             self.run_failed.emit("Cancelled.")
             return
         except Exception as exc:
             self.run_failed.emit(f"{type(exc).__name__}: {exc}")
             return
+        self.last_run = run
         self.run_finished.emit(run)
+
+    def _hook(self) -> Any:
+        return self._approve if self.approve_mode else None
 
     def _relay(self, event: Event) -> None:
         if isinstance(event, (PlanComplete, PlanFailed)):

@@ -13,6 +13,7 @@ from PySide6.QtWidgets import QGraphicsItem, QGraphicsPathItem, QGraphicsRectIte
 from engine.events import (
     Event,
     PlanToken,
+    ReplanStarted,
     TaskFailed,
     TaskKept,
     TaskQueued,
@@ -48,6 +49,8 @@ class TaskView:
     error: str = ""
     started: float | None = None
     seconds: float | None = None
+    round: int = 1
+    """The planning round that wrote the task (2 and 3 are re-plans)."""
     items: list[QGraphicsItem] = field(default_factory=list)
 
 
@@ -77,11 +80,16 @@ class NodeItem(QGraphicsRectItem):
         args = ", ".join(str(a) if not isinstance(a, str) else repr(a) for a in v.task.args)
         self.subtitle.setText(args[:34] + ("…" if len(args) > 34 else ""))
         if v.state in ("running", "uncertain") and v.started is not None:
-            self.badge.setText(f"running {time.monotonic() - v.started:.1f} s")
+            badge = f"running {time.monotonic() - v.started:.1f} s"
         elif v.seconds is not None:
-            self.badge.setText(f"{v.state} · {v.seconds:.2f} s")
+            badge = f"{v.state} · {v.seconds:.2f} s"
         else:
-            self.badge.setText(v.state)
+            badge = v.state
+        self.badge.setText(f"round {v.round} · {badge}" if v.round > 1 else badge)
+        if v.round > 1:
+            pen = self.pen()
+            pen.setStyle(Qt.PenStyle.DashLine)
+            self.setPen(pen)
 
     def mousePressEvent(self, event: Any) -> None:  # noqa: N802 - Qt override
         self.on_click(self.view.task.id)
@@ -104,6 +112,7 @@ class DagView(QGraphicsView):
         self.edges: list[tuple[int, int, QGraphicsPathItem]] = []
         self.layout_ = StreamingLayout()
         self._parser = PlanParser(stop_on_repeat=True)
+        self._round = 1
         self._ticker = QTimer(self)
         self._ticker.setInterval(100)
         self._ticker.timeout.connect(self._tick)
@@ -115,10 +124,16 @@ class DagView(QGraphicsView):
         self.edges.clear()
         self.layout_ = StreamingLayout()
         self._parser = PlanParser(stop_on_repeat=True)
+        self._round = 1
 
     # -- events ------------------------------------------------------------------------------
 
     def on_event(self, event: Event) -> None:
+        if isinstance(event, ReplanStarted):
+            # The new round's text continues the numbering and may name earlier steps.
+            self._round = event.round
+            self._parser = PlanParser(stop_on_repeat=True, earlier=[v.task for v in self.tasks.values()])
+            return
         if isinstance(event, PlanToken):
             try:
                 for task in self._parser.feed(event.text):
@@ -169,7 +184,7 @@ class DagView(QGraphicsView):
     def _add(self, task: Task) -> TaskView:
         if task.id in self.tasks:
             return self.tasks[task.id]
-        view = TaskView(task)
+        view = TaskView(task, round=self._round)
         self.tasks[task.id] = view
         slot = self.layout_.add(task)
         node = NodeItem(view, self.node_selected.emit)

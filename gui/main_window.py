@@ -11,6 +11,7 @@ from typing import Any
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction, QKeyEvent
 from PySide6.QtWidgets import (
+    QComboBox,
     QHBoxLayout,
     QInputDialog,
     QLabel,
@@ -26,7 +27,7 @@ from PySide6.QtWidgets import (
 
 from engine.agent import AgentRun
 from engine.events import Event, PlanComplete, PlanFailed, PlanToken
-from engine.executor import Approval
+from engine.executor import Approval, ToolError
 from engine.tools.desktop import desktop_specs
 from gui.chat import ChatView, CommandBox
 from gui.controller import AgentController, ApprovalRequest
@@ -58,6 +59,40 @@ class ApprovalBar(QWidget):
         self.hide()
 
 
+class RepairBar(QWidget):
+    """Shown when a step failed with candidates ("No contact named 'Sidd'"): pick one or type a
+    value, and that step runs again with it, then only what waited on it. Nothing is used until
+    the person presses the button."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.task_id: int | None = None
+        self.old = ""
+        self.label = QLabel()
+        self.label.setWordWrap(True)
+        self.choice = QComboBox()
+        self.choice.setEditable(True)
+        self.choice.setToolTip("Pick who or what was meant, or type it")
+        self.rerun = QPushButton("Run again with this")
+        self.leave = QPushButton("Leave it")
+        row = QHBoxLayout()
+        row.addWidget(self.choice, 1)
+        row.addWidget(self.rerun)
+        row.addWidget(self.leave)
+        box = QVBoxLayout(self)
+        box.addWidget(self.label)
+        box.addLayout(row)
+        self.leave.clicked.connect(self.hide)
+        self.hide()
+
+    def offer(self, task_id: int, tool: str, error: ToolError) -> None:
+        self.task_id, self.old = task_id, error.value or ""
+        self.label.setText(f"Step {task_id} ({tool}): {error}")
+        self.choice.clear()
+        self.choice.addItems(list(error.candidates))
+        self.show()
+
+
 class MainWindow(QMainWindow):
     def __init__(self, controller: AgentController, history: History | None = None, settings: Settings | None = None,
                  settings_path: Path | None = None) -> None:
@@ -78,6 +113,7 @@ class MainWindow(QMainWindow):
         self.inspector = QTextBrowser()
         self.inspector.setPlaceholderText("Click a task in the graph to see its arguments, result and timing.")
         self.approval = ApprovalBar()
+        self.repair = RepairBar()
 
         left = QWidget()
         lv = QVBoxLayout(left)
@@ -93,6 +129,7 @@ class MainWindow(QMainWindow):
         bottom = QWidget()
         bv = QVBoxLayout(bottom)
         bv.addWidget(self.approval)
+        bv.addWidget(self.repair)
         bv.addWidget(self.inspector)
         right.addWidget(bottom)
         right.setSizes([480, 260])
@@ -131,6 +168,7 @@ class MainWindow(QMainWindow):
         self.approval.skip.clicked.connect(lambda: self.answer(Approval(False, "skipped by you")))
         self.approval.approve_all.clicked.connect(self.approve_all)
         self.approval.edit.clicked.connect(self.edit_argument)
+        self.repair.rerun.clicked.connect(self.run_repair)
         self.talk.pressed.connect(self.voice.press)
         self.talk.released.connect(self.voice.release)
         self.voice.transcribed.connect(self.on_transcript)
@@ -153,6 +191,7 @@ class MainWindow(QMainWindow):
             return
         self.dag.clear()
         self.inspector.clear()
+        self.repair.hide()
         self.approve_rest = False
         self.chat.add_user(query)
         self.controller.submit(query)
@@ -173,7 +212,28 @@ class MainWindow(QMainWindow):
         self.chat.add_answer(run)
         self.dag.fit()
         if self.history:
-            self.history.add(run.query, run.stream.plan_text, run.answer)
+            self.history.add(run.query, run.plan.text() if run.round > 1 else run.stream.plan_text, run.answer)
+        fixable = [tid for tid, exc in sorted(run.result.failures.items()) if exc.candidates]
+        if fixable:
+            self.offer_repair(fixable[0])
+
+    def offer_repair(self, task_id: int) -> bool:
+        """Show the repair bar for a failed step of the last run that has candidates."""
+        run = self.controller.last_run
+        error = run.result.failures.get(task_id) if run else None
+        if run is None or error is None or not error.candidates or run.result.status.get(task_id) != "failed":
+            return False
+        self.repair.offer(task_id, run.plan.by_id()[task_id].tool, error)
+        return True
+
+    def run_repair(self) -> None:
+        value = self.repair.choice.currentText().strip()
+        if self.repair.task_id is None or not value:
+            return
+        if self.controller.repair({self.repair.task_id: (self.repair.old, value)}):
+            self.repair.hide()
+        else:
+            self.chat.add_note("Cannot run it again now (still working, or no model).", error=True)
 
     def on_load_failed(self, message: str) -> None:
         self.model_label.setText("No model loaded")
@@ -312,3 +372,5 @@ class MainWindow(QMainWindow):
             rows.append(f"<p><b>Time:</b> {view.seconds:.2f} s</p>")
         self.inspector.setHtml("".join(rows))
         self.inspector.setProperty("task_id", task_id)
+        if view.state == "failed":
+            self.offer_repair(task_id)

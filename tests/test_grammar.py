@@ -71,3 +71,11 @@ def test_list_length_is_bounded(checker):
 
     assert checker.accepts(plan_grammar(SPECS), sms(MAX_LIST_ITEMS))
     assert not checker.accepts(plan_grammar(SPECS), sms(MAX_LIST_ITEMS + 1))
+
+
+def test_a_replan_round_numbers_on_and_may_use_only_the_steps_that_succeeded(checker):
+    g = plan_grammar(SPECS, 4, first=3, usable=[1])
+    assert checker.accepts(g, '3. get_email_address("Sid")\n4. send_sms(["$1", "$3"], "hi")\n5. join()<END_OF_PLAN>')
+    assert not checker.accepts(g, '3. send_sms(["$2"], "hi")\n4. join()<END_OF_PLAN>')  # step 2 failed
+    assert not checker.accepts(g, '1. get_email_address("Sid")\n2. join()<END_OF_PLAN>')  # numbering starts over
+    assert checker.accepts(g, "3. join()<END_OF_PLAN>")

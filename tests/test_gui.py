@@ -292,3 +292,84 @@ def test_voice_transcript_lands_in_the_command_box(qtbot, loop, tmp_path):
     assert "dentist" in heard and "tomorrow" in heard, heard
     assert window.talk.text().startswith("Hold to talk")
     window.voice.close()
+
+
+def _scripted_window(qtbot, box, *replies):
+    from engine.agent import Agent
+    from engine.llm import ScriptedLLM
+    from engine.planner import Planner, PlannerConfig
+
+    planner = Planner(ScriptedLLM(replies), list(box.specs.values()), config=PlannerConfig(examples=0, grammar=False))
+    controller = AgentController(Agent(planner, box))
+    controller.approve_mode = False
+    window = MainWindow(controller)
+    qtbot.addWidget(window)
+    finished: list = []
+    controller.run_finished.connect(finished.append)
+    return window, controller, finished
+
+
+async def _until(condition, seconds: float = 5.0) -> None:
+    for _ in range(int(seconds / 0.02)):
+        if condition():
+            return
+        await asyncio.sleep(0.02)
+    raise AssertionError("timed out")
+
+
+def test_a_failed_lookup_offers_its_candidates_and_the_pick_reruns_only_what_waited(qtbot, loop):
+    """Scripted model, real executor: the repair bar lists who may have been meant; nothing is
+    used until the button is pressed, and then the text goes out once, the note not again."""
+    from engine.executor import ToolError
+
+    log = []
+    box = ToolBox()
+
+    def lookup(name: str) -> str:
+        """Read-only."""
+        if name != "Sid Jha":
+            raise ToolError(f"No contact named {name!r}.", candidates=["Sid Jha", "Siddharth Rao"], value=name)
+        return "sid@example.com"
+
+    def send(to: list[str], text: str) -> str:
+        """Sends."""
+        log.append(("send", tuple(to), text))
+        return "sent"
+
+    box.add_function(lookup, side_effect=False)
+    box.add_function(send, side_effect=True)
+    plan = '1. lookup("Sidd")\n2. send(["$1"], "hi")\n3. send(["ana@x.org"], "bye")\n4. join()<END_OF_PLAN>'
+    window, controller, finished = _scripted_window(qtbot, box, plan)
+
+    async def scenario():
+        window.submit("text Sidd hi and Ana bye")
+        await _until(lambda: finished)
+        assert window.repair.isVisibleTo(window) and window.repair.task_id == 1
+        assert [window.repair.choice.itemText(i) for i in range(window.repair.choice.count())] == ["Sid Jha", "Siddharth Rao"]
+        assert log == [("send", ("ana@x.org",), "bye")]  # no candidate used without the pick
+        window.repair.choice.setCurrentIndex(0)
+        qtbot.mouseClick(window.repair.rerun, Qt.MouseButton.LeftButton)
+        await _until(lambda: len(finished) == 2)
+
+    loop.run_until_complete(scenario())
+    assert log == [("send", ("ana@x.org",), "bye"), ("send", ("sid@example.com",), "hi")]
+    assert finished[1].result.status == {1: "succeeded", 2: "succeeded", 3: "succeeded"}
+    assert not window.repair.isVisibleTo(window)
+
+
+def test_a_replan_round_grows_the_graph_with_its_steps_marked(qtbot, loop):
+    log = []
+    box = make_box(log)
+    first = '1. broken("x")\n2. send(["$1"], "hi")\n3. join()<END_OF_PLAN>'
+    second = '3. lookup("Sid")\n4. send(["$3"], "hi")\n5. join()<END_OF_PLAN>'
+    window, controller, finished = _scripted_window(qtbot, box, first, second)
+
+    async def scenario():
+        window.submit("text Sid hi")
+        await _until(lambda: finished)
+
+    loop.run_until_complete(scenario())
+    assert finished[0].round == 2
+    assert {tid: v.round for tid, v in window.dag.tasks.items()} == {1: 1, 2: 1, 3: 2, 4: 2}
+    assert window.dag.tasks[4].state == "done" and window.dag.nodes[4].badge.text().startswith("round 2")
+    assert log.count(("send", ("sid@example.com",), "hi")) == 1

@@ -186,3 +186,15 @@ def test_a_repeated_call_ends_the_plan_in_its_place():
     # Same tool with other arguments is not a repeat, and without the option nothing changes.
     plain = PlanParser(SPECS)
     assert len(plain.feed(text) + plain.finish()) == 6 and plain.repeated is None
+
+
+def test_a_replan_round_continues_the_ids_may_name_earlier_steps_and_stops_at_a_repeat():
+    earlier = parse_plan('1. get_phone_number("Sid")\n2. send_sms(["$1"], "hi")\n3. join()<END_OF_PLAN>', SPECS).tasks
+    parser = PlanParser(SPECS, stop_on_repeat=True, earlier=earlier)
+    tasks = parser.feed('3. get_email_address("Sid")\n4. send_sms(["$3"], "hi")\n5. join()<END_OF_PLAN>') + parser.finish()
+    assert [t.id for t in tasks] == [3, 4, 5] and tasks[1].deps == {3}
+    again = PlanParser(SPECS, stop_on_repeat=True, earlier=earlier)
+    assert [t.tool for t in again.feed('3. get_phone_number("Sid")\n4. join()<END_OF_PLAN>')] == ["join"]
+    assert again.repeated == 3
+    with pytest.raises(PlanError, match="id 2 is used twice"):
+        PlanParser(SPECS, earlier=earlier).feed('2. get_email_address("Sid")\n')
