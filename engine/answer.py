@@ -14,6 +14,7 @@ could misreport what ran.
 
 from __future__ import annotations
 
+import os
 import re
 import string
 from collections.abc import Mapping, Sequence, Set
@@ -81,6 +82,10 @@ def past(action: str) -> str:
 
 
 def _short(value: Any, limit: int = SHORT) -> str:
+    """A value as a sentence shows it: whitespace folded, cut at ``limit``, and a full path as its
+    file name (the graph and ``--json`` keep the whole path)."""
+    if isinstance(value, str) and os.path.isabs(value) and "\n" not in value and len(value) < 4096:
+        value = os.path.basename(value.rstrip("/")) or value
     text = " ".join(str(value).split())
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
@@ -159,7 +164,8 @@ class _Story:
             value = self.result.results.get(task.id)
             if _tool_sentence(value):
                 return value.strip()
-            return _capital(past(action)) + (f": {_short(value, LONG)}" if value not in (None, "") else ".")
+            shown = _short(value, LONG) if value not in (None, "") else ""
+            return _capital(past(action)) + (f": {shown}" if shown and shown not in action else ".")
         if status == "failed":
             if "may have" in detail:
                 return f"May have {past(action)}, but that cannot be confirmed: {_clause(detail)}."

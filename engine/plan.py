@@ -321,14 +321,15 @@ class PlanParser:
     models that lose the thread loop on a call (``get_phone_number("Hannah")`` nine times); running
     it again can only repeat a side effect, so the planner closes the plan instead.
 
-    ``earlier``: the tasks of earlier rounds of a re-plan. Their ids may be referred to, new ids
-    continue after them, and with ``stop_on_repeat`` a call that repeats one of them also ends
-    the plan: a re-plan must neither retry what failed as it was nor do again what was done.
+    ``earlier``: the tasks of earlier rounds of a re-plan. Their ids may be referred to and new
+    ids continue after them. With ``stop_on_repeat`` a call that repeats one of ``no_repeat``
+    (default: all of ``earlier``) also ends the plan: a re-plan must neither retry what failed as
+    it was nor do again what was done, while looking up again what was found is harmless.
     """
 
     def __init__(
         self, specs: Mapping[str, ToolSpec] | Iterable[ToolSpec] | None = None, *, incremental: bool = True,
-        stop_on_repeat: bool = False, earlier: Sequence[Task] = (),
+        stop_on_repeat: bool = False, earlier: Sequence[Task] = (), no_repeat: Sequence[Task] | None = None,
     ):
         if specs is not None and not isinstance(specs, Mapping):
             specs = {s.name: s for s in specs}
@@ -337,6 +338,7 @@ class PlanParser:
         self.stop_on_repeat = stop_on_repeat
         self.repeated: int | None = None
         self.earlier = [t for t in earlier if not t.is_join]
+        self.no_repeat = self.earlier if no_repeat is None else list(no_repeat)
         self.plan = Plan()
         self._buffer = ""
         self._thought = ""
@@ -421,7 +423,7 @@ class PlanParser:
         task = Task(task_id, name, args, kwargs, self._thought, frozenset(deps))
         self._thought = ""
         if self.stop_on_repeat and not task.is_join and any(
-            (t.tool, t.args, t.kwargs) == (name, args, kwargs) for t in [*self.earlier, *self.plan.tasks]
+            (t.tool, t.args, t.kwargs) == (name, args, kwargs) for t in [*self.no_repeat, *self.plan.tasks]
         ):
             self.repeated = task_id
             task = Task(task_id, "join")

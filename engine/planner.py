@@ -102,6 +102,9 @@ class PlanStream:
     """The steps of earlier rounds, which this round's steps continue and may refer to."""
     usable: list[int] = field(default_factory=list)
     """The earlier steps that succeeded: the only earlier results a ``$N`` may name."""
+    final: list[Task] = field(default_factory=list)
+    """Earlier steps this round must not repeat: what failed or was declined, and what was
+    done with a side effect (a lookup that worked may be repeated harmlessly)."""
     _source: AsyncIterator[Task] | None = None
 
     @property
@@ -192,6 +195,8 @@ class Planner:
         stream = self.prepare(query, now, user=user)
         stream.round, stream.earlier = round, calls
         stream.usable = [t.id for t in calls if result.status.get(t.id) == "succeeded"]
+        specs = {t.name: t for t in self.tools}
+        stream.final = [t for t in calls if t.id not in stream.usable or t.tool not in specs or specs[t.tool].side_effect]
         stream._source = self._run(stream, on_text)
         return stream
 
@@ -240,7 +245,7 @@ class Planner:
 
         worker = threading.Thread(target=produce, name="planner", daemon=True)
         worker.start()
-        parser = PlanParser(stream.tools, stop_on_repeat=True, earlier=stream.earlier)
+        parser = PlanParser(stream.tools, stop_on_repeat=True, earlier=stream.earlier, no_repeat=stream.final)
         try:
             while True:
                 kind, payload = await queue.get()

@@ -140,8 +140,10 @@ OBSERVATION_CHARS = 300
 REPLAN_INSTRUCTIONS = (
     " - Above is the Previous Plan: the steps already executed, each with its result (Observation), "
     "and a Thought about what went wrong.\n"
-    " - Write the Current Plan: only the steps still needed to finish the user query.\n"
-    " - NEVER repeat a step of the Previous Plan: what succeeded is done, and what failed will fail again as written.\n"
+    " - Write the Current Plan: the steps still needed to finish the user query, done another way than the step that failed "
+    "(e.g. an email instead of an SMS, other inputs, other tools).\n"
+    " - NEVER repeat a step of the Previous Plan that failed or that sent, created or changed something: "
+    "what failed will fail again as written, and what was done is done.\n"
     " - You may use the results of the steps that succeeded with '$' and their index.\n"
     " - Continue the indices from the end of the Previous Plan."
 )

@@ -80,6 +80,13 @@ def test_what_a_step_ran_with_after_a_picked_fix_is_what_the_answer_names():
     assert summarize(plan, result, _desktop()) == "Texted Sid Jha."
 
 
+def test_a_path_reads_as_its_file_name_and_a_result_already_said_is_not_repeated():
+    plan = parse_plan('1. open_and_get_file_path("notes.txt")\n2. join()')
+    result = RunResult(status={1: "succeeded"}, results={1: "/home/me/Documents/notes.txt"},
+                       calls={1: {"file_name": "/home/me/Documents/notes.txt"}})
+    assert summarize(plan, result, _desktop()) == "Opened notes.txt."
+
+
 def test_requests_are_sinks_and_every_side_effect():
     plan = parse_plan('1. get_zoom_meeting_link("Demo", "2026-12-01 15:00:00", 60, [])\n2. get_email_address("Sid")\n'
                       '3. create_calendar_event("Demo", "2026-12-01 15:00:00", "", "$1", ["$2"], "", "")\n4. join()')

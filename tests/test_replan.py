@@ -97,6 +97,21 @@ def test_a_side_effect_already_done_is_never_done_again(backend):
     assert backend.open_note("Log", "").count("called") == 1
 
 
+def test_looking_up_again_what_was_found_is_harmless_and_goes_on(backend):
+    backend.contacts.add("Ana Lima", ["ana@example.com"], [])
+    first = ('1. get_email_address("Ana")\n2. get_phone_number("Sid")\n3. send_sms(["$2"], "hi")\n'
+             '4. join()<END_OF_PLAN>')
+    again = ('5. get_email_address("Ana")\n6. get_email_address("Sid")\n'
+             '7. compose_new_email(["$5", "$6"], [], "Hi", "hi", [])\n8. join()<END_OF_PLAN>')
+    agent, _ = _agent(backend, first, again)
+
+    async def go():
+        return await agent.replan(await agent.run(QUERY, now=NOW), now=NOW)
+
+    run = asyncio.run(go())
+    assert run.stream.repeated is None and run.result.status[7] == "succeeded"
+
+
 def test_when_a_round_may_follow():
     from engine.agent import AgentRun
     from engine.executor import RunResult, ToolError
