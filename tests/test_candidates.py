@@ -75,3 +75,35 @@ def test_ranking_is_stable_and_bounded():
     names = [f"Sam {i}" for i in range(20)]
     assert rank_candidates("Sam", names) == rank_candidates("Sam", list(reversed(names)))
     assert len(rank_candidates("Sam", names)) == 5
+
+
+def test_a_note_not_found_offers_the_notes_it_may_be(tmp_path):
+    from engine.tools.local import LocalBackend
+
+    backend = LocalBackend(tmp_path / "data", open_in_desktop=False, smtp=None, search_roots=[])
+    for name in ("Team standup notes", "Groceries", "Standup 2026-11"):
+        backend.create_note(name, "x", "")
+    with pytest.raises(ToolError) as exc:
+        backend.open_note("standup", "")
+    assert list(exc.value.candidates[:2]) == ["Standup 2026-11", "Team standup notes"] and exc.value.value == "standup"
+    with pytest.raises(ToolError) as exc:
+        backend.open_note("Grocries", "")
+    assert list(exc.value.candidates) == ["Groceries"]
+
+
+def test_a_calendar_name_close_to_one_of_yours_is_a_question_and_a_new_name_a_new_calendar(tmp_path):
+    from engine.tools.local import LocalBackend
+
+    backend = LocalBackend(tmp_path / "data", open_in_desktop=False, smtp=None, search_roots=[])
+    event = ("Demo", "2026-12-01 15:00:00", "2026-12-01 16:00:00", "", [], "")
+    backend.create_calendar_event(*event, "Work")
+    with pytest.raises(ToolError) as exc:
+        backend.create_calendar_event(*event, "Wrok")
+    assert list(exc.value.candidates) == ["Work"] and exc.value.value == "Wrok"
+    backend.create_calendar_event(*event, "work")  # the same calendar, whatever the case
+    backend.create_calendar_event(*event, "Family")  # unlike any: a new one
+    assert sorted(p.name for p in (backend.data_dir / "calendar").glob("*.ics")) == ["Family.ics", "Work.ics"]
+    backend.create_reminder("Eggs", "", "", "", 0, False)
+    with pytest.raises(ToolError) as exc:
+        backend.create_reminder("Milk", "", "", "Reminderz", 0, False)
+    assert list(exc.value.candidates) == ["Reminders"]

@@ -14,7 +14,7 @@ from pathlib import Path
 import icalendar
 
 from engine.executor import ToolError
-from engine.tools.local.store import atomic_write, locked, safe_filename
+from engine.tools.local.store import atomic_write, fold, locked, near_names, safe_filename
 
 PRODID = "-//tinyagent//local backend//EN"
 
@@ -74,6 +74,23 @@ def _save_with(path: Path, component: icalendar.cal.Component) -> None:
         atomic_write(path, cal.to_ical())
 
 
+def _named(folder: Path, name: str, what: str) -> Path:
+    """The file of calendar (or list) ``name``: an existing one whatever its case and accents; a
+    new one for a name unlike any there; and for a name close to one there ("Wrok" beside
+    "Work"), an error offering it, so a typo never starts a calendar of its own."""
+    path = folder / f"{safe_filename(name)}.ics"
+    if path.exists():
+        return path
+    existing = {p.stem: p for p in folder.glob("*.ics")} if folder.is_dir() else {}
+    for stem, p in existing.items():
+        if fold(stem) == fold(name):
+            return p
+    if close := near_names(name, existing):
+        raise ToolError(f"No {what} named {name!r}. Did you mean {' or '.join(close)}? (A name unlike any of yours "
+                        f"makes a new {what}.)", candidates=close, value=name)
+    return path
+
+
 class CalendarStore:
     def __init__(self, events_dir: Path, reminders_dir: Path) -> None:
         self.events_dir = events_dir
@@ -96,7 +113,7 @@ class CalendarStore:
             attendee = icalendar.vCalAddress(f"mailto:{email}")
             attendee.params["ROLE"] = icalendar.vText("REQ-PARTICIPANT")
             ev.add("attendee", attendee, encode=0)
-        path = self.events_dir / f"{safe_filename(calendar or 'Calendar')}.ics"
+        path = _named(self.events_dir, calendar or "Calendar", "calendar")
         _save_with(path, ev)
         return path
 
@@ -114,7 +131,7 @@ class CalendarStore:
         if priority:
             todo.add("priority", max(0, min(9, int(priority))))
         todo.add("status", "NEEDS-ACTION")
-        path = self.reminders_dir / f"{safe_filename(list_name or 'Reminders')}.ics"
+        path = _named(self.reminders_dir, list_name or "Reminders", "list")
         _save_with(path, todo)
         return path
 

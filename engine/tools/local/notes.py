@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import difflib
 from pathlib import Path
 
 from engine.executor import ToolError
-from engine.tools.local.store import atomic_write, create_new, fold, locked, safe_filename
+from engine.tools.local.store import atomic_write, create_new, fold, locked, near_names, safe_filename
 
 
 class Notes:
@@ -27,10 +26,10 @@ class Notes:
         by_name = {fold(p.stem): p for p in pool}
         if fold(name) in by_name:
             return by_name[fold(name)]
-        close = difflib.get_close_matches(fold(name), list(by_name), n=3, cutoff=0.6)
-        hint = f" Did you mean: {', '.join(by_name[c].stem for c in close)}?" if close else ""
+        close = near_names(name, [p.stem for p in pool])
+        hint = f" Did you mean: {', '.join(close)}?" if close else ""
         where = f"folder {folder!r}" if folder else "your notes"
-        raise ToolError(f"No note named {name!r} in {where}.{hint}")
+        raise ToolError(f"No note named {name!r} in {where}.{hint}", candidates=close, value=name)
 
     def create(self, name: str, content: str, folder: str | None) -> Path:
         text = f"# {name}\n\n{content.strip()}\n" if content.strip() else f"# {name}\n"

@@ -5,13 +5,14 @@ each other's changes.
 
 from __future__ import annotations
 
+import difflib
 import os
 import re
 import stat
 import tempfile
 import threading
 import unicodedata
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -123,3 +124,19 @@ def fold(text: str) -> str:
     """Case- and accent-insensitive form for matching names (``Erdoğan`` ~ ``erdogan``)."""
     decomposed = unicodedata.normalize("NFKD", text.casefold())
     return "".join(c for c in decomposed if not unicodedata.combining(c)).strip()
+
+
+def near_names(name: str, names: Iterable[str], limit: int = 5) -> list[str]:
+    """The names a mistyped or partial ``name`` may have meant, best first: those that hold it
+    ("standup" → "Team standup notes"), then those spelled alike ("Wrok" → "Work")."""
+    want = fold(name)
+    by_fold = {fold(n): n for n in names}
+    if not want:
+        return []
+    holding = sorted((f for f in by_fold if want in f and f != want), key=len)
+    alike = difflib.get_close_matches(want, list(by_fold), n=limit, cutoff=0.6)
+    out: list[str] = []
+    for f in [*holding, *alike]:
+        if by_fold[f] not in out:
+            out.append(by_fold[f])
+    return out[:limit]
