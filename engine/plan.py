@@ -358,7 +358,7 @@ class PlanParser:
         out: list[Task] = []
         try:
             while not self._ended:
-                end = self._buffer.find(END_OF_PLAN)
+                end = _end_marker(self._buffer)
                 nl = self._buffer.find("\n")
                 if nl == -1 and end == -1:
                     if len(self._buffer) > MAX_LINE_CHARS:
@@ -444,6 +444,25 @@ class PlanParser:
         if self.repeated is not None:
             self._ended = True
         return [task]
+
+
+def _end_marker(buffer: str) -> int:
+    """Where ``<END_OF_PLAN>`` ends the plan in ``buffer``: the first one outside a quoted string
+    (a message may quote it: ``send_sms(["$1"], "type <END_OF_PLAN> to stop")``), else -1."""
+    start = 0
+    while (i := buffer.find(END_OF_PLAN, start)) != -1:
+        quote, escaped = "", False
+        for c in buffer[buffer.rfind("\n", 0, i) + 1 : i]:
+            if escaped:
+                escaped = False
+            elif c == "\\" and quote:
+                escaped = True
+            elif c in "\"'" and (not quote or c == quote):
+                quote = "" if quote else c
+        if not quote:
+            return i
+        start = i + len(END_OF_PLAN)
+    return -1
 
 
 def _check_ref(task: Task, dep: int, seen: set[int]) -> None:

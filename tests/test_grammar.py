@@ -18,6 +18,7 @@ GOOD = [
     '1. maps_show_directions("", "SFO", "r")\n2. get_phone_number("Grace")\n'
     '3. send_sms(["$2"], "Here: $1 \\"quoted\\"")\n4. join()<END_OF_PLAN>',
     '1. get_zoom_meeting_link("Sync", "2026-11-24 10:00:00", -5, [])\n2. join()<END_OF_PLAN>',
+    '1. create_reminder("x", "", "", "", 2000000, False)\n2. join()<END_OF_PLAN>',  # no longer cut to 6 digits
 ]
 BAD = {
     "unknown tool": '1. get_mail("Sid")\n2. join()<END_OF_PLAN>',

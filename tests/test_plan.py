@@ -198,3 +198,11 @@ def test_a_replan_round_continues_the_ids_may_name_earlier_steps_and_stops_at_a_
     assert again.repeated == 3
     with pytest.raises(PlanError, match="id 2 is used twice"):
         PlanParser(SPECS, earlier=earlier).feed('2. get_email_address("Sid")\n')
+
+
+def test_end_of_plan_inside_a_quoted_argument_is_text_not_the_end():
+    text = '1. send_sms(["+14155550100"], "type <END_OF_PLAN> to stop, it\'s \\"fine\\"")\n2. join()<END_OF_PLAN>'
+    parser = PlanParser(SPECS)
+    tasks = parser.feed(text[:40]) + parser.feed(text[40:]) + parser.finish()
+    assert [t.tool for t in tasks] == ["send_sms", "join"] and parser.plan.complete
+    assert tasks[0].args[1] == 'type <END_OF_PLAN> to stop, it\'s "fine"'
