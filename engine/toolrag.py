@@ -29,6 +29,7 @@ from pathlib import Path
 
 import numpy as np
 
+from engine.errors import TinyAgentError
 from engine.planner import ToolSelector
 from engine.resources import models_path
 from engine.tools.spec import ToolSpec
@@ -48,7 +49,7 @@ HELPERS: dict[str, tuple[str, ...]] = {
 }
 
 
-class ToolRAGError(ValueError):
+class ToolRAGError(TinyAgentError, ValueError):
     pass
 
 

@@ -27,8 +27,9 @@ from PySide6.QtWidgets import (
 
 from engine.agent import AgentRun
 from engine.events import Event, PlanComplete, PlanFailed, PlanToken
-from engine.executor import Approval, ToolError
+from engine.executor import Approval
 from engine.tools.desktop import desktop_specs
+from engine.tools.spec import ToolError
 from gui.chat import ChatView, CommandBox
 from gui.controller import AgentController, ApprovalRequest
 from gui.dag_view import DagView

@@ -32,3 +32,22 @@ def test_module_imports_in_a_fresh_interpreter(module):
     done = subprocess.run([sys.executable, "-c", f"import {module}"], cwd=ROOT, capture_output=True, text=True,
                           env={"QT_QPA_PLATFORM": "offscreen", "PATH": "/usr/bin:/bin"}, timeout=120)
     assert done.returncode == 0, done.stderr[-2000:]
+
+
+def test_every_error_the_engine_defines_shares_one_base():
+    import importlib
+    import inspect
+
+    from engine.errors import TinyAgentError
+
+    errors = {}
+    for module in _modules():
+        if not module.startswith("engine"):
+            continue
+        mod = importlib.import_module(module)
+        for name, obj in vars(mod).items():
+            if inspect.isclass(obj) and issubclass(obj, Exception) and obj.__module__ == mod.__name__:
+                errors[f"{module}.{name}"] = obj
+    assert len(errors) >= 12
+    outside = [name for name, cls in errors.items() if not issubclass(cls, TinyAgentError) and name != "engine.data.generator.Rejected"]
+    assert outside == []

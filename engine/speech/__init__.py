@@ -17,6 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
+from engine.errors import TinyAgentError
 from engine.models import ModelError
 from engine.speech.audio import AudioError, Recorder, write_wav
 from engine.speech.model import resolve_whisper
@@ -24,7 +25,7 @@ from engine.speech.model import resolve_whisper
 __all__ = ["AudioError", "Recorder", "SpeechError", "Transcriber", "Transcript"]
 
 
-class SpeechError(RuntimeError):
+class SpeechError(TinyAgentError, RuntimeError):
     """Transcription failed; the message says why and what to do."""
 
 

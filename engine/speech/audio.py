@@ -7,10 +7,12 @@ from pathlib import Path
 
 import numpy as np
 
+from engine.errors import TinyAgentError
+
 SAMPLE_RATE = 16000
 
 
-class AudioError(RuntimeError):
+class AudioError(TinyAgentError, RuntimeError):
     """The audio cannot be read or recorded; the message says why."""
 
 

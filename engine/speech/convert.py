@@ -18,13 +18,15 @@ from pathlib import Path
 
 import numpy as np
 
+from engine.errors import TinyAgentError
+
 GGML_MAGIC = 0x67676D6C
 _CT2_DTYPES: dict[int, type] = {0: np.float32, 1: np.int8, 2: np.int16, 3: np.int32, 4: np.float16}
 # Tensors whisper.cpp reads as float32 even when the rest is float16.
 _F32_TENSORS = {"encoder.conv1.bias", "encoder.conv2.bias", "encoder.positional_embedding", "decoder.positional_embedding"}
 
 
-class ConvertError(RuntimeError):
+class ConvertError(TinyAgentError, RuntimeError):
     pass
 
 

@@ -11,9 +11,11 @@ import inspect
 import string
 import types
 import typing
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
+
+from engine.errors import TinyAgentError
 
 SCALAR_TYPES = ("str", "int", "float", "bool")
 LIST_TYPES = tuple(f"list[{t}]" for t in SCALAR_TYPES)
@@ -23,7 +25,19 @@ _PY_TO_NAME: dict[Any, str] = {str: "str", int: "int", float: "float", bool: "bo
 _JSON_TO_NAME = {"string": "str", "integer": "int", "number": "float", "boolean": "bool"}
 
 
-class ToolSpecError(ValueError):
+class ToolError(TinyAgentError):
+    """A tool could not do its job; the message is shown to the user as is. Part of the tool
+    contract: a backend raises it without importing the scheduler. ``candidates`` are
+    values that may have been meant (similar names or files) in place of ``value``, the argument
+    that could not be used, for the person to pick from (``Executor.run(fixes=...)``)."""
+
+    def __init__(self, message: str, *, candidates: Iterable[str] = (), value: str | None = None) -> None:
+        super().__init__(message)
+        self.candidates = tuple(candidates)
+        self.value = value
+
+
+class ToolSpecError(TinyAgentError, ValueError):
     """A tool definition cannot be turned into a ``ToolSpec`` (unsupported type, bad schema)."""
 
 

@@ -17,10 +17,12 @@ from pathlib import Path
 
 import numpy as np
 
+from engine.errors import TinyAgentError
+
 SUPPORTED_ARCHS = ("qwen2", "qwen3", "gemma2", "gemma3")
 
 
-class AdapterExportError(ValueError):
+class AdapterExportError(TinyAgentError, ValueError):
     pass
 
 

@@ -22,7 +22,6 @@ from email.message import EmailMessage
 from pathlib import Path
 
 from engine.addresses import as_email_address, as_phone_number, normalize_phone
-from engine.executor import ToolError
 from engine.tools.desktop import desktop_specs
 from engine.tools.local.calendar import CalendarStore, event_span, parse_when
 from engine.tools.local.contacts import Contacts
@@ -32,7 +31,7 @@ from engine.tools.local.meetings import jitsi_link, zoom_link
 from engine.tools.local.notes import Notes
 from engine.tools.local.places import directions_url, location_url
 from engine.tools.local.store import append_line
-from engine.tools.spec import Prepared, ToolBox
+from engine.tools.spec import Prepared, ToolBox, ToolError
 from engine.writer import ExtractiveWriter, Writer
 
 

@@ -13,8 +13,8 @@ from pathlib import Path
 
 import icalendar
 
-from engine.executor import ToolError
 from engine.tools.local.store import atomic_write, fold, locked, near_names, safe_filename
+from engine.tools.spec import ToolError
 
 PRODID = "-//tinyagent//local backend//EN"
 

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import vobject
 
-from engine.executor import ToolError
 from engine.tools.local.store import create_new, fold, safe_filename
+from engine.tools.spec import ToolError
 
 
 @dataclass(frozen=True)

@@ -19,8 +19,8 @@ from pathlib import Path
 
 from pypdf import PdfReader
 
-from engine.executor import ToolError
 from engine.tools.local.store import fold
+from engine.tools.spec import ToolError
 
 MAX_SCAN = 50_000
 MAX_LISTED = 5

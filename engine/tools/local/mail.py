@@ -18,7 +18,7 @@ from email.parser import BytesParser
 from email.utils import formatdate, make_msgid
 from pathlib import Path
 
-from engine.executor import ToolError
+from engine.tools.spec import ToolError
 
 
 @dataclass(frozen=True)

@@ -8,8 +8,8 @@ import secrets
 import urllib.error
 import urllib.request
 
-from engine.executor import ToolError
 from engine.tools.local.store import fold
+from engine.tools.spec import ToolError
 
 
 def jitsi_link(topic: str) -> str:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from engine.executor import ToolError
 from engine.tools.local.store import atomic_write, create_new, fold, locked, near_names, safe_filename
+from engine.tools.spec import ToolError
 
 
 class Notes:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from urllib.parse import urlencode
 
-from engine.executor import ToolError
+from engine.tools.spec import ToolError
 
 TRAVEL_MODES = {"d": "driving", "w": "walking", "r": "transit", "": "driving"}
 

@@ -17,13 +17,12 @@ from pathlib import Path
 from urllib.parse import urlencode
 
 from engine.addresses import as_email_address, as_phone_number, normalize_phone
-from engine.executor import ToolError
 from engine.tools.local import LocalBackend, reminder_added
 from engine.tools.local.calendar import event_span, parse_when
 from engine.tools.local.files import find_file
 from engine.tools.local.places import TRAVEL_MODES
 from engine.tools.macos.osascript import DEFAULT_TIMEOUT, ScriptError, binary, explain, run_script
-from engine.tools.spec import Prepared
+from engine.tools.spec import Prepared, ToolError
 
 __all__ = ["MacBackend", "ScriptError", "available", "explain", "run_script"]
 

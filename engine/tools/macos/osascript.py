@@ -12,8 +12,8 @@ import re
 import subprocess
 from pathlib import Path
 
-from engine.executor import ToolError
 from engine.resources import resource_path
+from engine.tools.spec import ToolError
 
 DEFAULT_TIMEOUT = 60.0
 BINARIES = {"osascript": "/usr/bin/osascript", "mdfind": "/usr/bin/mdfind"}
