@@ -7,11 +7,11 @@ call as the reference's "joiner" does): what was done, and every error in words.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from engine.answer import summarize
-from engine.events import PlanToken, ReplanStarted
+from engine.events import Answer, PlanToken, ReplanStarted, fan_out
 from engine.executor import ApprovalHook, Executor, Observer, RunResult
 from engine.plan import Plan
 from engine.planner import Planner, PlanStream
@@ -72,11 +72,11 @@ class Agent:
         task_timeout: float | None = 120.0,
     ) -> AgentRun:
         observers = list(observers)
-        on_text: Callable[[str], None] = lambda text: [o(PlanToken(text)) for o in observers]  # noqa: E731
-        stream = self.planner.start(query, now, on_text=on_text)
+        emit = fan_out(observers)
+        stream = self.planner.start(query, now, on_text=lambda text: emit(PlanToken(text)))
         executor = Executor(self.tools, approve=approve, dry_run=dry_run, task_timeout=task_timeout, observers=observers)
         result = await executor.run(stream)
-        return AgentRun(query, stream, result, self._answer(stream.plan, result, stream))
+        return self._done(AgentRun(query, stream, result, self._answer(stream.plan, result, stream)), emit)
 
 
     async def repair(
@@ -91,9 +91,10 @@ class Agent:
         """``run`` again with the values the person picked for failed tasks (``{task: (old, new)}``):
         those tasks run again, then only what was waiting on them; nothing that succeeded runs
         twice (no second e-mail, text or event), and side effects are approved as before."""
-        executor = Executor(self.tools, approve=approve, task_timeout=task_timeout, observers=list(observers))
+        observers = list(observers)
+        executor = Executor(self.tools, approve=approve, task_timeout=task_timeout, observers=observers)
         result = await executor.run(run.plan.tasks, prior=run.result, fixes=fixes)
-        return AgentRun(run.query, run.stream, result, self._answer(run.plan, result, run.stream))
+        return self._done(AgentRun(run.query, run.stream, result, self._answer(run.plan, result, run.stream)), fan_out(observers))
 
     async def replan(
         self,
@@ -109,14 +110,19 @@ class Agent:
         steps run with the earlier results and through approval like any others. Nothing run
         before runs again, and a round that repeats an earlier step is cut there."""
         observers = list(observers)
-        on_text: Callable[[str], None] = lambda text: [o(PlanToken(text)) for o in observers]  # noqa: E731
-        stream = self.planner.replan(run.query, run.plan.tasks, run.result, now, on_text=on_text, round=run.round + 1)
-        for o in observers:
-            o(ReplanStarted(stream.round, stream.first, _why(run)))
+        emit = fan_out(observers)
+        stream = self.planner.replan(run.query, run.plan.tasks, run.result, now, on_text=lambda text: emit(PlanToken(text)),
+                                     round=run.round + 1)
+        emit(ReplanStarted(stream.round, stream.first, _why(run)))
         executor = Executor(self.tools, approve=approve, task_timeout=task_timeout, observers=observers)
         result = await executor.run(stream, given=run.result)
         plan = Plan([*stream.earlier, *stream.plan.tasks], stream.plan.complete)
-        return AgentRun(run.query, stream, result, self._answer(plan, result, stream))
+        return self._done(AgentRun(run.query, stream, result, self._answer(plan, result, stream)), emit)
+
+    @staticmethod
+    def _done(run: AgentRun, emit: Observer) -> AgentRun:
+        emit(Answer(run.answer, run.stream.plan_text if run.round == 1 else run.plan.text(), run.round, dict(vars(run.stream.timings))))
+        return run
 
     def _answer(self, plan: Plan, result: RunResult, stream: PlanStream) -> str:
         return summarize(plan, result, self.tools.specs, repeated=stream.repeated, unplanned=stream.unplanned,

@@ -178,10 +178,7 @@ async def _run_query(args: argparse.Namespace) -> int:
         run = await agent.replan(run, now=args.now, approve=approve, observers=[printer])
         printer.close()
     t = run.stream.timings
-    if args.json:
-        plan = run.stream.plan_text if run.round == 1 else run.plan.text()
-        print(json.dumps({"event": "Answer", "answer": run.answer, "plan": plan, "rounds": run.round, "timings": t.__dict__}))
-    else:
+    if not args.json:  # with --json the agent's Answer event was printed with the others
         console.print()
         _say(console, (run.answer, ""))
         _say(err, (

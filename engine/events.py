@@ -5,11 +5,31 @@ Every state change of a task is one event; observers never poke into the schedul
 
 from __future__ import annotations
 
+import logging
 import time
+from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field
+from enum import StrEnum
 from typing import Any
 
 from engine.plan import Ref, Task
+
+log = logging.getLogger(__name__)
+
+
+class TaskStatus(StrEnum):
+    """Where a task stands, one vocabulary for the engine, the CLI and the app. The executor
+    settles each task as ``SUCCEEDED``, ``FAILED`` or ``SKIPPED``; ``WAITING`` (for approval)
+    and ``UNCERTAIN`` (cut short while running; its real outcome follows) are shown on the way."""
+
+    PLANNED = "planned"
+    QUEUED = "queued"
+    WAITING = "waiting"
+    RUNNING = "running"
+    UNCERTAIN = "uncertain"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+    SKIPPED = "skipped"
 
 
 def _now() -> float:
@@ -144,3 +164,34 @@ class ReplanStarted(Event):
     round: int
     first: int
     reason: str
+
+
+@dataclass(frozen=True)
+class Answer(Event):
+    """The plain-words answer of a run (``engine.answer``), sent when a round, a repair or a
+    re-plan ends; the last one a caller receives is the final answer."""
+
+    answer: str
+    plan: str
+    rounds: int
+    timings: dict[str, Any] = field(default_factory=dict)
+    """The latest round's planning times (``PlanTimings``)."""
+
+
+Observer = Callable[[Event], None]
+
+
+def fan_out(observers: Iterable[Observer]) -> Observer:
+    """One observer that tells each of ``observers``. One that raises is logged and skipped: a
+    display bug must not stop a plan half-way with its side effects still running and no record
+    of them. The executor and the agent send every event through it."""
+    targets = list(observers)
+
+    def emit(event: Event) -> None:
+        for obs in targets:
+            try:
+                obs(event)
+            except Exception:
+                log.exception("observer %r failed on %s", obs, type(event).__name__)
+
+    return emit

@@ -25,6 +25,7 @@ from typing import Any
 
 from engine.events import (
     Event,
+    Observer,
     PlanComplete,
     PlanFailed,
     PlanFinished,
@@ -33,8 +34,10 @@ from engine.events import (
     TaskQueued,
     TaskSkipped,
     TaskStarted,
+    TaskStatus,
     TaskSucceeded,
     TaskUncertain,
+    fan_out,
 )
 from engine.plan import PlanError, Task, bind_arguments, substitute
 from engine.tools.spec import Prepared, Preparer, ToolBox, ToolError, ToolSpec
@@ -46,8 +49,6 @@ log = logging.getLogger(__name__)
 
 MAX_EDITS = 20
 """Edits of one call before it is given up on (a hook that always edits would ask forever)."""
-
-Observer = Callable[[Event], None]
 
 
 @dataclass(frozen=True)
@@ -74,7 +75,7 @@ ApprovalHook = Callable[[Task, Prepared], Awaitable[Approval]]
 @dataclass
 class RunResult:
     results: dict[int, Any] = field(default_factory=dict)
-    status: dict[int, str] = field(default_factory=dict)
+    status: dict[int, TaskStatus] = field(default_factory=dict)
     errors: dict[int, str] = field(default_factory=dict)
     plan_error: PlanError | None = None
     seconds: float = 0.0
@@ -87,13 +88,13 @@ class RunResult:
 
     @property
     def ok(self) -> bool:
-        return self.plan_error is None and all(s == "succeeded" for s in self.status.values())
+        return self.plan_error is None and all(s == TaskStatus.SUCCEEDED for s in self.status.values())
 
 
 class _Outcome:
     def __init__(self) -> None:
         self.done = asyncio.Event()
-        self.status = "queued"
+        self.status = TaskStatus.QUEUED
         self.detail = ""
 
 
@@ -132,13 +133,7 @@ class Executor:
         self.observers.append(observer)
 
     def _emit(self, event: Event) -> None:
-        """Tell every observer. One that raises is logged and skipped: a display bug must not
-        stop a plan half-way with its side effects still running and no record of them."""
-        for obs in self.observers:
-            try:
-                obs(event)
-            except Exception:
-                log.exception("observer %r failed on %s", obs, type(event).__name__)
+        fan_out(self.observers)(event)
 
     async def run(
         self, tasks: AsyncIterable[Task] | Iterable[Task], *, prior: RunResult | None = None,
@@ -199,21 +194,22 @@ class Executor:
 
     def _finish(self, result: RunResult, started: float) -> None:
         result.seconds = time.monotonic() - started
-        counts = {s: sum(1 for v in result.status.values() if v == s) for s in ("succeeded", "failed", "skipped")}
-        self._emit(PlanFinished(counts["succeeded"], counts["failed"], counts["skipped"], dict(result.results), result.seconds))
+        counts = {s: sum(1 for v in result.status.values() if v == s) for s in TaskStatus}
+        self._emit(PlanFinished(counts[TaskStatus.SUCCEEDED], counts[TaskStatus.FAILED], counts[TaskStatus.SKIPPED],
+                                dict(result.results), result.seconds))
 
     async def _run_task(self, task: Task, outcomes: dict[int, _Outcome], result: RunResult) -> None:
         me = outcomes[task.id]
         try:
             await self._run_task_inner(task, outcomes, result, me)
         except asyncio.CancelledError:
-            if me.status == "queued":  # not started: truly not done
-                self._settle(task, me, result, "skipped", "cancelled")
+            if me.status == TaskStatus.QUEUED:  # not started: truly not done
+                self._settle(task, me, result, TaskStatus.SKIPPED, "cancelled")
                 self._emit(TaskSkipped(task, "cancelled"))
             raise
         except Exception as exc:  # a bug here must fail this task, never leak out of run()
             log.exception("task %d failed inside the executor", task.id)
-            if me.status in ("queued", "running"):
+            if me.status in (TaskStatus.QUEUED, TaskStatus.RUNNING):
                 self._fail(task, me, result, f"internal error: {type(exc).__name__}: {exc}", 0.0)
         finally:
             me.done.set()
@@ -224,13 +220,13 @@ class Executor:
         if prior is None or task.id in self._fixes or task.id in prior.blocked or task.id not in prior.status:
             return False
         before, detail = prior.status[task.id], prior.errors.get(task.id, "")
-        if before == "succeeded":
+        if before == TaskStatus.SUCCEEDED:
             result.results[task.id] = prior.results[task.id]
             if task.id in prior.calls:
                 result.calls[task.id] = prior.calls[task.id]
-            self._settle(task, me, result, "succeeded", "")
+            self._settle(task, me, result, TaskStatus.SUCCEEDED, "")
             self._emit(TaskKept(task, prior.results[task.id]))
-        elif before == "failed":
+        elif before == TaskStatus.FAILED:
             if task.id in prior.failures:
                 result.failures[task.id] = prior.failures[task.id]
             self._fail(task, me, result, detail, 0.0)
@@ -248,11 +244,11 @@ class Executor:
             return
         for dep in sorted(task.deps):
             await outcomes[dep].done.wait()
-        blocked = [d for d in sorted(task.deps) if outcomes[d].status != "succeeded"]
+        blocked = [d for d in sorted(task.deps) if outcomes[d].status != TaskStatus.SUCCEEDED]
         if blocked:
             d = blocked[0]
             reason = f"task {d} {outcomes[d].status}: {outcomes[d].detail}" if outcomes[d].detail else f"task {d} {outcomes[d].status}"
-            self._settle(task, me, result, "skipped", reason)
+            self._settle(task, me, result, TaskStatus.SKIPPED, reason)
             result.blocked.add(task.id)
             self._emit(TaskSkipped(task, reason))
             return
@@ -273,7 +269,7 @@ class Executor:
             await self._plan_settled.wait()
             if self._plan_error is not None:
                 reason = f"not run: the plan is invalid ({self._plan_error}); nothing that writes or sends runs from it"
-                self._settle(task, me, result, "skipped", reason)
+                self._settle(task, me, result, TaskStatus.SKIPPED, reason)
                 self._emit(TaskSkipped(task, reason, arguments))
                 return
         prepare = self.tools.preparers.get(task.tool)
@@ -282,7 +278,7 @@ class Executor:
             return
 
         if spec.side_effect and self.dry_run:
-            self._settle(task, me, result, "skipped", "dry run: not executed")
+            self._settle(task, me, result, TaskStatus.SKIPPED, "dry run: not executed")
             self._emit(TaskSkipped(task, "dry run: not executed", call.arguments))
             return
         if spec.side_effect and self.approve is not None:
@@ -329,7 +325,7 @@ class Executor:
                 return None
             if not decision.approved:
                 reason = "declined" + (f": {decision.reason}" if decision.reason else "")
-                self._settle(task, me, result, "skipped", reason)
+                self._settle(task, me, result, TaskStatus.SKIPPED, reason)
                 self._emit(TaskSkipped(task, reason, call.arguments))
                 return None
             if not decision.edited:
@@ -350,7 +346,7 @@ class Executor:
         """Run the approved call. A coroutine can be stopped; a thread cannot, so after a cancel
         or a timeout the task is reported uncertain, its end is awaited and its real outcome
         reported."""
-        me.status = "running"
+        me.status = TaskStatus.RUNNING
         result.calls[task.id] = dict(call.arguments)
         self._emit(TaskStarted(task, call.arguments))
         t0 = time.monotonic()
@@ -395,17 +391,17 @@ class Executor:
             self._fail(task, me, result, str(exc) if isinstance(exc, ToolError) else f"{type(exc).__name__}: {exc}", seconds)
         else:
             result.results[task.id] = work.result()
-            self._settle(task, me, result, "succeeded", "")
+            self._settle(task, me, result, TaskStatus.SUCCEEDED, "")
             self._emit(TaskSucceeded(task, work.result(), seconds))
 
-    def _settle(self, task: Task, me: _Outcome, result: RunResult, status: str, detail: str) -> None:
+    def _settle(self, task: Task, me: _Outcome, result: RunResult, status: TaskStatus, detail: str) -> None:
         me.status, me.detail = status, detail
         result.status[task.id] = status
         if detail:
             result.errors[task.id] = detail
 
     def _fail(self, task: Task, me: _Outcome, result: RunResult, error: str, seconds: float) -> None:
-        self._settle(task, me, result, "failed", error)
+        self._settle(task, me, result, TaskStatus.FAILED, error)
         self._emit(TaskFailed(task, error, seconds))
 
 

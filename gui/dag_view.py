@@ -12,29 +12,29 @@ from PySide6.QtWidgets import QGraphicsItem, QGraphicsPathItem, QGraphicsRectIte
 
 from engine.events import (
     Event,
-    PlanToken,
     ReplanStarted,
     TaskFailed,
     TaskKept,
     TaskQueued,
     TaskSkipped,
     TaskStarted,
+    TaskStatus,
     TaskSucceeded,
     TaskUncertain,
 )
-from engine.plan import PlanParser, Task
+from engine.plan import Task
 from gui.layout import StreamingLayout
 
 NODE_W, NODE_H = 190.0, 62.0
 STATE_COLORS = {
-    "planned": "#9aa5b1",
-    "queued": "#7b8794",
-    "running": "#2f80ed",
-    "done": "#27ae60",
-    "failed": "#eb5757",
-    "skipped": "#c99a2e",
-    "waiting": "#9b51e0",
-    "uncertain": "#f2994a",  # cancelled or timed out while running; its real outcome follows
+    TaskStatus.PLANNED: "#9aa5b1",
+    TaskStatus.QUEUED: "#7b8794",
+    TaskStatus.RUNNING: "#2f80ed",
+    TaskStatus.SUCCEEDED: "#27ae60",
+    TaskStatus.FAILED: "#eb5757",
+    TaskStatus.SKIPPED: "#c99a2e",
+    TaskStatus.WAITING: "#9b51e0",
+    TaskStatus.UNCERTAIN: "#f2994a",  # cancelled or timed out while running; its real outcome follows
 }
 
 
@@ -43,7 +43,7 @@ class TaskView:
     """What the inspector shows for one task."""
 
     task: Task
-    state: str = "planned"
+    state: TaskStatus = TaskStatus.PLANNED
     arguments: dict[str, Any] | None = None
     result: Any = None
     error: str = ""
@@ -76,10 +76,10 @@ class NodeItem(QGraphicsRectItem):
         v = self.view
         color = QColor(STATE_COLORS[v.state])
         self.setBrush(QBrush(color.lighter(165)))
-        self.setPen(QPen(color, 2.5 if v.state == "running" else 1.5))
+        self.setPen(QPen(color, 2.5 if v.state == TaskStatus.RUNNING else 1.5))
         args = ", ".join(str(a) if not isinstance(a, str) else repr(a) for a in v.task.args)
         self.subtitle.setText(args[:34] + ("…" if len(args) > 34 else ""))
-        if v.state in ("running", "uncertain") and v.started is not None:
+        if v.state in (TaskStatus.RUNNING, TaskStatus.UNCERTAIN) and v.started is not None:
             badge = f"running {time.monotonic() - v.started:.1f} s"
         elif v.seconds is not None:
             badge = f"{v.state} · {v.seconds:.2f} s"
@@ -111,7 +111,6 @@ class DagView(QGraphicsView):
         self.nodes: dict[int, NodeItem] = {}
         self.edges: list[tuple[int, int, QGraphicsPathItem]] = []
         self.layout_ = StreamingLayout()
-        self._parser = PlanParser(stop_on_repeat=True)
         self._round = 1
         self._ticker = QTimer(self)
         self._ticker.setInterval(100)
@@ -123,44 +122,36 @@ class DagView(QGraphicsView):
         self.nodes.clear()
         self.edges.clear()
         self.layout_ = StreamingLayout()
-        self._parser = PlanParser(stop_on_repeat=True)
         self._round = 1
 
     # -- events ------------------------------------------------------------------------------
 
     def on_event(self, event: Event) -> None:
+        """Draw from the engine's events only: a node appears when the engine has parsed and
+        checked its task (``TaskQueued``, as the model writes the plan), never from text the
+        engine may still reject."""
         if isinstance(event, ReplanStarted):
-            # The new round's text continues the numbering and may name earlier steps.
             self._round = event.round
-            self._parser = PlanParser(stop_on_repeat=True, earlier=[v.task for v in self.tasks.values()])
-            return
-        if isinstance(event, PlanToken):
-            try:
-                for task in self._parser.feed(event.text):
-                    if not task.is_join:
-                        self._add(task)
-            except Exception:
-                pass  # the engine reports plan errors itself; the drawing just stops growing
             return
         task = getattr(event, "task", None)
         if task is None:
             return
         view = self.tasks.get(task.id) or self._add(task)
         if isinstance(event, TaskQueued):
-            view.state = "queued"
+            view.state = TaskStatus.QUEUED
         elif isinstance(event, TaskStarted):
-            view.state, view.started, view.arguments = "running", event.at, event.arguments
+            view.state, view.started, view.arguments = TaskStatus.RUNNING, event.at, event.arguments
             self._ticker.start()
         elif isinstance(event, TaskUncertain):
-            view.state, view.error = "uncertain", event.note
+            view.state, view.error = TaskStatus.UNCERTAIN, event.note
         elif isinstance(event, TaskSucceeded):
-            view.state, view.result, view.seconds = "done", event.result, event.seconds
+            view.state, view.result, view.seconds = TaskStatus.SUCCEEDED, event.result, event.seconds
         elif isinstance(event, TaskKept):
-            view.state, view.result = "done", event.result
+            view.state, view.result = TaskStatus.SUCCEEDED, event.result
         elif isinstance(event, TaskFailed):
-            view.state, view.error, view.seconds = "failed", event.error, event.seconds
+            view.state, view.error, view.seconds = TaskStatus.FAILED, event.error, event.seconds
         elif isinstance(event, TaskSkipped):
-            view.state, view.error = "skipped", event.reason
+            view.state, view.error = TaskStatus.SKIPPED, event.reason
             if event.arguments is not None:
                 view.arguments = event.arguments
         self.nodes[task.id].refresh()
@@ -169,7 +160,7 @@ class DagView(QGraphicsView):
     def mark_waiting(self, task_id: int, arguments: dict[str, Any]) -> None:
         view = self.tasks.get(task_id)
         if view is not None:
-            view.state, view.arguments = "waiting", arguments
+            view.state, view.arguments = TaskStatus.WAITING, arguments
             self.nodes[task_id].refresh()
 
     def finish_layout(self) -> None:
@@ -217,7 +208,7 @@ class DagView(QGraphicsView):
                 item.setPen(QPen(QColor(STATE_COLORS[self.tasks[a].state]), 1.6))
 
     def _tick(self) -> None:
-        running = [n for n in self.nodes.values() if n.view.state == "running"]
+        running = [n for n in self.nodes.values() if n.view.state == TaskStatus.RUNNING]
         for n in running:
             n.refresh()
         if not running:

@@ -89,9 +89,9 @@ def test_recorded_event_stream_drives_node_states_in_order(qtbot, loop):
         for i, v in view.tasks.items():
             if not history[i] or history[i][-1] != v.state:
                 history[i].append(v.state)
-    assert history[1] == ["queued", "running", "done"]
+    assert history[1] == ["queued", "running", "succeeded"]
     assert history[2] == ["queued", "running", "failed"]
-    assert history[3] == ["queued", "running", "done"]
+    assert history[3] == ["queued", "running", "succeeded"]
     assert history[4] == ["queued", "skipped"]
     assert view.tasks[1].result == "sid@example.com" and view.tasks[3].arguments == {"to": ["sid@example.com"], "text": "hi"}
     assert {(a, b) for a, b, _ in view.edges} == {(1, 3), (2, 4)}
@@ -201,7 +201,7 @@ def test_real_plan_streams_into_the_graph(qtbot, loop, tmp_path):
     loop.run_until_complete(asyncio.wait_for(wait(), 300))
     assert any(isinstance(e, TaskQueued) for e in seen)
     states = {v.task.tool: v.state for v in window.dag.tasks.values()}
-    assert states.get("get_email_address") == "done", finished[0].stream.text
+    assert states.get("get_email_address") == "succeeded", finished[0].stream.text
     assert "sid@example.com" in window.chat.toPlainText()
     assert finished[0].stream.timings.prefix_cache == "memory"  # the controller warmed the prompt up on load
 
@@ -371,5 +371,17 @@ def test_a_replan_round_grows_the_graph_with_its_steps_marked(qtbot, loop):
     loop.run_until_complete(scenario())
     assert finished[0].round == 2
     assert {tid: v.round for tid, v in window.dag.tasks.items()} == {1: 1, 2: 1, 3: 2, 4: 2}
-    assert window.dag.tasks[4].state == "done" and window.dag.nodes[4].badge.text().startswith("round 2")
+    assert window.dag.tasks[4].state == "succeeded" and window.dag.nodes[4].badge.text().startswith("round 2")
     assert log.count(("send", ("sid@example.com",), "hi")) == 1
+
+
+def test_the_graph_draws_only_tasks_the_engine_accepted(qtbot):
+    from engine.events import PlanToken
+
+    view = DagView()
+    qtbot.addWidget(view)
+    for piece in ('1. get_mail("Sid")\n', '2. lookup("Sid")\n'):
+        view.on_event(PlanToken(piece))  # text alone draws nothing: the engine may still reject it
+    assert view.tasks == {}
+    view.on_event(TaskQueued(PlanParser().feed('2. lookup("Sid")\n')[0]))
+    assert list(view.tasks) == [2]
