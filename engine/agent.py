@@ -7,15 +7,19 @@ call as the reference's "joiner" does): what was done, and every error in words.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
 
 from engine.answer import summarize
 from engine.events import Answer, PlanToken, ReplanStarted, fan_out
+from engine.examples import ExampleBank
 from engine.executor import ApprovalHook, Executor, Observer, RunResult
+from engine.llm import PlanningModel
 from engine.plan import Plan
-from engine.planner import Planner, PlanStream
-from engine.tools.spec import ToolBox
+from engine.planner import Planner, PlannerConfig, PlanStream
+from engine.tools.spec import ToolBox, load_tool_set
 
 MAX_REPLANS = 2
 """Re-plan rounds after the first plan, as the reference's joiner allows."""
@@ -57,9 +61,53 @@ class AgentRun:
 
 
 class Agent:
+    """Plans a request with ``planner`` and runs the plan on ``tools``. ``load_agent`` builds the
+    desktop agent; ``Agent.for_tools`` one over your own tools."""
+
     def __init__(self, planner: Planner, tools: ToolBox) -> None:
         self.planner = planner
         self.tools = tools
+
+    @classmethod
+    def for_tools(
+        cls,
+        tools: ToolBox | Iterable[Callable[..., Any]] | str | Path,
+        *,
+        model: str | Path | PlanningModel = "default",
+        bank: ExampleBank | None = None,
+        examples: int = 3,
+        dates: bool = False,
+        threads: int | None = None,
+    ) -> Agent:
+        """An agent over your own tools: typed functions (the docstring's first paragraph describes
+        the tool; each may set ``__side_effect__ = False`` to run without approval), a ``ToolBox``,
+        or an OpenAI-style JSON tool list (a path; its tools have no implementation, so plan with
+        ``agent.planner.plan(...)``).
+
+        Nothing of the desktop set leaks in: no desktop examples (``bank``, your own, gives
+        ``examples`` per prompt; none without it), no desktop rules, and no ToolRAG: every tool
+        is offered, the grammar holding the plan to them. ``dates`` adds the resolved value of date
+        phrases to the question, for tool sets that take ISO dates. ``model`` is ``default``,
+        ``fast``, ``tiny``, a ``.gguf`` path, or any ``PlanningModel`` (a ``ScriptedLLM`` in tests)."""
+        if isinstance(tools, ToolBox):
+            box = tools
+        elif isinstance(tools, str | Path):
+            box = ToolBox()
+            for spec in load_tool_set(Path(tools)):
+                box.add(spec)
+        else:
+            box = ToolBox()
+            for fn in tools:
+                box.add_function(fn)
+        if isinstance(model, str | Path):
+            from engine import models
+            from engine.llm import LocalLLM
+
+            llm: PlanningModel = LocalLLM(models.resolve(str(model)), n_threads=threads)
+        else:
+            llm = model
+        config = PlannerConfig(examples=examples if bank is not None else 0, dates=dates)
+        return cls(Planner(llm, list(box), bank if bank is not None else ExampleBank([]), config=config), box)
 
     async def run(
         self,

@@ -68,6 +68,9 @@ class PlannerConfig:
     kinds: bool = False
     """Hold the plan's data kinds while decoding (``engine.kindguard``); needs the grammar. Off
     until measured to help."""
+    dates: bool = True
+    """Follow date phrases in the question with their resolved value in [brackets] (the desktop
+    tools take ISO dates); off for a tool set that takes none, whose arguments would copy them."""
 
     def __post_init__(self) -> None:
         self.prompt = PromptStyle(self.prompt)
@@ -160,17 +163,17 @@ class Planner:
     ) -> str:
         """The prompt describing ``tools``, with examples that use only ``callable_tools``
         (default: the described ones); ``user`` replaces the question turn (a re-plan's)."""
-        user = user if user is not None else user_prompt(query, now)
+        user = user if user is not None else user_prompt(query, now, self.config.dates)
         if self.config.prompt is PromptStyle.COMPACT:
             return self.llm.render(compact_system_prompt(tools, now), user)
         allowed = [t.name for t in (tools if callable_tools is None else callable_tools)]
         examples = self.bank.select(query, self.config.examples, offered=allowed, exclude=query)
-        return self.llm.render(system_prompt(tools, examples, now), user)
+        return self.llm.render(system_prompt(tools, examples, now, self.config.dates), user)
 
     def prepare(self, query: str, now: dt.datetime | None = None, user: str | None = None) -> PlanStream:
         """The planning run before the model is called: chosen tools, prompt, cached prefix."""
         now = now or dt.datetime.now().replace(second=0, microsecond=0)
-        user = user if user is not None else user_prompt(query, now)
+        user = user if user is not None else user_prompt(query, now, self.config.dates)
         tools = self.offered_tools(query)
         if self.config.selection == "grammar":
             prompt = self.build_prompt(query, now, self.tools, callable_tools=tools, user=user)
@@ -191,7 +194,8 @@ class Planner:
         off here: it knows the kinds of this round's steps only."""
         calls = [t for t in earlier if not t.is_join]
         user = replan_prompt(query, now or dt.datetime.now().replace(second=0, microsecond=0),
-                             [t.text() for t in calls], [_observation(t, result) for t in calls], _thought(calls, result))
+                             [t.text() for t in calls], [_observation(t, result) for t in calls], _thought(calls, result),
+                             self.config.dates)
         stream = self.prepare(query, now, user=user)
         stream.round, stream.earlier = round, calls
         stream.usable = [t.id for t in calls if result.status.get(t.id) == "succeeded"]

@@ -8,6 +8,7 @@ resolved value in brackets (see ``engine.dates``), and one instruction says to c
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections.abc import Sequence
 from enum import StrEnum
 
@@ -58,10 +59,13 @@ TOOL_RULES: list[tuple[set[str], str]] = [
 STATIC_PREFIX_END = " - Today's date is"
 
 
-def custom_instructions(tools: Sequence[ToolSpec], now: dt.datetime) -> str:
+def custom_instructions(tools: Sequence[ToolSpec], now: dt.datetime, dates: bool = True) -> str:
     """The reference's custom instructions and tool-specific rules. Today's date comes last
-    (the reference has it second) so that everything before it is static; see STATIC_PREFIX_END."""
-    names = {t.name for t in tools}
+    (the reference has it second) so that everything before it is static; see STATIC_PREFIX_END.
+
+    The tool rules are the desktop set's: they apply to a tool only if it *is* the desktop tool
+    of that name (same signature), never to a user's ``send_sms(phone_number, content)``."""
+    names = {t.name for t in tools if _desktop_signatures().get(t.name) == t.signature}
     text = (
         " - You need to start your plan with the '1.' call\n"
         " - Unless otherwise specified, the default meeting duration is 60 minutes.\n"
@@ -69,8 +73,9 @@ def custom_instructions(tools: Sequence[ToolSpec], now: dt.datetime) -> str:
         " - You MUST end your plans with the 'join()' call and a '\\n' character.\n"
         " - You MUST fill every argument in the tool calls, even if they are optional.\n"
         " - The format for dates MUST be in ISO format of 'YYYY-MM-DD HH:MM:SS', unless other specified.\n"
-        " - Dates and times in the question are already resolved for you in [brackets]; use exactly those values.\n"
-        " - If you want to use the result of a previous tool call, you MUST use the '$' sign followed by the index of the tool call.\n"
+        + (" - Dates and times in the question are already resolved for you in [brackets]; use exactly those values.\n"
+           if dates else "")
+        + " - If you want to use the result of a previous tool call, you MUST use the '$' sign followed by the index of the tool call.\n"
         " - You MUST ONLY USE join() at the very very end of the plan, or you WILL BE PENALIZED.\n"
     )
     for tool_set, rule in TOOL_RULES:
@@ -86,6 +91,13 @@ def custom_instructions(tools: Sequence[ToolSpec], now: dt.datetime) -> str:
     return text + f"{STATIC_PREFIX_END} {today_line(now)}\n"
 
 
+@functools.cache
+def _desktop_signatures() -> dict[str, str]:
+    from engine.tools.desktop import desktop_specs
+
+    return {t.name: t.signature for t in desktop_specs()}
+
+
 def format_examples(examples: Sequence[Example]) -> str:
     blocks = []
     for ex in examples:
@@ -94,7 +106,7 @@ def format_examples(examples: Sequence[Example]) -> str:
     return "".join(blocks)
 
 
-def system_prompt(tools: Sequence[ToolSpec], examples: Sequence[Example], now: dt.datetime) -> str:
+def system_prompt(tools: Sequence[ToolSpec], examples: Sequence[Example], now: dt.datetime, dates: bool = True) -> str:
     text = (
         "Given a user query, create a plan to solve it with the utmost parallelizability. "
         f"Each plan should comprise an action from the following {len(tools) + 1} types:\n"
@@ -103,7 +115,7 @@ def system_prompt(tools: Sequence[ToolSpec], examples: Sequence[Example], now: d
         text += f"{i}. {tool.prompt_block()}\n"
     text += f"{len(tools) + 1}. {JOIN_DESCRIPTION}\n\n"
     text += GUIDELINES
-    text += custom_instructions(tools, now) + "\n\n"
+    text += custom_instructions(tools, now, dates) + "\n\n"
     text += "Here are some examples:\n\n" + format_examples(examples)
     return text
 
@@ -130,8 +142,10 @@ def compact_system_prompt(tools: Sequence[ToolSpec], now: dt.datetime) -> str:
     return f"{COMPACT_HEAD}{lines}{STATIC_PREFIX_END} {today_line(now)}\n"
 
 
-def user_prompt(query: str, now: dt.datetime) -> str:
-    return f"Question: {annotate(query, now)}"
+def user_prompt(query: str, now: dt.datetime, dates: bool = True) -> str:
+    """The question turn; ``dates``: date phrases followed by their resolved value in brackets
+    (off for a tool set that takes no dates, whose arguments would copy the brackets)."""
+    return f"Question: {annotate(query, now) if dates else query}"
 
 
 OBSERVATION_CHARS = 300
@@ -149,10 +163,11 @@ REPLAN_INSTRUCTIONS = (
 )
 
 
-def replan_prompt(query: str, now: dt.datetime, earlier: Sequence[str], observations: Sequence[str], thought: str) -> str:
+def replan_prompt(query: str, now: dt.datetime, earlier: Sequence[str], observations: Sequence[str], thought: str,
+                  dates: bool = True) -> str:
     """The user turn of a re-plan round, in the reference's (LLMCompiler) layout: the question,
     the Previous Plan with an Observation under each step, a Thought, then "Current Plan:". It sits
     after the cached prefix, so a re-plan costs only these tokens and the new steps."""
     steps = "".join(f"{line}\nObservation: {obs}\n" for line, obs in zip(earlier, observations, strict=True))
-    return (f"{user_prompt(query, now)}\n\nPrevious Plan:\n{steps}Thought: {thought}\n\n"
+    return (f"{user_prompt(query, now, dates)}\n\nPrevious Plan:\n{steps}Thought: {thought}\n\n"
             f"{REPLAN_INSTRUCTIONS}\n\nCurrent Plan:")

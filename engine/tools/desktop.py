@@ -4,20 +4,14 @@ plans and models made for the reference work unchanged. Loaded from ``resources/
 from __future__ import annotations
 
 import functools
-import json
 
 from engine.resources import resource_path
-from engine.tools.spec import ToolSpec
+from engine.tools.spec import ToolSpec, load_tool_set
 
 
 @functools.cache
 def _load() -> tuple[ToolSpec, ...]:
-    from engine.kinds import check_tool_set
-
-    data = json.loads(resource_path("tools", "desktop.json").read_text(encoding="utf-8"))
-    specs = tuple(ToolSpec.from_json_schema(d) for d in data)
-    check_tool_set(specs)
-    return specs
+    return tuple(load_tool_set(resource_path("tools", "desktop.json")))
 
 
 def desktop_specs() -> list[ToolSpec]:

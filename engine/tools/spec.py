@@ -8,11 +8,13 @@ tool set, not only the 16 desktop tools.
 from __future__ import annotations
 
 import inspect
+import json
 import string
 import types
 import typing
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from engine.errors import TinyAgentError
@@ -293,6 +295,27 @@ class ToolBox:
 
     def __len__(self) -> int:
         return len(self.specs)
+
+
+def load_tool_set(path: Path) -> list[ToolSpec]:
+    """Specs from an OpenAI-style JSON tool list (``[{"type": "function", "function": {...}}]``,
+    or ``{"tools": [...]}``), checked as a whole when loaded (``engine.kinds.check_tool_set``), so
+    a broken tool set is refused with its reason here and not at plan time."""
+    from engine.kinds import check_tool_set
+
+    try:
+        data = json.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise ToolSpecError(f"cannot read the tool set {path}: {exc}") from None
+    if isinstance(data, Mapping):
+        data = data.get("tools")
+    if not isinstance(data, list) or not all(isinstance(d, Mapping) for d in data):
+        raise ToolSpecError(f"{path}: a tool set is a JSON list of function definitions (or {{\"tools\": [...]}})")
+    specs = [ToolSpec.from_json_schema(d) for d in data]
+    if len({s.name for s in specs}) != len(specs):
+        raise ToolSpecError(f"{path}: two tools share a name")
+    check_tool_set(specs)
+    return specs
 
 
 def _split_doc(doc: str) -> tuple[str, tuple[str, ...]]:
