@@ -59,6 +59,9 @@ def _query_parser() -> argparse.ArgumentParser:
     p.add_argument("--no-open", action="store_true", help="never launch a browser or file viewer")
     p.add_argument("--no-replan", action="store_true",
                    help="when a step fails where no pick can help, stop instead of planning another way (up to 2 rounds)")
+    p.add_argument("--tools", type=Path, metavar="FILE.json",
+                   help="plan over your own tools (an OpenAI-style JSON list) instead of the desktop ones; they have "
+                        "no implementation here, so the plan is shown, not run")
     p.add_argument("--files", type=Path, action="append", metavar="DIR",
                    help="a folder whose files may be opened and attached (repeatable; default: the data folder's "
                         "files/, ~/Documents, ~/Downloads, ~/Desktop)")
@@ -147,6 +150,8 @@ async def _run_query(args: argparse.Namespace) -> int:
         if heard is None:
             return 2
         query = f"{query} {heard}".strip()
+    if args.tools:
+        return await _plan_only(args, query, console, err)
     opts = AgentOptions(
         model=args.model, lora=args.lora, data_dir=args.data_dir, grammar=not args.no_grammar,
         threads=args.threads, open_in_desktop=not (args.no_open or args.dry_run), toolrag=args.toolrag,
@@ -187,6 +192,26 @@ async def _run_query(args: argparse.Namespace) -> int:
     if run.result.plan_error is not None:
         return 3
     return 0 if all(s != "failed" for s in run.result.status.values()) else 1
+
+
+async def _plan_only(args: argparse.Namespace, query: str, console: Any, err: Any) -> int:
+    """``--tools FILE.json``: plan over a foreign tool set and show the plan (exit 3 if invalid)."""
+    from engine.agent import Agent
+    from engine.errors import TinyAgentError
+
+    try:
+        agent = Agent.for_tools(args.tools, model=args.model or "default", threads=args.threads)
+    except TinyAgentError as exc:
+        _say(err, ("Cannot plan with these tools: ", "red"), (exc, ""))
+        return 2
+    stream = await agent.planner.plan(query, args.now)
+    if args.json:
+        print(json.dumps({"event": "Plan", "plan": stream.plan_text, "error": str(stream.error) if stream.error else None}))
+    else:
+        _say(console, (stream.plan_text, ""))
+        if stream.error:
+            _say(err, ("plan error: ", "red"), (stream.error, ""))
+    return 3 if stream.error else 0
 
 
 class _ModelProgress:

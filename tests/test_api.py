@@ -86,3 +86,27 @@ def test_the_readme_example_runs_with_a_real_model(capsys):
     exec(compile(_readme_example(), "README.md", "exec"), {"__name__": "readme"})
     out = capsys.readouterr().out
     assert "Paris" in out and "Sunny" in out, out
+
+
+WEATHER_TOOLS = [{"type": "function", "function": {
+    "name": "get_weather", "description": "Today's weather in a city.", "x-side-effect": False,
+    "parameters": {"type": "object", "properties": {"city": {"type": "string"}}, "required": ["city"]}}}]
+
+
+@pytest.mark.model
+def test_the_cli_and_eval_plan_and_score_a_tool_set_given_as_json(tmp_path, capsys):
+    from engine.cli import main
+    from engine.eval import runner
+
+    tools = tmp_path / "tools.json"
+    tools.write_text(json.dumps(WEATHER_TOOLS))
+    assert main(["--tools", str(tools), "What's the weather in Paris?"]) == 0
+    assert 'get_weather("Paris")' in capsys.readouterr().out
+    record = {"id": "w1", "query": "What's the weather in Rome?", "date": None, "tools": ["get_weather"],
+              "plan": '1. get_weather("Rome")\n2. join()<END_OF_PLAN>'}
+    (tmp_path / "set.jsonl").write_text(json.dumps(record) + "\n")
+    out = tmp_path / "r.jsonl"
+    assert runner.main(["--set", str(tmp_path / "set.jsonl"), "--tools", str(tools), "--out", str(out), "--threads", "2"]) == 0
+    summary = json.loads(out.with_name("r.summary.json").read_text())
+    assert summary["tools"] == "tools.json" and summary["toolrag"] == "none" and summary["bank"] == "none"
+    assert summary["success"] == 1.0

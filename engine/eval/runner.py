@@ -28,6 +28,7 @@ from engine.planner import Planner, PlannerConfig
 from engine.runtime import AgentOptions
 from engine.toolrag import make_selector
 from engine.tools.desktop import desktop_specs
+from engine.tools.spec import load_tool_set
 
 UNDATED_NOW = dt.datetime(2026, 11, 23, 10, 0)
 
@@ -57,6 +58,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--bank", type=Path, help="example bank JSONL (default: resources/examples/handwritten.jsonl + synthetic.jsonl)")
     p.add_argument("--out", type=Path, help="per-record results (default: <set>.<model>.results.jsonl)")
     p.add_argument("--threads", type=int)
+    p.add_argument("--tools", type=Path, help="score plans over this JSON tool list instead of the desktop tools "
+                   "(no desktop examples, rules or date brackets; ToolRAG offers all tools)")
     p.add_argument("--resume", action="store_true",
                    help="keep the records already in --out (re-scored from their stored plans) and plan only the rest")
 
@@ -112,7 +115,12 @@ def run(args: argparse.Namespace) -> int:
     if args.toolrag_in == "grammar" and not args.grammar:
         print("--toolrag-in grammar needs the grammar: drop --no-grammar, or use --toolrag-in prompt", file=sys.stderr)
         return 2
-    specs = desktop_specs()
+    specs = load_tool_set(args.tools) if args.tools else desktop_specs()
+    foreign = args.tools is not None
+    if foreign and args.toolrag not in ("none", "oracle") and not args.toolrag.startswith("embed"):
+        print(f"ToolRAG: all tools (the {args.toolrag} knows only the desktop tools; --toolrag embed ranks yours)",
+              file=sys.stderr)
+        args.toolrag = "none"
     by_name = {s.name: s for s in specs}
     records = first_valid(args.set_path, by_name, args.limit)
     if not records:
@@ -125,7 +133,8 @@ def run(args: argparse.Namespace) -> int:
     summary_path = out_path.with_name(out_path.name.removesuffix(".jsonl") + ".summary.json")
     settings = {"model": model_path.name, "lora": lora and Path(lora).name, "toolrag": args.toolrag,
                 "toolrag_in": args.toolrag_in, "grammar": args.grammar, "examples": args.examples,
-                "bank": args.bank.name if args.bank else "default", "prompt": args.prompt, "kinds": args.kinds}
+                "bank": args.bank.name if args.bank else ("none" if foreign else "default"), "prompt": args.prompt,
+                "kinds": args.kinds, **({"tools": args.tools.name} if foreign else {})}
     if args.resume and (why := _mismatch(summary_path, settings)):
         print(f"{out_path} was planned with other settings: {why}. Resume with the same options, or use another --out.",
               file=sys.stderr)
@@ -135,7 +144,7 @@ def run(args: argparse.Namespace) -> int:
         print(f"another eval is writing {out_path}: wait for it to finish, or use another --out", file=sys.stderr)
         return 2
     llm = LocalLLM(model_path, n_threads=args.threads, lora_path=lora)
-    bank = ExampleBank(load_examples(args.bank)) if args.bank else ExampleBank.default()
+    bank = ExampleBank(load_examples(args.bank)) if args.bank else (ExampleBank([]) if foreign else ExampleBank.default())
     current: dict[str, Record] = {}
     if args.toolrag == "oracle":
         def select(query: str):  # type: ignore[no-untyped-def]
@@ -143,8 +152,8 @@ def run(args: argparse.Namespace) -> int:
     else:
         select = make_selector(args.toolrag, specs)
     planner = Planner(llm, specs, bank, select_tools=select,
-                      config=PlannerConfig(examples=args.examples, grammar=args.grammar, selection=args.toolrag_in,
-                                           prompt=args.prompt, kinds=args.kinds))
+                      config=PlannerConfig(examples=args.examples if not foreign or args.bank else 0, grammar=args.grammar,
+                                           selection=args.toolrag_in, prompt=args.prompt, kinds=args.kinds, dates=not foreign))
     summary = Summary()
     latencies: list[float] = []
     prompt_tokens: list[int] = []
