@@ -34,7 +34,7 @@ def _value(p: Param, step: int, refs: bool, item: bool = False) -> str:
     type_name = p.item_type if item else p.type
     base = {"str": "string", "int": "int", "float": "float", "bool": "bool"}[type_name]
     alts = [base]
-    if type_name == "str" and not item:
+    if not item and (type_name == "str" or not p.required):
         alts.append('"None"')
     if refs:
         alts.append(f"ref-{step}")
@@ -46,6 +46,21 @@ def _arg(p: Param, step: int, refs: bool) -> str:
         item = _value(p, step, refs, item=True)
         return f'"[" ({item} (", " {item}){{0,{MAX_LIST_ITEMS - 1}}})? "]"'
     return _value(p, step, refs)
+
+
+def _call(t: ToolSpec, step: int, refs: bool) -> str:
+    """``name(a, b)``; trailing optional parameters may be left out, innermost last:
+    ``"f(" a (", " b (", " c)?)? ")"`` for required ``a`` and optional ``b`` and ``c``."""
+    args = [_arg(p, step, refs) for p in t.params]
+    if not args:
+        return f'"{t.name}()"'
+    cut = max((i + 1 for i, p in enumerate(t.params) if p.required), default=0)
+    tail = ""
+    for i in range(len(args) - 1, cut - 1, -1):
+        sep = "" if i == 0 else '", " '
+        tail = f"({sep}{args[i]}{' ' + tail if tail else ''})?"
+    inner = " ".join(x for x in (' ", " '.join(args[:cut]), tail) if x)
+    return f'"{t.name}(" {inner} ")"'
 
 
 def _rule_name(name: str) -> str:
@@ -75,9 +90,7 @@ def plan_grammar(tools: Sequence[ToolSpec], max_steps: int = DEFAULT_MAX_STEPS, 
         refs = [*sorted(j for j in set(usable) if j < first), *range(first, k)]
         lines.append(f"call-{k} ::= " + " | ".join(f"{_rule_name(t.name)}-{k}" for t in tools))
         for t in tools:
-            args = ' ", " '.join(_arg(p, k, bool(refs)) for p in t.params) or ""
-            body = f'"{t.name}(" {args} ")"' if args else f'"{t.name}()"'
-            lines.append(f"{_rule_name(t.name)}-{k} ::= {body}")
+            lines.append(f"{_rule_name(t.name)}-{k} ::= {_call(t, k, bool(refs))}")
         if refs:
             lines.append(f"ref-{k} ::= " + " | ".join(f'"\\"${j}\\""' for j in refs))
     return "\n".join(lines) + "\n" + _PRIMITIVES

@@ -244,6 +244,8 @@ def _type_ok(value: Any, type_name: str) -> bool:
 
 
 def _coerce(param: Param, value: Any, task: Task) -> Any:
+    if value is None and not param.required:
+        return param.default  # None for an optional parameter: its default
     if param.is_list:
         if value is None:
             return []

@@ -71,8 +71,10 @@ def custom_instructions(tools: Sequence[ToolSpec], now: dt.datetime, dates: bool
         " - Unless otherwise specified, the default meeting duration is 60 minutes.\n"
         " - Do not use named arguments in your tool calls.\n"
         " - You MUST end your plans with the 'join()' call and a '\\n' character.\n"
-        " - You MUST fill every argument in the tool calls, even if they are optional.\n"
-        " - The format for dates MUST be in ISO format of 'YYYY-MM-DD HH:MM:SS', unless other specified.\n"
+        + (" - You MUST fill every argument in the tool calls, even if they are optional.\n"
+           if all(p.required for t in tools for p in t.params) else
+           " - Fill every required argument; leave out trailing optional ones you have no value for (their default is used).\n")
+        + " - The format for dates MUST be in ISO format of 'YYYY-MM-DD HH:MM:SS', unless other specified.\n"
         + (" - Dates and times in the question are already resolved for you in [brackets]; use exactly those values.\n"
            if dates else "")
         + " - If you want to use the result of a previous tool call, you MUST use the '$' sign followed by the index of the tool call.\n"

@@ -80,3 +80,17 @@ def test_a_replan_round_numbers_on_and_may_use_only_the_steps_that_succeeded(che
     assert not checker.accepts(g, '3. send_sms(["$2"], "hi")\n4. join()<END_OF_PLAN>')  # step 2 failed
     assert not checker.accepts(g, '1. get_email_address("Sid")\n2. join()<END_OF_PLAN>')  # numbering starts over
     assert checker.accepts(g, "3. join()<END_OF_PLAN>")
+
+
+def test_trailing_optional_arguments_may_be_left_out_or_none(checker):
+    from engine.tools.spec import ToolSpec
+
+    spec = ToolSpec.from_json_schema({"name": "get_forecast", "parameters": {
+        "type": "object", "required": ["city"], "properties": {
+            "city": {"type": "string"}, "units": {"type": "string", "default": "metric"}, "days": {"type": "integer", "default": 1}}}})
+    g = plan_grammar([spec])
+    for ok in ('get_forecast("Oslo")', 'get_forecast("Oslo", "imperial")', 'get_forecast("Oslo", None, None)',
+               'get_forecast("Oslo", "metric", 3)'):
+        assert checker.accepts(g, f"1. {ok}\n2. join()<END_OF_PLAN>"), ok
+    for bad in ("get_forecast()", 'get_forecast("Oslo", 3)', 'get_forecast("Oslo", "metric", "3")'):
+        assert not checker.accepts(g, f"1. {bad}\n2. join()<END_OF_PLAN>"), bad

@@ -1,3 +1,5 @@
+import datetime as dt
+
 import pytest
 
 from engine.tools.desktop import desktop_specs
@@ -43,7 +45,7 @@ def test_from_function_reads_types_defaults_and_docstring():
         return ""
 
     spec = ToolSpec.from_function(book_table)
-    assert spec.signature == "book_table(restaurant: str, people: int, names: list[str], outside: bool) -> str"
+    assert spec.signature == "book_table(restaurant: str, people: int, names: list[str], outside: bool = False) -> str"
     assert spec.description == "Book a table at a restaurant."
     assert spec.guidance == ("people counts the guests.", "names are the guests' names.")
     assert spec.params[3].default is False and not spec.params[3].required
@@ -79,7 +81,7 @@ def test_json_schema_round_trip_and_optional_parameters():
         },
     }
     spec = ToolSpec.from_json_schema(definition)
-    assert spec.signature == "set_volume(level: int, device: str) -> str"
+    assert spec.signature == "set_volume(level: int, device: str = '') -> str"
     assert not spec.params[1].required
     assert ToolSpec.from_json_schema(spec.to_json_schema()) == spec
     with pytest.raises(ToolSpecError):
@@ -95,3 +97,20 @@ def test_toolbox_add_function():
 
     box.add_function(ping, side_effect=False)
     assert "ping" in box and box.impls["ping"] is ping and not box.specs["ping"].side_effect
+
+
+def test_a_foreign_tools_descriptions_choices_and_defaults_reach_the_prompt_and_optional_ones_may_be_left_out():
+    from engine.plan import parse_plan
+    from engine.prompt import custom_instructions
+
+    spec = ToolSpec.from_json_schema({"name": "get_forecast", "description": "The forecast for a city.", "parameters": {
+        "type": "object", "required": ["city"], "properties": {
+            "city": {"type": "string", "description": "City name, e.g. Paris"},
+            "units": {"type": "string", "enum": ["metric", "imperial"], "default": "metric"},
+            "days": {"type": "integer", "default": 1}}}})
+    assert spec.prompt_block().splitlines() == [
+        "get_forecast(city: str, units: str = 'metric', days: int = 1) -> str", " - The forecast for a city.",
+        " - city: City name, e.g. Paris", " - units: one of 'metric', 'imperial'; optional, default 'metric'"]
+    specs = {"get_forecast": spec}
+    assert parse_plan('1. get_forecast("Oslo")\n2. get_forecast("Rome", None, 2000000)\n3. join()', specs).tasks[1].args[2] == 2000000
+    assert "leave out trailing optional ones" in custom_instructions([spec], dt.datetime(2026, 1, 1))

@@ -62,6 +62,18 @@ class Param:
     """The kinds of data it accepts (``engine.kinds.Kind`` values); empty: anything."""
     min_items: int = 0
     """For a list: how many items it needs (JSON schema's ``minItems``; recipients need one)."""
+    enum: tuple[Any, ...] = ()
+    """The only values it takes (JSON schema's ``enum``), shown to the planner."""
+
+    @property
+    def guidance(self) -> str:
+        """What the planner is told of it beyond its type: description, allowed values, default."""
+        parts = [self.description.strip()] if self.description.strip() else []
+        if self.enum:
+            parts.append("one of " + ", ".join(repr(v) if isinstance(v, str) else str(v) for v in self.enum))
+        if not self.required:
+            parts.append(f"optional, default {self.default!r}")
+        return "; ".join(parts)
 
     @property
     def required(self) -> bool:
@@ -121,16 +133,20 @@ class ToolSpec:
 
     @property
     def signature(self) -> str:
-        """The one-line signature the planner sees, e.g. ``get_email_address(name: str) -> str``."""
-        args = ", ".join(f"{p.name}: {p.type}" for p in self.params)
+        """The one-line signature the planner sees, e.g. ``get_email_address(name: str) -> str``;
+        an optional parameter shows its default (``units: str = 'metric'``)."""
+        args = ", ".join(f"{p.name}: {p.type}" + ("" if p.required else f" = {p.default!r}") for p in self.params)
         return f"{self.name}({args}) -> {self.returns}"
 
     def prompt_block(self) -> str:
-        """Signature plus `` - `` guidance bullets, the reference planner's tool description format."""
+        """Signature plus `` - `` guidance bullets, the reference planner's tool description format,
+        and a bullet per parameter that says more than its type (description, allowed values):
+        dropping those cost a foreign tool set 14.5 points. The desktop set has none."""
         lines = [self.signature]
         if self.description:
             lines.append(f" - {self.description}")
         lines.extend(f" - {g}" for g in self.guidance)
+        lines.extend(f" - {p.name}: {p.guidance}" for p in self.params if p.description.strip() or p.enum)
         return "\n".join(lines)
 
     def param(self, name: str) -> Param:
@@ -195,8 +211,10 @@ class ToolSpec:
             ptype = _json_type_name(pschema, f"{name}.{pname}")
             default = _MISSING if pname in required else pschema.get("default")
             kinds = pschema.get("x-kind", ())
+            enum = pschema.get("enum", ())
             params.append(Param(pname, ptype, str(pschema.get("description", "")), default,
-                                (kinds,) if isinstance(kinds, str) else tuple(kinds), int(pschema.get("minItems", 0))))
+                                (kinds,) if isinstance(kinds, str) else tuple(kinds), int(pschema.get("minItems", 0)),
+                                tuple(enum) if isinstance(enum, list | tuple) else ()))
         return cls(
             name=name,
             params=tuple(params),
@@ -224,6 +242,8 @@ class ToolSpec:
                 entry["x-kind"] = list(p.kinds)
             if p.min_items:
                 entry["minItems"] = p.min_items
+            if p.enum:
+                entry["enum"] = list(p.enum)
             props[p.name] = entry
         return {
             "type": "function",
