@@ -28,7 +28,8 @@ with open(os.environ["FAKE_LOG"], "a", encoding="utf-8") as f:
 if os.environ.get("FAKE_ERR"):
     sys.stderr.write(os.environ["FAKE_ERR"])
     sys.exit(1)
-sys.stdout.write(os.environ.get("FAKE_OUT", "ok") + "\\n")
+script = os.path.splitext(os.path.basename(sys.argv[1]))[0]
+sys.stdout.write(os.environ.get("FAKE_OUT_" + script, os.environ.get("FAKE_OUT", "ok")) + "\\n")
 """
 
 FAKE_MDFIND = """#!{python}
@@ -129,10 +130,12 @@ def _script(call: list[str]) -> str:
 
 def test_each_tool_passes_its_values_as_argv(fake, mac, tmp_path, monkeypatch):
     monkeypatch.setenv("FAKE_OUT", "sid@example.com")
+    monkeypatch.setenv("FAKE_OUT_list_contacts", "Sid Jha\nLutfi Eren Erdoğan")
     mac.create_calendar_event("Demo", "2026-11-24 15:00:00", "", "Room 4", ["Sid", "lutfi@example.com"], "notes", "Work")
     calls = fake.calls()
-    assert [_script(c) for c in calls] == ["get_email_address", "create_calendar_event"]
-    assert calls[0][1:] == ["Sid"]
+    assert [_script(c) for c in calls] == ["list_contacts", "get_email_address", "create_calendar_event"]
+    assert calls[0][1:] == [] and calls[1][1:] == ["Sid Jha"]  # the full name chosen, never "contains"
+    calls = calls[1:]
     assert calls[1][1:] == ["Demo", "2026-11-24 15:00:00", "2026-11-24 16:00:00", "Room 4", "notes", "Work", "2",
                             "sid@example.com", "lutfi@example.com"]
     fake.reset()
@@ -143,7 +146,7 @@ def test_each_tool_passes_its_values_as_argv(fake, mac, tmp_path, monkeypatch):
     fake.reset()
     monkeypatch.setenv("FAKE_OUT", "+1 415 555 0100")
     mac.send_sms(["Sid", "+44 20 7946 0000"], "on my way")
-    calls = fake.calls()
+    calls = fake.calls()[1:]
     assert [_script(c) for c in calls] == ["get_phone_number", "send_sms"]
     assert calls[1][1] == "on my way" and len(calls[1]) == 4
     fake.reset()
@@ -159,6 +162,7 @@ def test_scripts_read_exactly_the_arguments_they_are_given(script, fake, mac, tm
     """Every script is called by some tool; the fixed argv items it reads are exactly those passed
     (a counted tail is checked by its counts)."""
     monkeypatch.setenv("FAKE_OUT", "x@example.com")
+    monkeypatch.setenv("FAKE_OUT_list_contacts", "Sid")
     pdf = str(tmp_path / "files" / "report.pdf")
     for spec in desktop_specs():
         if spec.name == "summarize_pdf":  # no app involved: text extraction and the local model
@@ -191,6 +195,7 @@ def test_hostile_strings_reach_scripts_only_as_argv_byte_for_byte(fake, mac, mon
         if "\x00" in s:  # refused before osascript runs: test_nul_is_refused_with_a_clear_message
             continue
         fake.reset()
+        monkeypatch.setattr(mac, "_contact", lambda name, s=s: s)  # Contacts holds exactly this name
         calls_and_values = []
         mac.get_email_address(s)
         if not as_email_address(s):  # an address is given back, not looked up
@@ -247,6 +252,17 @@ def test_nul_is_refused_with_a_clear_message(fake, mac):
 def test_errors_are_explained(stderr, code, words):
     err = explain("get_email_address" if "Contacts" in stderr else "compose_new_email", stderr)
     assert err.code == code and words in str(err)
+
+
+def test_a_contact_is_chosen_as_on_any_system_and_a_guess_is_a_question(fake, mac, monkeypatch):
+    monkeypatch.setenv("FAKE_OUT_list_contacts", "Sid Jha\nSiddharth Rao\nSidney Poitier\nAna Lima")
+    monkeypatch.setenv("FAKE_OUT", "x@example.com")
+    assert mac.get_email_address("sid") == "x@example.com"  # a whole part of one name only
+    assert fake.calls()[-1][1:] == ["Sid Jha"]
+    with pytest.raises(ToolError) as exc:
+        mac.get_phone_number("Sidd")  # Contacts' "name contains" would have taken Siddharth Rao
+    assert exc.value.candidates[0] == "Siddharth Rao" and exc.value.value == "Sidd"
+    assert _script(fake.calls()[-1]) == "list_contacts"  # nothing looked up on a guess
 
 
 def test_a_failing_script_becomes_a_tool_error(fake, mac, monkeypatch):

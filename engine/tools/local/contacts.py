@@ -81,17 +81,9 @@ class Contacts:
                 "Add contacts with `tinyagent contacts add NAME --email ... --phone ...` or drop .vcf files there."
                 + self._skipped()
             )
-        for tier in ([c for c in everyone if fold(c.name) == wanted], [c for c in everyone if wanted in fold(c.name).split()]):
-            if len(tier) == 1:
-                return tier[0]
-            if len(tier) > 1:
-                names = sorted(c.name for c in tier)
-                raise ToolError(f"{len(tier)} contacts match {name!r} ({', '.join(names)}); say which one.", candidates=names,
-                                value=name)
-        ranked = rank_candidates(name, [c.name for c in everyone])
-        hint = f" Did you mean {' or '.join(ranked[:3])}?" if ranked else ""
-        raise ToolError(f"No contact named {name!r} in the address book ({len(everyone)} contacts).{hint}{self._skipped()}",
-                        candidates=ranked, value=name)
+        chosen = choose_name(name, [c.name for c in everyone], f"the address book ({len(everyone)} contacts)",
+                             self._skipped())
+        return next(c for c in everyone if c.name == chosen)
 
     def by_email(self, address: str) -> Contact:
         wanted = address.strip().lower()
@@ -137,6 +129,24 @@ _NICK: dict[str, set[str]] = {}
 for _short, _long in NICKNAMES:
     _NICK.setdefault(_short, set()).add(_long)
     _NICK.setdefault(_long, set()).add(_short)
+
+
+def choose_name(name: str, names: list[str], where: str, note: str = "") -> str:
+    """The one of ``names`` that ``name`` means: the full name, or one whole part of it (first or
+    last name, ignoring case and accents), when exactly one has it. Anything less sure is a
+    ``ToolError`` carrying ranked candidates for the person to pick from: a guess is never used.
+    Both backends choose so; the Mac one with the names Contacts lists."""
+    wanted = fold(name)
+    for tier in ([n for n in names if fold(n) == wanted], [n for n in names if wanted in fold(n).split()]):
+        if len(tier) == 1:
+            return tier[0]
+        if tier:
+            ordered = sorted(tier)
+            raise ToolError(f"{len(ordered)} contacts match {name!r} ({', '.join(ordered)}); say which one.",
+                            candidates=ordered, value=name)
+    ranked = rank_candidates(name, names)
+    hint = f" Did you mean {' or '.join(ranked[:3])}?" if ranked else ""
+    raise ToolError(f"No contact named {name!r} in {where}.{hint}{note}", candidates=ranked, value=name)
 
 
 def rank_candidates(name: str, names: list[str], limit: int = 5) -> list[str]:

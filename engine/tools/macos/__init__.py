@@ -19,6 +19,7 @@ from urllib.parse import urlencode
 from engine.addresses import as_email_address, as_phone_number, normalize_phone
 from engine.tools.local import LocalBackend, reminder_added
 from engine.tools.local.calendar import event_span, parse_when
+from engine.tools.local.contacts import choose_name
 from engine.tools.local.files import find_file
 from engine.tools.local.places import TRAVEL_MODES
 from engine.tools.macos.osascript import DEFAULT_TIMEOUT, ScriptError, binary, explain, run_script
@@ -95,11 +96,20 @@ class MacBackend(LocalBackend):
 
     # -- the tools that use the Mac's apps ------------------------------------------------------
 
+    def _contact(self, name: str) -> str:
+        """The full name of the one contact ``name`` means, chosen from the names Contacts lists by
+        the portable backend's rules (``choose_name``): never the first of several that merely
+        contain it, as Contacts' own "name contains" would give."""
+        if "\x00" in name:
+            raise ScriptError("A value contains a NUL character, which cannot be passed to AppleScript; remove it.")
+        names = [n for n in self._run("list_contacts", []).split("\n") if n.strip()]
+        return choose_name(name, names, f"Contacts ({len(names)} contacts)")
+
     def get_phone_number(self, name: str) -> str:
-        return as_phone_number(name) or normalize_phone(self._run("get_phone_number", [name]))
+        return as_phone_number(name) or normalize_phone(self._run("get_phone_number", [self._contact(name)]))
 
     def get_email_address(self, name: str) -> str:
-        return as_email_address(name) or self._run("get_email_address", [name])
+        return as_email_address(name) or self._run("get_email_address", [self._contact(name)])
 
     def create_calendar_event(
         self, title: str, start_date: str, end_date: str, location: str, invitees: list[str], notes: str, calendar: str

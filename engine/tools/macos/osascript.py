@@ -45,7 +45,7 @@ APPS = {
     "get_phone_number": "Contacts", "get_email_address": "Contacts", "create_calendar_event": "Calendar",
     "compose_new_email": "Mail", "reply_to_email": "Mail", "forward_email": "Mail", "create_note": "Notes",
     "open_note": "Notes", "append_note_content": "Notes", "create_reminder": "Reminders", "send_sms": "Messages",
-    "open_url": "Maps", "open_file": "Finder",
+    "open_url": "Maps", "open_file": "Finder", "list_contacts": "Contacts",
 }
 
 
