@@ -136,3 +136,18 @@ def test_plan_length_counts_calls_not_join_and_buckets_come_from_kept_results(tm
     assert by_length_from_results(results) == {"0-1": {"success": 1.0, "records": 1},
                                                "2-4": {"success": None, "records": 0},
                                                "5+": {"success": 0.5, "records": 2}}
+
+
+def test_plans_of_a_wrong_kind_are_counted_from_a_rows_records(tmp_path):
+    import json
+
+    from engine.eval.table import kind_errors_from_results
+
+    preds = ['1. send_sms(["Sid"], "hi")\n2. join()<END_OF_PLAN>',  # a name texted
+             '1. get_phone_number("Sid")\n2. send_sms(["$1"], "hi")\n3. join()<END_OF_PLAN>',
+             '1. get_email_address("Sid")\n2. summarize_pdf("$1")\n3. join()<END_OF_PLAN>',  # an address summarised
+             "1. send_sms(",  # does not parse: a syntax failure, not counted here
+             ]
+    results = tmp_path / "row.jsonl"
+    results.write_text("".join(json.dumps({"pred": p}) + "\n" for p in preds))
+    assert kind_errors_from_results(results) == 2

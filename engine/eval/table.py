@@ -33,6 +33,25 @@ def by_length_from_results(results: Path) -> dict[str, dict]:
     return {b: {"success": ok / n if n else None, "records": n} for b, (ok, n) in counts.items()}
 
 
+def kind_errors_from_results(results: Path) -> int:
+    """How many of a row's predicted plans the data-kind rules reject (``engine.kinds``): a name
+    texted, a lookup attached. Counted from the records kept beside the summary, for every row
+    alike, whether or not it held the kinds while decoding."""
+    from engine.kinds import check_plan_kinds
+    from engine.plan import PlanError, parse_plan
+    from engine.tools.desktop import desktop_specs
+
+    specs = {s.name: s for s in desktop_specs()}
+    bad = 0
+    for line in results.read_text(encoding="utf-8").splitlines():
+        try:
+            plan = parse_plan(json.loads(line)["pred"], specs)
+        except (PlanError, KeyError, TypeError):
+            continue  # a plan that does not parse is a syntax failure, counted there
+        bad += bool(check_plan_kinds(plan, specs))
+    return bad
+
+
 def _bucket_cell(summary: dict, bucket: str) -> str:
     """Success on the records whose true plan has that many calls, and how many there were
     (``?`` for an old summary with no per-record results beside it)."""
@@ -69,7 +88,9 @@ def _failure_cell(kind: str) -> Callable[[dict], str]:
     return lambda s: str(s["failures"][kind]) if "failures" in s else "?"
 
 
-FAILURE_COLUMNS = [*COLUMNS[:6], *((kind, _failure_cell(kind)) for kind in FAILURE_KINDS)]
+FAILURE_COLUMNS = [*COLUMNS[:6], *((kind, _failure_cell(kind)) for kind in FAILURE_KINDS),
+                   ("plans of a wrong kind", lambda s: str(s["kind_errors"]) if "kind_errors" in s else "?"),
+                   ("p50 s", lambda s: f"{s['latency_p50_s']:.1f}")]
 
 
 def markdown(summaries: list[dict], columns: list[tuple[str, Callable[[dict], str]]] = COLUMNS) -> str:
@@ -89,6 +110,8 @@ def main(argv: list[str] | None = None) -> int:
             results = path.with_name(path.name.removesuffix(".summary.json") + ".jsonl")
             if "by_length" not in summary and results.is_file():
                 summary["by_length"] = by_length_from_results(results)
+            if args.failures and results.is_file():
+                summary["kind_errors"] = kind_errors_from_results(results)
     except (OSError, json.JSONDecodeError, KeyError) as exc:
         print(f"cannot read a summary or its results: {exc}", file=sys.stderr)
         return 2
