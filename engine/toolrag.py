@@ -7,23 +7,21 @@
   (all-MiniLM-L6-v2), the baseline the reference compares against.
 - ``classifier``: a multi-label head over the frozen MiniLM sentence embedding pooled after the
   encoder's first layers (two: as accurate as six at a third of the cost), trained on the
-  synthetic data (``python -m engine.toolrag train``), thresholded for recall.
+  synthetic data (``python -m engine.train.toolrag train``), thresholded for recall.
   Tools a chosen tool depends on are added (``send_sms`` brings ``get_phone_number``…), since
   helpers are often never named in the query. If nothing passes the threshold, the planner gets
   every tool: a longer prompt, but never an empty plan for a query that needed a tool.
 
-    python -m engine.toolrag train  --data data/train.jsonl --val data/val.jsonl --out models/toolrag/ \
+Training, the report and the thresholds are in ``engine.train.toolrag``:
+
+    python -m engine.train.toolrag train  --data data/train.jsonl --val data/val.jsonl --out models/toolrag/ \
         --extra data/reference-train.jsonl --layers 2
-    python -m engine.toolrag report --data data/test.jsonl
+    python -m engine.train.toolrag report --data data/test.jsonl
 """
 
 from __future__ import annotations
 
-import argparse
-import hashlib
 import json
-import sys
-import time
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -91,7 +89,7 @@ class ClassifierSelector:
         folder = folder or models_path("toolrag")
         manifest_path = folder / "manifest.json"
         if not manifest_path.is_file():
-            raise ToolRAGError(f"no trained ToolRAG classifier in {folder}; run: python -m engine.toolrag train")
+            raise ToolRAGError(f"no trained ToolRAG classifier in {folder}; run: python -m engine.train.toolrag train")
         self.manifest = json.loads(manifest_path.read_text())
         self.head = Head.load(folder / self.manifest["weights"])
         self.labels: list[str] = self.manifest["labels"]
@@ -111,7 +109,7 @@ class ClassifierSelector:
 
     def sure(self, query: str) -> list[str]:
         """Tools the classifier is sure the query needs (per-tool thresholds tuned on val for
-        precision, ``python -m engine.toolrag sure``); none when the manifest has no thresholds."""
+        precision, ``python -m engine.train.toolrag sure``); none when the manifest has no thresholds."""
         thresholds = self.manifest.get("sure", {}).get("thresholds", {})
         probs = self.probabilities([query])[0]
         return [name for i, name in enumerate(self.labels) if name in thresholds and probs[i] >= thresholds[name]]
@@ -202,222 +200,3 @@ class Head:
     def load(cls, path: Path) -> Head:
         with np.load(path) as f:
             return cls({k: f[k].astype(np.float32) for k in f.files})
-
-
-def _load_set(path: Path) -> tuple[list[str], list[set[str]]]:
-    from engine.data.records import BadLine, read_records
-
-    queries, tools = [], []
-    for r in read_records(path):
-        if isinstance(r, BadLine):
-            print(f"{path}:{r.line}: skipped, {r.reason}", file=sys.stderr)
-            continue
-        queries.append(r.query)
-        tools.append(set(r.tools))
-    return queries, tools
-
-
-def _fmt(name: str, m: dict[str, float]) -> list[object]:
-    return [name, f"{m['recall']:.3f}", f"{m['all_needed_kept']:.3f}", f"{m['mean_selected']:.2f}", f"{m['exact_set']:.3f}"]
-
-
-def set_metrics(chosen: list[set[str]], truth: list[set[str]]) -> dict[str, float]:
-    tp = sum(len(c & t) for c, t in zip(chosen, truth, strict=True))
-    need = sum(len(t) for t in truth)
-    return {
-        "recall": tp / need if need else 1.0,
-        "all_needed_kept": float(np.mean([t <= c for c, t in zip(chosen, truth, strict=True)])),
-        "mean_selected": float(np.mean([len(c) for c in chosen])),
-        "exact_set": float(np.mean([c == t for c, t in zip(chosen, truth, strict=True)])),
-    }
-
-
-def sure_thresholds(probs: np.ndarray, truth: list[set[str]], labels: list[str], precision: float = 0.98,
-                    min_support: int = 20) -> dict[str, float]:
-    """Per tool, the lowest probability above which the tool is needed at least ``precision`` of
-    the time on these queries (and at least ``min_support`` queries are that sure); tools that
-    never reach it get no threshold. The planner refuses ``join()`` until such a tool is called."""
-    out: dict[str, float] = {}
-    for i, name in enumerate(labels):
-        order = np.argsort(-probs[:, i], kind="stable")
-        needed = np.array([name in truth[j] for j in order])
-        count = np.arange(1, len(order) + 1)
-        ok = np.flatnonzero((np.cumsum(needed) / count >= precision) & (count >= min_support))
-        if ok.size:
-            out[name] = float(probs[order[ok.max()], i])
-    return out
-
-
-def _labels_matrix(tools: list[set[str]], labels: list[str]) -> np.ndarray:
-    y = np.zeros((len(tools), len(labels)), np.float32)
-    for i, ts in enumerate(tools):
-        for t in ts:
-            y[i, labels.index(t)] = 1.0
-    return y
-
-
-def train(
-    data: Path, val: Path, out: Path, seed: int = 0, target_recall: float = 0.99,
-    extra: Path | None = None, extra_weight: int = 5, layers: int | None = None,
-) -> dict:
-    """Encode the queries once, fit three candidate heads, keep the one that reaches
-    ``target_recall`` on val with the fewest tools (else the one with the best val recall).
-
-    ``extra`` (e.g. the reference's 1,010 LLM-written examples) is added ``extra_weight`` times:
-    the synthetic templates alone give too few phrasings per plan shape to generalise to the
-    held-out phrasings of val and test.
-
-    ``layers`` pools the encoder's first N layers instead of all six: the encoder is nearly all of
-    the selection time, so a shallower encoder that keeps the recall is the faster classifier.
-    """
-    from engine.encoder import ENCODER_PACKAGE, ENCODER_VERSION, default_encoder
-    from engine.tools.desktop import DESKTOP_TOOL_NAMES
-
-    labels = list(DESKTOP_TOOL_NAMES)
-    rng = np.random.default_rng(seed)
-    enc = default_encoder()
-    depth = enc.layers if layers is None else layers
-    t0 = time.monotonic()
-    xq, xt = _load_set(data)
-    vq, vt = _load_set(val)
-    x, xv = enc.encode(xq, batch_size=128, layers=depth), enc.encode(vq, batch_size=128, layers=depth)
-    n_extra = 0
-    if extra is not None:
-        eq, et = _load_set(extra)
-        n_extra = len(eq)
-        ex = enc.encode(eq, batch_size=128, layers=depth)
-        x = np.concatenate([x] + [ex] * extra_weight)
-        xt = xt + et * extra_weight
-    encode_s = time.monotonic() - t0
-    y = _labels_matrix(xt, labels)
-    candidates = {}
-    for name, hidden, epochs in (("linear", 0, 30), ("mlp256", 256, 10), ("mlp512", 512, 15)):
-        t1 = time.monotonic()
-        head = Head.init(x.shape[1], len(labels), hidden, rng)
-        head.fit(x, y, epochs=epochs, lr=3e-3, batch=128, rng=rng, weight_decay=1e-3 if hidden else 1e-4)
-        probs = head.predict(xv)
-        # Highest threshold whose val recall (helpers added) reaches the target: recall first.
-        best_t = 0.01
-        for t in np.round(np.arange(0.5, 0.0, -0.01), 2):
-            chosen = [with_helpers({labels[i] for i in np.flatnonzero(p >= t)}, set(labels)) for p in probs]
-            if set_metrics(chosen, vt)["recall"] >= target_recall:
-                best_t = float(t)
-                break
-        chosen = [with_helpers({labels[i] for i in np.flatnonzero(p >= best_t)}, set(labels)) for p in probs]
-        candidates[name] = (head, best_t, set_metrics(chosen, vt), time.monotonic() - t1)
-        print(f"{name}: threshold {best_t:.2f}, val {candidates[name][2]}, trained in {candidates[name][3]:.1f} s", file=sys.stderr)
-    # Fewest tools at the recall target wins (the prompt is what costs time); else the best recall.
-    reaching = [k for k in candidates if candidates[k][2]["recall"] >= target_recall]
-    best = (min(reaching, key=lambda k: candidates[k][2]["mean_selected"]) if reaching
-            else max(candidates, key=lambda k: candidates[k][2]["recall"]))
-    head, threshold, val_metrics, train_s = candidates[best]
-    out.mkdir(parents=True, exist_ok=True)
-    head.save(out / "head.npz")
-    manifest = {
-        "encoder": {"package": ENCODER_PACKAGE, "version": ENCODER_VERSION, "pooling": "mean", "normalized": True,
-                    "layers": depth},
-        "head": best,
-        "weights": "head.npz",
-        "weights_bytes": (out / "head.npz").stat().st_size,
-        "labels": labels,
-        "threshold": threshold,
-        "target_recall": target_recall,
-        "helpers": HELPERS,
-        "train_data": {"file": data.name, "sha256": hashlib.sha256(data.read_bytes()).hexdigest(), "records": len(xq)},
-        "extra_data": None if extra is None else {
-            "file": extra.name, "sha256": hashlib.sha256(extra.read_bytes()).hexdigest(), "records": n_extra, "weight": extra_weight},
-        "val_data": {"file": val.name, "sha256": hashlib.sha256(val.read_bytes()).hexdigest(), "records": len(vq)},
-        "val_metrics": val_metrics,
-        "candidates": {k: {"threshold": c[1], "val": c[2], "train_seconds": round(c[3], 1)} for k, c in candidates.items()},
-        "encode_seconds": round(encode_s, 1),
-        "seed": seed,
-    }
-    (out / "manifest.json").write_text(json.dumps(manifest, indent=1) + "\n")
-    return manifest
-
-
-def report(data: Path, folder: Path | None = None) -> list[list[object]]:
-    from engine.tools.desktop import desktop_specs
-
-    specs = desktop_specs()
-    queries, truth = _load_set(data)
-    rows: list[list[object]] = []
-    emb = EmbedSelector(specs)
-    sims = emb.scores(queries)
-    for k in range(3, 9):
-        chosen = [{specs[i].name for i in np.argsort(-s)[:k]} for s in sims]
-        rows.append(_fmt(f"embed top-{k}", set_metrics(chosen, truth)))
-    clf = ClassifierSelector(specs, folder)
-    probs = clf.probabilities(queries)
-    chosen = [clf.choose(p) for p in probs]
-    rows.append(_fmt(f"classifier ({clf.describe()})", set_metrics(chosen, truth)))
-    fallback = sum(1 for c in chosen if not c)
-    print(f"{data}: {len(queries)} queries; classifier chose nothing (so all tools are offered) for {fallback}")
-    return rows
-
-
-def main(argv: list[str] | None = None) -> int:
-    from engine.bench import print_table
-
-    p = argparse.ArgumentParser(prog="python -m engine.toolrag")
-    sub = p.add_subparsers(dest="cmd", required=True)
-    t = sub.add_parser("train")
-    t.add_argument("--data", type=Path, required=True)
-    t.add_argument("--val", type=Path, required=True)
-    t.add_argument("--out", type=Path, default=Path("models/toolrag"))
-    t.add_argument("--seed", type=int, default=0)
-    t.add_argument("--extra", type=Path, help="more labelled queries, e.g. data/reference-train.jsonl (never a split you evaluate on)")
-    t.add_argument("--extra-weight", type=int, default=5)
-    t.add_argument("--target-recall", type=float, default=0.99)
-    t.add_argument("--layers", type=int, help="encoder layers to pool (1-6; default all 6)")
-    r = sub.add_parser("report")
-    r.add_argument("--data", type=Path, required=True)
-    r.add_argument("--model-dir", type=Path)
-    su = sub.add_parser("sure", help="tune per-tool 'sure' thresholds on val (precision) and store them in the manifest")
-    su.add_argument("--data", type=Path, required=True, help="val records the classifier never trained on")
-    su.add_argument("--precision", type=float, default=0.98)
-    su.add_argument("--model-dir", type=Path)
-    args = p.parse_args(argv)
-    if args.cmd == "sure":
-        return _tune_sure(args.data, args.precision, args.model_dir)
-    if args.cmd == "train":
-        t0 = time.monotonic()
-        manifest = train(args.data, args.val, args.out, args.seed, args.target_recall, args.extra, args.extra_weight, args.layers)
-        print(json.dumps({k: manifest[k] for k in ("head", "threshold", "weights_bytes", "val_metrics", "candidates")}, indent=1))
-        print(f"total {time.monotonic() - t0:.0f} s")
-        return 0
-    rows = report(args.data, args.model_dir)
-    print_table(["selector", "recall", "all needed kept", "tools chosen", "exact set"], rows)
-    return 0
-
-
-def _tune_sure(data: Path, precision: float, folder: Path | None) -> int:
-    from engine.bench import print_table
-    from engine.tools.desktop import desktop_specs
-
-    folder = folder or models_path("toolrag")
-    selector = ClassifierSelector(desktop_specs(), folder)
-    queries, truth = _load_set(data)
-    probs = selector.probabilities(queries)
-    thresholds = sure_thresholds(probs, truth, selector.labels, precision)
-    rows, fired = [], np.zeros(len(queries), bool)
-    for i, name in enumerate(selector.labels):
-        if name not in thresholds:
-            rows.append([name, "-", "-", "-"])
-            continue
-        hit = probs[:, i] >= thresholds[name]
-        fired |= hit
-        needed = np.array([name in t for t in truth])
-        rows.append([name, f"{thresholds[name]:.3f}", f"{(hit & needed).sum() / max(1, hit.sum()):.3f}",
-                     f"{(hit & needed).sum() / max(1, needed.sum()):.3f}"])
-    print_table(["tool", "sure above", "precision", "recall"], rows)
-    print(f"fires on {fired.mean():.1%} of {len(queries)} queries")
-    manifest = json.loads((folder / "manifest.json").read_text())
-    manifest["sure"] = {"precision": precision, "data": data.name, "queries": len(queries), "fires": round(float(fired.mean()), 4),
-                        "thresholds": {k: round(v, 4) for k, v in thresholds.items()}}
-    (folder / "manifest.json").write_text(json.dumps(manifest, indent=1))
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -3,8 +3,9 @@
 import numpy as np
 import pytest
 
-from engine.toolrag import ClassifierSelector, EmbedSelector, ToolRAGError, make_selector, set_metrics, with_helpers
+from engine.toolrag import ClassifierSelector, EmbedSelector, ToolRAGError, make_selector, with_helpers
 from engine.tools.desktop import desktop_specs
+from engine.train.toolrag import set_metrics
 
 SPECS = desktop_specs()
 
@@ -72,7 +73,7 @@ def test_unknown_selector_is_a_clear_error():
 def test_sure_thresholds_are_the_lowest_that_keep_precision():
     import numpy as np
 
-    from engine.toolrag import sure_thresholds
+    from engine.train.toolrag import sure_thresholds
 
     probs = np.array([[0.99], [0.95], [0.9], [0.8], [0.7]] * 10)
     truth = [{"send_sms"}, {"send_sms"}, {"send_sms"}, set(), {"send_sms"}] * 10
