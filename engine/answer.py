@@ -15,13 +15,12 @@ could misreport what ran.
 from __future__ import annotations
 
 import os
-import re
 import string
 from collections.abc import Mapping, Sequence, Set
 from typing import Any
 
 from engine.kinds import Kind
-from engine.plan import Plan, PlanError, Ref, Task, bind_arguments
+from engine.plan import EMBEDDED_REF, Plan, PlanError, Ref, Task, bind_arguments
 from engine.tools.spec import ToolSpec
 
 SHORT = 60
@@ -33,7 +32,6 @@ _IRREGULAR = {"send": "sent", "get": "got", "find": "found", "make": "made", "wr
               "run": "ran", "set": "set", "put": "put", "take": "took", "buy": "bought", "pay": "paid",
               "tell": "told", "begin": "began", "leave": "left", "meet": "met", "bring": "brought"}
 _LOOKUP_KINDS = {Kind.EMAIL.value, Kind.PHONE.value}
-_REF = re.compile(r"\$\{?(\d+)\}?")
 
 
 def summarize(plan: Plan, result: Any, specs: Mapping[str, ToolSpec] | None = None, *,
@@ -137,7 +135,7 @@ class _Story:
                 return "no one"
             return shown[0] if len(shown) == 1 else ", ".join(shown[:-1]) + " and " + shown[-1]
         if isinstance(value, str) and "$" in value:
-            return _short(_REF.sub(lambda m: self._show_ref(int(m.group(1))), value))
+            return _short(EMBEDDED_REF.sub(lambda m: self._show_ref(int(m.group(1) or m.group(2))), value))
         return _short(value)
 
     def _show_ref(self, n: int) -> str:
@@ -201,4 +199,4 @@ def _is_literal(value: Any) -> bool:
         return False
     if isinstance(value, list | tuple):
         return all(_is_literal(v) for v in value)
-    return not (isinstance(value, str) and _REF.search(value))
+    return not (isinstance(value, str) and EMBEDDED_REF.search(value))

@@ -14,14 +14,13 @@ link. Held to "recipients are addresses, attachments are files" the checker reje
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
 from engine.addresses import as_email_address, as_phone_number
-from engine.plan import Plan, PlanError, Ref, Task, bind_arguments
+from engine.plan import WHOLE_REF, Plan, PlanError, Ref, Task, bind_arguments
 from engine.tools.spec import ToolSpec, ToolSpecError
 
 
@@ -42,7 +41,6 @@ class Kind(StrEnum):
 LITERAL_KINDS = frozenset({Kind.EMAIL, Kind.PHONE, Kind.FILE, Kind.URL, Kind.TEXT})
 """Kinds a value written in the plan itself can have; the others only come from a tool."""
 
-_WHOLE_REF = re.compile(r"^\$\{?(\d+)\}?$")
 
 
 def literal_kinds(value: str) -> set[Kind]:
@@ -105,7 +103,7 @@ def check_task_kinds(task: Task, specs: Mapping[str, ToolSpec], produced: Mappin
 def _given(item: Any, produced: Mapping[int, Kind | None], specs: Mapping[str, ToolSpec]) -> tuple[set[Kind], str] | None:
     """The kinds ``item`` can be taken as and how to name it, or None when anything goes."""
     ref = item.id if isinstance(item, Ref) else None
-    if ref is None and isinstance(item, str) and (m := _WHOLE_REF.match(item.strip())):
+    if ref is None and isinstance(item, str) and (m := WHOLE_REF.match(item.strip())):
         ref = int(m.group(1))
     if ref is not None:
         kind = produced.get(ref)

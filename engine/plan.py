@@ -31,8 +31,11 @@ MAX_TASKS = 64
 # 40,000-character line).
 _LINE_RE = re.compile(r"^\s*(\d{1,6})\s*\.(.*)$", re.S)
 _THOUGHT_RE = re.compile(r"^\s*Thought\s*:\s*(.*)$", re.S)
-_WHOLE_REF_RE = re.compile(r"^\$\{?(\d{1,6})\}?$")
-_EMBEDDED_REF_RE = re.compile(r"\$\{(\d{1,6})\}|\$(\d{1,6})(?!\d)")
+WHOLE_REF = re.compile(r"^\$\{?(\d{1,6})\}?$")
+"""A value that is one reference and nothing else: ``$3`` or ``${3}``."""
+EMBEDDED_REF = re.compile(r"\$\{(\d{1,6})\}|\$(\d{1,6})(?!\d)")
+"""A reference inside text (``"at $2"``); the id is ``group(1) or group(2)``. The one pattern the
+engine reads ``$N`` with, beside ``WHOLE_REF``."""
 
 
 class PlanError(TinyAgentError, ValueError):
@@ -129,7 +132,7 @@ def _literal(node: ast.AST, task_id: int, line: str, depth: int = 0) -> Any:
         raise PlanError("syntax", "arguments are nested too deeply", task_id, line)
     if isinstance(node, ast.Constant) and (node.value is None or isinstance(node.value, (str, int, float, bool))):
         if isinstance(node.value, str):
-            m = _WHOLE_REF_RE.match(node.value.strip())
+            m = WHOLE_REF.match(node.value.strip())
             if m:
                 return Ref(int(m.group(1)))
         return node.value
@@ -213,7 +216,7 @@ def _refs_in(value: Any, task_id: int) -> set[int]:
         return {value.id}
     if isinstance(value, str) and "$" in value:
         found = set()
-        for m in _EMBEDDED_REF_RE.finditer(value):
+        for m in EMBEDDED_REF.finditer(value):
             n = int(m.group(1) or m.group(2))
             if m.group(1) is not None or n < task_id:
                 found.add(n)
@@ -537,7 +540,7 @@ def substitute(value: Any, results: Mapping[int, Any], task_id: int) -> Any:
                 return ", ".join(map(str, r)) if isinstance(r, list) else str(r)
             return m.group(0)
 
-        return _EMBEDDED_REF_RE.sub(repl, value)
+        return EMBEDDED_REF.sub(repl, value)
     if isinstance(value, list):
         out: list[Any] = []
         for v in value:
