@@ -93,3 +93,15 @@ def test_compare_reports_a_malformed_line_with_its_number_and_goes_on(tmp_path, 
     out = capsys.readouterr()
     assert f"{path}:2: skipped" in out.err
     assert "| calls per plan (mean) | 2.0 | 2.0 | yes |" in out.out
+
+
+def test_generated_train_and_val_plans_all_pass_the_kind_rules(reference_examples, tmp_path, capsys):
+    from engine.data.records import valid_records
+    from engine.kinds import check_plan_kinds
+
+    assert main(["generate", "--n", "1500", "--seed", "3", "--out", str(tmp_path), "--reference", str(reference_examples)]) == 0
+    left_out = int(capsys.readouterr().out.split("(")[-1].split()[0])
+    specs = {s.name: s for s in desktop_specs()}
+    wrong = {split: sum(bool(check_plan_kinds(plan, specs)) for _, plan in valid_records(tmp_path / f"{split}.jsonl", specs))
+             for split in ("train", "val", "test")}
+    assert wrong["train"] == wrong["val"] == 0 and left_out > 0

@@ -141,12 +141,20 @@ def _generate_v2(reference: Path, n: int, seed: int, out: Path) -> int:
     except (OSError, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    rows = [r.to_json(parse_plan(r.plan, specs)) for r in records]
+    from engine.kinds import check_plan_kinds
+
+    plans = [parse_plan(r.plan, specs) for r in records]
+    # A plan whose dataflow the kind rules reject (a shape taken from one of the reference's 22 such
+    # plans) must not be learned from; the test split keeps them, so scores stay honest.
+    wrong = {i for i, (r, plan) in enumerate(zip(records, plans, strict=True))
+             if r.split != "test" and check_plan_kinds(plan, specs)}
+    rows = [r.to_json(plan) for i, (r, plan) in enumerate(zip(records, plans, strict=True)) if i not in wrong]
     for s in ("train", "val", "test"):
         write_records(out / f"{s}.jsonl", [row for row in rows if row["split"] == s])
     (out / "stats.json").write_text(json.dumps(report(rows) | {"seed": seed, "generator": "v2"}, indent=1, ensure_ascii=False))
-    counts = Counter(r.split for r in records)
-    print(f"wrote {counts['train']} train, {counts['val']} val, {counts['test']} test records to {out}/")
+    counts = Counter(row["split"] for row in rows)
+    print(f"wrote {counts['train']} train, {counts['val']} val, {counts['test']} test records to {out}/ "
+          f"({len(wrong)} train/val plans of a wrong data kind left out)")
     return 0
 
 
