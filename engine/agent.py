@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from engine.answer import summarize
-from engine.events import Answer, PlanToken, ReplanStarted, fan_out
+from engine.events import Answer, PlanToken, ReplanStarted, TaskStatus, fan_out
 from engine.examples import ExampleBank
 from engine.executor import ApprovalHook, Executor, Observer, RunResult
 from engine.llm import PlanningModel
@@ -53,7 +53,7 @@ class AgentRun:
         if self.round > MAX_REPLANS or self.stream.repeated is not None:
             return False
         return any(
-            tid >= self.stream.first and status == "failed"
+            tid >= self.stream.first and status == TaskStatus.FAILED
             and not (self.result.failures.get(tid) and self.result.failures[tid].candidates)
             and "may have" not in self.result.errors.get(tid, "")
             for tid, status in self.result.status.items()
@@ -178,12 +178,12 @@ class Agent:
 
 
 def _why(run: AgentRun) -> str:
-    failed = [t for t in run.plan.calls if run.result.status.get(t.id) == "failed"]
+    failed = [t for t in run.plan.calls if run.result.status.get(t.id) == TaskStatus.FAILED]
     return "; ".join(f"step {t.id} ({t.tool}) failed: {run.result.errors.get(t.id, '')}" for t in failed)
 
 
 def _superseded(plan: Plan, result: RunResult, first: int) -> set[int]:
     """Steps of earlier rounds that did not succeed but whose tool a later round ran: the
     later round did that part of the request, so the answer speaks of it, not of the failure."""
-    done_later = {t.tool for t in plan.calls if t.id >= first and result.status.get(t.id) == "succeeded"}
-    return {t.id for t in plan.calls if t.id < first and result.status.get(t.id) != "succeeded" and t.tool in done_later}
+    done_later = {t.tool for t in plan.calls if t.id >= first and result.status.get(t.id) == TaskStatus.SUCCEEDED}
+    return {t.id for t in plan.calls if t.id < first and result.status.get(t.id) != TaskStatus.SUCCEEDED and t.tool in done_later}

@@ -19,6 +19,8 @@ import string
 from collections.abc import Mapping, Sequence, Set
 from typing import Any
 
+from engine.events import TaskStatus
+from engine.executor import RunResult
 from engine.kinds import Kind
 from engine.plan import EMBEDDED_REF, Plan, PlanError, Ref, Task, bind_arguments
 from engine.tools.spec import ToolSpec
@@ -34,9 +36,9 @@ _IRREGULAR = {"send": "sent", "get": "got", "find": "found", "make": "made", "wr
 _LOOKUP_KINDS = {Kind.EMAIL.value, Kind.PHONE.value}
 
 
-def summarize(plan: Plan, result: Any, specs: Mapping[str, ToolSpec] | None = None, *,
+def summarize(plan: Plan, result: RunResult, specs: Mapping[str, ToolSpec] | None = None, *,
               repeated: int | None = None, unplanned: Sequence[str] = (), superseded: Set[int] = frozenset()) -> str:
-    """The answer shown to the user (``result`` is the executor's ``RunResult``): a line for the
+    """The answer shown to the user: a line for the
     plan as a whole when something went wrong with it, then one sentence per request, leaving out
     the ``superseded`` steps (failed ones a later re-plan round did another way)."""
     lines: list[str] = []
@@ -104,7 +106,7 @@ def _tool_sentence(value: Any) -> bool:
 class _Story:
     """What each task was asked to do and what became of it, in words."""
 
-    def __init__(self, plan: Plan, result: Any, specs: Mapping[str, ToolSpec]) -> None:
+    def __init__(self, plan: Plan, result: RunResult, specs: Mapping[str, ToolSpec]) -> None:
         self.tasks = plan.by_id()
         self.result = result
         self.specs = specs
@@ -117,7 +119,7 @@ class _Story:
             bound = bind_arguments(task, spec)
         except PlanError:
             return f"run {task.tool}"
-        ran = getattr(self.result, "calls", {}).get(task.id, {})
+        ran = self.result.calls.get(task.id, {})
         out: list[str] = []
         for literal, field, _, _ in string.Formatter().parse(spec.action):
             out.append(literal)
@@ -144,7 +146,7 @@ class _Story:
         task = self.tasks.get(n)
         spec = self.specs.get(task.tool) if task else None
         if task is not None and spec is not None and spec.returns_kind in _LOOKUP_KINDS and spec.params:
-            ran = getattr(self.result, "calls", {}).get(n, {})
+            ran = self.result.calls.get(n, {})
             first = spec.params[0].name
             if first in ran:
                 return _short(ran[first])
@@ -158,20 +160,20 @@ class _Story:
         action = self.action(task)
         status = self.result.status.get(task.id)
         detail = self.result.errors.get(task.id, "")
-        if status == "succeeded":
+        if status == TaskStatus.SUCCEEDED:
             value = self.result.results.get(task.id)
             if _tool_sentence(value):
                 return value.strip()
             shown = _short(value, LONG) if value not in (None, "") else ""
             return _capital(past(action)) + (f": {shown}" if shown and shown not in action else ".")
-        if status == "failed":
+        if status == TaskStatus.FAILED:
             if "may have" in detail:
                 return f"May have {past(action)}, but that cannot be confirmed: {_clause(detail)}."
             return f"Did not {action}: {_clause(detail)}."
-        if status == "skipped":
+        if status == TaskStatus.SKIPPED:
             if detail.startswith("dry run"):
                 return f"Would {action} (dry run: not done)."
-            if task.id in getattr(self.result, "blocked", ()):
+            if task.id in self.result.blocked:
                 return f"Did not {action}: {_clause(self.cause(task))}."
             return f"Did not {action}: {_clause(detail)}."
         return f"Did not {action}: it never ran."
@@ -183,11 +185,11 @@ class _Story:
         while True:
             seen.add(task.id)
             needed = [self.tasks[d] for d in sorted(task.deps)
-                      if d in self.tasks and self.result.status.get(d) != "succeeded" and d not in seen]
+                      if d in self.tasks and self.result.status.get(d) != TaskStatus.SUCCEEDED and d not in seen]
             if not needed:
                 return self.result.errors.get(task.id, "a step it needed did not run")
             dep = needed[0]
-            if dep.id not in getattr(self.result, "blocked", ()):
+            if dep.id not in self.result.blocked:
                 why = self.result.errors.get(dep.id, "")
                 return f"could not {self.action(dep)}" + (f" ({_clause(why)})" if why else "")
             task = dep

@@ -139,6 +139,7 @@ async def _transcribe(audio: Path, model: str | None, err) -> str | None:  # typ
 async def _run_query(args: argparse.Namespace) -> int:
     from rich.console import Console
 
+    from engine.events import TaskStatus
     from engine.models import ModelError
     from engine.runtime import AgentOptions, load_agent
 
@@ -191,7 +192,7 @@ async def _run_query(args: argparse.Namespace) -> int:
             f"{t.generation_ms:.0f} ms; first task after {t.first_task_ms or 0:.0f} ms; run {run.result.seconds:.1f} s", "dim"))
     if run.result.plan_error is not None:
         return 3
-    return 0 if all(s != "failed" for s in run.result.status.values()) else 1
+    return 0 if all(s != TaskStatus.FAILED for s in run.result.status.values()) else 1
 
 
 async def _plan_only(args: argparse.Namespace, query: str, console: Any, err: Any) -> int:

@@ -15,6 +15,7 @@ import time
 from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass, field
 
+from engine.events import TaskStatus
 from engine.examples import ExampleBank
 from engine.executor import RunResult
 from engine.grammar import DEFAULT_MAX_STEPS, plan_grammar
@@ -198,7 +199,7 @@ class Planner:
                              self.config.dates)
         stream = self.prepare(query, now, user=user)
         stream.round, stream.earlier = round, calls
-        stream.usable = [t.id for t in calls if result.status.get(t.id) == "succeeded"]
+        stream.usable = [t.id for t in calls if result.status.get(t.id) == TaskStatus.SUCCEEDED]
         specs = {t.name: t for t in self.tools}
         stream.final = [t for t in calls if t.id not in stream.usable or t.tool not in specs or specs[t.tool].side_effect]
         stream._source = self._run(stream, on_text)
@@ -294,17 +295,17 @@ class Planner:
 
 def _observation(task: Task, result: RunResult) -> str:
     status = result.status.get(task.id)
-    if status == "succeeded":
+    if status == TaskStatus.SUCCEEDED:
         text = " ".join(str(result.results.get(task.id, "")).split())
         return text if len(text) <= OBSERVATION_CHARS else text[: OBSERVATION_CHARS - 1] + "…"
-    if status == "failed":
+    if status == TaskStatus.FAILED:
         return f"Error: {result.errors.get(task.id, 'failed')}"
     return f"Not run: {result.errors.get(task.id, 'it never ran')}"
 
 
 def _thought(calls: Sequence[Task], result: RunResult) -> str:
     """Why a new plan is needed, from the run itself (the reference asks its joiner model)."""
-    failed = [t for t in calls if result.status.get(t.id) == "failed"]
+    failed = [t for t in calls if result.status.get(t.id) == TaskStatus.FAILED]
     parts = [f"Step {t.id} ({t.tool}) failed: {result.errors.get(t.id, '').rstrip('.')}." for t in failed]
     waiting = [str(t.id) for t in calls if t.id in result.blocked]
     if waiting:
