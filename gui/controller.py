@@ -9,6 +9,7 @@ for the person's answer.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -16,7 +17,7 @@ from PySide6.QtCore import QObject, Signal
 
 from engine.agent import Agent, AgentRun
 from engine.events import Event, PlanComplete, PlanFailed
-from engine.executor import Approval
+from engine.executor import Approval, ApprovalHook
 from engine.plan import Task
 from engine.runtime import AgentOptions, load_agent
 from engine.tools.spec import Prepared
@@ -112,7 +113,7 @@ class AgentController(QObject):
         assert self.agent is not None
         await self._finish(lambda: self.agent.repair(run, fixes, approve=self._hook(), observers=[self._relay]))  # type: ignore[union-attr]
 
-    async def _finish(self, start: Any) -> None:
+    async def _finish(self, start: Callable[[], Awaitable[AgentRun]]) -> None:
         """Run ``start()``, then re-plan rounds while a step failed where no pick could help."""
         assert self.agent is not None
         try:
@@ -130,7 +131,7 @@ class AgentController(QObject):
         self.last_run = run
         self.run_finished.emit(run)
 
-    def _hook(self) -> Any:
+    def _hook(self) -> ApprovalHook | None:
         return self._approve if self.approve_mode else None
 
     def _relay(self, event: Event) -> None:
