@@ -106,7 +106,8 @@ class Agent:
             llm: PlanningModel = LocalLLM(models.resolve(str(model)), n_threads=threads)
         else:
             llm = model
-        config = PlannerConfig(examples=examples if bank is not None else 0, dates=dates)
+        declares_kinds = any(t.returns_kind or any(p.kinds for p in t.params) for t in box)
+        config = PlannerConfig(examples=examples if bank is not None else 0, dates=dates, kinds=declares_kinds)
         return cls(Planner(llm, list(box), bank if bank is not None else ExampleBank([]), config=config), box)
 
     async def run(

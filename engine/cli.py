@@ -48,6 +48,8 @@ def _query_parser() -> argparse.ArgumentParser:
     p.add_argument("--lora", help="a GGUF LoRA adapter (default: the model's own from the manifest, if any; none: no adapter)")
     p.add_argument("--data-dir", type=Path, help="where contacts, calendar, mail, notes live (default: XDG data dir)")
     p.add_argument("--no-grammar", action="store_true", help="let the model write freely (no constrained decoding)")
+    p.add_argument("--no-kinds", action="store_true",
+                   help="do not hold the plan's data kinds while decoding (on by default with the grammar)")
     p.add_argument("--toolrag", default="classifier", help="tool selection: classifier (default), none (all tools), embed, embed:K")
     p.add_argument("--toolrag-in", choices=["prompt", "grammar"],
                    help="where ToolRAG's choice applies: prompt (describe only the chosen tools) or grammar "
@@ -157,7 +159,7 @@ async def _run_query(args: argparse.Namespace) -> int:
         model=args.model, lora=args.lora, data_dir=args.data_dir, grammar=not args.no_grammar,
         threads=args.threads, open_in_desktop=not (args.no_open or args.dry_run), toolrag=args.toolrag,
         toolrag_in=args.toolrag_in or AgentOptions.toolrag_in, backend=args.backend,
-        file_roots=tuple(args.files) if args.files else None,
+        file_roots=tuple(args.files) if args.files else None, kinds=False if args.no_kinds else None,
     )
     try:
         with _ModelProgress(err) as progress:

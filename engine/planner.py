@@ -66,15 +66,18 @@ class PlannerConfig:
     stays cached, and the grammar lets the plan call only the chosen ones)."""
     prompt: PromptStyle = PromptStyle.REFERENCE
     """The compact prompt has no examples: ``examples`` is ignored with it."""
-    kinds: bool = False
-    """Hold the plan's data kinds while decoding (``engine.kindguard``); needs the grammar. Off
-    until measured to help."""
+    kinds: bool | None = None
+    """Hold the plan's data kinds while decoding (``engine.kindguard``); needs the grammar with
+    check-first sampling. None: on whenever those are (the default since it was measured on three
+    sets: plans of a wrong kind 5x fewer, success the same or higher; README, "Results")."""
     dates: bool = True
     """Follow date phrases in the question with their resolved value in [brackets] (the desktop
     tools take ISO dates); off for a tool set that takes none, whose arguments would copy them."""
 
     def __post_init__(self) -> None:
         self.prompt = PromptStyle(self.prompt)
+        if self.kinds is None:
+            self.kinds = self.grammar and self.check_first
         if self.kinds and not (self.grammar and self.check_first):
             raise ValueError("kinds=True needs the grammar with check-first sampling")
         if self.selection not in SELECTIONS:

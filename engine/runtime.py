@@ -38,6 +38,9 @@ class AgentOptions:
     toolrag_in: str = "grammar"
     """Where the classifier's choice applies (``PlannerConfig.selection``). Without the grammar
     there is nothing to hold the plan to the choice, so it goes in the prompt."""
+    kinds: bool | None = None
+    """Hold the plan's data kinds while decoding (``PlannerConfig.kinds``); None: the default, on
+    with the grammar."""
     backend: str = "auto"
     file_roots: tuple[Path, ...] | None = None
     """Folders whose files may be opened, summarised and attached (besides none other); None: the
@@ -83,6 +86,7 @@ def load_agent(
     specs = list(tools)
     planner = Planner(
         llm, specs, ExampleBank.default(), select_tools=tool_selector(opts.toolrag, specs, warn),
-        config=PlannerConfig(examples=opts.examples, grammar=opts.grammar, selection=opts.toolrag_in if opts.grammar else "prompt"),
+        config=PlannerConfig(examples=opts.examples, grammar=opts.grammar, selection=opts.toolrag_in if opts.grammar else "prompt",
+                             kinds=opts.kinds),
     )
     return Agent(planner, tools), backend

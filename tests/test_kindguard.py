@@ -75,3 +75,20 @@ def test_plans_written_under_the_guard_have_the_right_kinds(fast_model_path):
                   "Summarize Q3 Report.pdf and send the summary to Lutfi"):
         stream = asyncio.run(planner.plan(query, now))
         assert stream.error is None and check_plan_kinds(stream.plan, SPECS) == [], stream.plan_text
+
+
+def test_the_guard_is_on_by_default_wherever_it_can_run():
+    from engine.agent import Agent
+    from engine.llm import ScriptedLLM
+    from engine.planner import PlannerConfig
+
+    assert PlannerConfig().kinds is True
+    assert PlannerConfig(grammar=False).kinds is False and PlannerConfig(check_first=False).kinds is False
+    with pytest.raises(ValueError):
+        PlannerConfig(grammar=False, kinds=True)
+
+    def lookup(key: str) -> str:
+        """A tool set that declares no kinds has nothing for the guard to hold."""
+        return key
+
+    assert Agent.for_tools([lookup], model=ScriptedLLM([])).planner.config.kinds is False

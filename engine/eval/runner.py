@@ -52,7 +52,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--grammar", action=argparse.BooleanOptionalAction, default=True)
     p.add_argument("--limit", type=int, help="score only the first N records")
     p.add_argument("--examples", type=int, default=3, help="in-context examples per prompt")
-    p.add_argument("--kinds", action="store_true", help="hold the plan's data kinds while decoding (engine.kindguard)")
+    p.add_argument("--kinds", action=argparse.BooleanOptionalAction, default=None,
+                   help="hold the plan's data kinds while decoding (engine.kindguard; default: the app's, on with the grammar)")
     p.add_argument("--prompt", choices=("reference", "compact"), default="reference",
                    help="compact: tool signatures, date and question only (for a planner tuned on it)")
     p.add_argument("--bank", type=Path, help="example bank JSONL (default: resources/examples/handwritten.jsonl + synthetic.jsonl)")
@@ -127,6 +128,12 @@ def run(args: argparse.Namespace) -> int:
         print("no usable records", file=sys.stderr)
         return 2
 
+    try:
+        config = PlannerConfig(examples=args.examples if not foreign or args.bank else 0, grammar=args.grammar,
+                               selection=args.toolrag_in, prompt=args.prompt, kinds=args.kinds, dates=not foreign)
+    except ValueError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
     model_path = models.resolve(args.model)
     lora = models.default_adapter(args.model, args.lora)
     out_path = args.out or args.set_path.with_suffix(f".{model_path.stem}.{args.toolrag}.{'g' if args.grammar else 'ng'}.results.jsonl")
@@ -134,7 +141,7 @@ def run(args: argparse.Namespace) -> int:
     settings = {"model": model_path.name, "lora": lora and Path(lora).name, "toolrag": args.toolrag,
                 "toolrag_in": args.toolrag_in, "grammar": args.grammar, "examples": args.examples,
                 "bank": args.bank.name if args.bank else ("none" if foreign else "default"), "prompt": args.prompt,
-                "kinds": args.kinds, **({"tools": args.tools.name} if foreign else {})}
+                "kinds": config.kinds, **({"tools": args.tools.name} if foreign else {})}
     if args.resume and (why := _mismatch(summary_path, settings)):
         print(f"{out_path} was planned with other settings: {why}. Resume with the same options, or use another --out.",
               file=sys.stderr)
@@ -151,9 +158,7 @@ def run(args: argparse.Namespace) -> int:
             return [by_name[t] for t in current["record"].tools]
     else:
         select = make_selector(args.toolrag, specs)
-    planner = Planner(llm, specs, bank, select_tools=select,
-                      config=PlannerConfig(examples=args.examples if not foreign or args.bank else 0, grammar=args.grammar,
-                                           selection=args.toolrag_in, prompt=args.prompt, kinds=args.kinds, dates=not foreign))
+    planner = Planner(llm, specs, bank, select_tools=select, config=config)
     summary = Summary()
     latencies: list[float] = []
     prompt_tokens: list[int] = []
