@@ -194,10 +194,11 @@ class Planner:
         """Plan again after a run that failed where no pick could help: the steps run so far, each
         with its result or error (the reference's Observation), then the new steps, numbered on
         from the last. Its grammar lets a ``$N`` name only steps that succeeded, and the plan ends
-        at a step that repeats an earlier one (``PlanParser(earlier=...)``). The kind guard is
-        off here: it knows the kinds of this round's steps only."""
+        at a step that repeats a failed, declined or side-effecting one (``PlanParser``'s
+        ``no_repeat``). The kind guard is off here: it knows the kinds of this round's steps only."""
+        now = now or dt.datetime.now().replace(second=0, microsecond=0)
         calls = [t for t in earlier if not t.is_join]
-        user = replan_prompt(query, now or dt.datetime.now().replace(second=0, microsecond=0),
+        user = replan_prompt(query, now,
                              [t.text() for t in calls], [_observation(t, result) for t in calls], _thought(calls, result),
                              self.config.dates)
         stream = self.prepare(query, now, user=user)
