@@ -43,6 +43,7 @@ def test_the_bank_holds_no_val_or_test_record_or_family():
         assert split_of(int(rec.family.rsplit("/", 1)[1])) == "train", rec.id
 
 
+@pytest.mark.slow
 def test_the_bank_holds_no_near_duplicate_of_a_held_out_query(generated):
     bank = [e.query for e in load_examples()]
     held = generated["val"] + generated["test"] + _eval_set()
@@ -50,6 +51,7 @@ def test_the_bank_holds_no_near_duplicate_of_a_held_out_query(generated):
     assert not near, [(bank[i], held[j], round(s, 2)) for i, j, s in near[:5]]
 
 
+@pytest.mark.slow
 def test_the_hand_written_eval_set_matches_no_template_and_is_never_an_example(generated):
     queries = _eval_set()
     assert len(queries) >= 60 and len(set(queries)) == len(queries)

@@ -31,6 +31,7 @@ def test_the_committed_split_is_the_seeded_split_of_the_reference_and_disjoint(r
     assert not (split["train"] & split["test"]) and not (split["train"] & split["val"]) and not (split["val"] & split["test"])
 
 
+@pytest.mark.slow
 def test_v2_requests_are_within_15_percent_of_the_reference_on_every_figure(shapes, reference_examples):
     records = prose(shapes, 12000, seed=0)  # as `python -m engine.data generate --n 12000` writes them
     specs = desktop_specs()

@@ -120,6 +120,7 @@ print("/etc/passwd")  # Spotlight may return anything; the backend must keep to 
 """
 
 
+@pytest.mark.slow
 def test_every_mac_tool_with_every_hostile_string(world, monkeypatch):
     tmp_path, allowed = world
     bin_dir = tmp_path / "bin"

@@ -186,6 +186,7 @@ def test_scripts_read_exactly_the_arguments_they_are_given(script, fake, mac, tm
 
 
 
+@pytest.mark.slow
 def test_hostile_strings_reach_scripts_only_as_argv_byte_for_byte(fake, mac, monkeypatch):
     assert len(HOSTILE) >= 100
     monkeypatch.setenv("FAKE_OUT", "x@example.com")

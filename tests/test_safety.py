@@ -356,6 +356,7 @@ def test_parallel_appends_to_one_note_all_land_over_100_runs(tmp_path):
     assert (text.count("one"), text.count("two"), text.count("three")) == (100, 100, 100)
 
 
+@pytest.mark.slow
 def test_parallel_events_in_one_calendar_all_land_over_100_runs(tmp_path):
     import icalendar
 
