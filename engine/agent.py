@@ -44,6 +44,11 @@ class AgentRun:
         return Plan([*self.stream.earlier, *self.stream.plan.tasks], self.stream.plan.complete)
 
     @property
+    def plan_text(self) -> str:
+        """The plan as run: the model's text for one round, every round's steps after a re-plan."""
+        return self.stream.plan_text if self.round == 1 else self.plan.text()
+
+    @property
     def replannable(self) -> bool:
         """Whether another round may help: a step failed where no pick could help (a tool
         refused an argument, a file is no PDF) in this round (earlier rounds' failures were planned
@@ -170,7 +175,7 @@ class Agent:
 
     @staticmethod
     def _done(run: AgentRun, emit: Observer) -> AgentRun:
-        emit(Answer(run.answer, run.stream.plan_text if run.round == 1 else run.plan.text(), run.round, dict(vars(run.stream.timings))))
+        emit(Answer(run.answer, run.plan_text, run.round, dict(vars(run.stream.timings))))
         return run
 
     def _answer(self, plan: Plan, result: RunResult, stream: PlanStream) -> str:

@@ -181,17 +181,18 @@ class Answer(Event):
 Observer = Callable[[Event], None]
 
 
+def tell(observers: Iterable[Observer], event: Event) -> None:
+    """Tell each of ``observers``. One that raises is logged and skipped: a display bug must not
+    stop a plan half-way with its side effects still running and no record of them. The executor
+    and the agent send every event through here."""
+    for obs in observers:
+        try:
+            obs(event)
+        except Exception:
+            log.exception("observer %r failed on %s", obs, type(event).__name__)
+
+
 def fan_out(observers: Iterable[Observer]) -> Observer:
-    """One observer that tells each of ``observers``. One that raises is logged and skipped: a
-    display bug must not stop a plan half-way with its side effects still running and no record
-    of them. The executor and the agent send every event through it."""
+    """One observer that ``tell``s each of ``observers``."""
     targets = list(observers)
-
-    def emit(event: Event) -> None:
-        for obs in targets:
-            try:
-                obs(event)
-            except Exception:
-                log.exception("observer %r failed on %s", obs, type(event).__name__)
-
-    return emit
+    return lambda event: tell(targets, event)

@@ -37,7 +37,7 @@ from engine.events import (
     TaskStatus,
     TaskSucceeded,
     TaskUncertain,
-    fan_out,
+    tell,
 )
 from engine.plan import PlanError, Task, bind_arguments, substitute
 from engine.tools.spec import Prepared, Preparer, ToolBox, ToolError, ToolSpec
@@ -133,7 +133,7 @@ class Executor:
         self.observers.append(observer)
 
     def _emit(self, event: Event) -> None:
-        fan_out(self.observers)(event)
+        tell(self.observers, event)
 
     async def run(
         self, tasks: AsyncIterable[Task] | Iterable[Task], *, prior: RunResult | None = None,

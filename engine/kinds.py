@@ -42,7 +42,6 @@ LITERAL_KINDS = frozenset({Kind.EMAIL, Kind.PHONE, Kind.FILE, Kind.URL, Kind.TEX
 """Kinds a value written in the plan itself can have; the others only come from a tool."""
 
 
-
 def literal_kinds(value: str) -> set[Kind]:
     """The kinds a literal written in a plan can be taken as (a name is none of these)."""
     v = value.strip()

@@ -213,7 +213,7 @@ class MainWindow(QMainWindow):
         self.chat.add_answer(run)
         self.dag.fit()
         if self.history:
-            self.history.add(run.query, run.plan.text() if run.round > 1 else run.stream.plan_text, run.answer)
+            self.history.add(run.query, run.plan_text, run.answer)
         fixable = [tid for tid, exc in sorted(run.result.failures.items()) if exc.candidates]
         if fixable:
             self.offer_repair(fixable[0])

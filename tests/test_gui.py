@@ -319,25 +319,11 @@ async def _until(condition, seconds: float = 5.0) -> None:
 
 def test_a_failed_lookup_offers_its_candidates_and_the_pick_reruns_only_what_waited(qtbot, loop):
     """Scripted model, real executor: the repair bar lists who may have been meant; nothing is
-    used until the button is pressed, and then the text goes out once, the note not again."""
-    from engine.executor import ToolError
+    used until the button is pressed, and then the text goes out once, the other not again."""
+    from test_repair import make_box as repair_box  # a lookup that offers candidates, a send that logs
 
-    log = []
-    box = ToolBox()
-
-    def lookup(name: str) -> str:
-        """Read-only."""
-        if name != "Sid Jha":
-            raise ToolError(f"No contact named {name!r}.", candidates=["Sid Jha", "Siddharth Rao"], value=name)
-        return "sid@example.com"
-
-    def send(to: list[str], text: str) -> str:
-        """Sends."""
-        log.append(("send", tuple(to), text))
-        return "sent"
-
-    box.add_function(lookup, side_effect=False)
-    box.add_function(send, side_effect=True)
+    log: list = []
+    box = repair_box(log)
     plan = '1. lookup("Sidd")\n2. send(["$1"], "hi")\n3. send(["ana@x.org"], "bye")\n4. join()<END_OF_PLAN>'
     window, controller, finished = _scripted_window(qtbot, box, plan)
 
@@ -346,13 +332,14 @@ def test_a_failed_lookup_offers_its_candidates_and_the_pick_reruns_only_what_wai
         await _until(lambda: finished)
         assert window.repair.isVisibleTo(window) and window.repair.task_id == 1
         assert [window.repair.choice.itemText(i) for i in range(window.repair.choice.count())] == ["Sid Jha", "Siddharth Rao"]
-        assert log == [("send", ("ana@x.org",), "bye")]  # no candidate used without the pick
+        assert [x for x in log if x[0] == "send"] == [("send", ("ana@x.org",), "bye")]  # no candidate used without the pick
         window.repair.choice.setCurrentIndex(0)
         qtbot.mouseClick(window.repair.rerun, Qt.MouseButton.LeftButton)
         await _until(lambda: len(finished) == 2)
 
     loop.run_until_complete(scenario())
-    assert log == [("send", ("ana@x.org",), "bye"), ("send", ("sid@example.com",), "hi")]
+    assert [x for x in log if x[0] == "send"] == [("send", ("ana@x.org",), "bye"), ("send", ("sid@example.com",), "hi")]
+    assert [x for x in log if x[0] == "lookup"] == [("lookup", "Sidd"), ("lookup", "Sid Jha")]
     assert finished[1].result.status == {1: "succeeded", 2: "succeeded", 3: "succeeded"}
     assert not window.repair.isVisibleTo(window)
 
