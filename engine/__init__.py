@@ -25,7 +25,9 @@ __version__ = "0.1.0"
 
 _WHERE = {
     "Agent": "engine.agent", "AgentRun": "engine.agent",
-    "Planner": "engine.planner", "PlannerConfig": "engine.planner", "PlanStream": "engine.planner",
+    "Planner": "engine.planner", "PlanStream": "engine.planner",
+    "Config": "engine.config", "PlannerConfig": "engine.config", "ConfigError": "engine.config",
+    "Selection": "engine.config", "Backend": "engine.config", "PromptStyle": "engine.config",
     "Executor": "engine.executor", "RunResult": "engine.executor", "Approval": "engine.executor",
     "ToolBox": "engine.tools.spec", "ToolSpec": "engine.tools.spec", "ToolError": "engine.tools.spec",
     "ToolSpecError": "engine.tools.spec", "Prepared": "engine.tools.spec",
@@ -35,7 +37,7 @@ _WHERE = {
     "Event": "engine.events", "TaskStatus": "engine.events", "Answer": "engine.events",
     "LocalLLM": "engine.llm", "PlanningModel": "engine.llm", "ScriptedLLM": "engine.llm",
     "ExampleBank": "engine.examples", "Example": "engine.examples",
-    "AgentOptions": "engine.runtime", "load_agent": "engine.runtime",
+    "load_agent": "engine.runtime", "build_planner": "engine.runtime",
 }
 
 __all__ = sorted(_WHERE)

@@ -104,16 +104,16 @@ class Agent:
             box = ToolBox()
             for fn in tools:
                 box.add_function(fn)
-        if isinstance(model, str | Path):
-            from engine import models
-            from engine.llm import LocalLLM
+        from engine.config import Config
+        from engine.runtime import build_planner
 
-            llm: PlanningModel = LocalLLM(models.resolve(str(model)), n_threads=threads)
-        else:
-            llm = model
         declares_kinds = any(t.returns_kind or any(p.kinds for p in t.params) for t in box)
-        config = PlannerConfig(examples=examples if bank is not None else 0, dates=dates, kinds=declares_kinds)
-        return cls(Planner(llm, list(box), bank if bank is not None else ExampleBank([]), config=config), box)
+        own_model = isinstance(model, str | Path)
+        # lora "none": an adapter in the manifest was trained on the desktop tools, not on these.
+        config = Config(model=str(model) if own_model else None, lora="none", threads=threads, toolrag="none",
+                        planner=PlannerConfig(examples=examples, dates=dates, kinds=declares_kinds))
+        llm = None if own_model else model
+        return cls(build_planner(config, list(box), llm=llm, bank=bank, foreign=True), box)  # type: ignore[arg-type]
 
     async def run(
         self,

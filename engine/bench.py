@@ -18,8 +18,9 @@ import time
 from pathlib import Path
 
 from engine import models
-from engine.llm import LocalLLM
-from engine.planner import Planner, PlannerConfig, PlanStream
+from engine.config import Config, PlannerConfig
+from engine.planner import Planner, PlanStream
+from engine.runtime import build_planner, load_llm
 from engine.tools.desktop import desktop_specs
 
 NOW = dt.datetime(2026, 11, 23, 10, 0)
@@ -59,9 +60,11 @@ GRAMMAR_MODES = {
 def bench_planner(model: str | None, queries: list[str], threads: int | None) -> None:
     """Each query planned three ways: the grammar as the planner uses it (the model's choice
     checked first), llama-cpp-python's grammar sampling (whole vocabulary every token), none."""
-    llm = LocalLLM(models.resolve(model), n_threads=threads)
+    config = Config(model=model, threads=threads)
+    llm = load_llm(config)
     specs = desktop_specs()
-    planners = {mode: Planner(llm, specs, config=config) for mode, config in GRAMMAR_MODES.items()}
+    planners = {mode: build_planner(config.replace(planner=planner_config), specs, llm=llm, select=None)
+                for mode, planner_config in GRAMMAR_MODES.items()}
     _plan(planners["check first"], queries[0])  # warm-up: weights paged in, prompt prefix cached
     rows = []
     speeds: dict[str, list[float]] = {mode: [] for mode in planners}
@@ -102,8 +105,7 @@ def bench_prefix(model: str | None, threads: int | None) -> None:
             s = _plan(planner, QUERIES[1])  # noqa: F821 - the planner of the previous round
         else:
             gc.collect()
-            llm = LocalLLM(path, n_threads=threads)
-            planner = Planner(llm, desktop_specs())
+            planner = build_planner(Config(model=model, threads=threads), desktop_specs(), select=None)
             s = _plan(planner, QUERIES[1])
         t = s.timings
         rows.append([label, t.prefix_cache, t.prompt_tokens, f"{t.prompt_ms:.0f}", f"{t.first_task_ms or 0:.0f}", f"{t.total_ms:.0f}"])

@@ -20,8 +20,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from engine import __version__
+from engine.config import Backend, Selection
 
 if TYPE_CHECKING:
+    from engine.config import Config
     from engine.executor import Approval
     from engine.plan import Task
     from engine.tools.spec import Prepared
@@ -51,11 +53,11 @@ def _query_parser() -> argparse.ArgumentParser:
     p.add_argument("--no-kinds", action="store_true",
                    help="do not hold the plan's data kinds while decoding (on by default with the grammar)")
     p.add_argument("--toolrag", default="classifier", help="tool selection: classifier (default), none (all tools), embed, embed:K")
-    p.add_argument("--toolrag-in", choices=["prompt", "grammar"],
+    p.add_argument("--toolrag-in", choices=[s.value for s in Selection],
                    help="where ToolRAG's choice applies: prompt (describe only the chosen tools) or grammar "
-                   "(describe all, let the plan call only the chosen; keeps the prompt cached)")
+                   "(describe all, let the plan call only the chosen; keeps the prompt cached; the default with the grammar)")
     p.add_argument("--threads", type=int, help="CPU threads for the model")
-    p.add_argument("--backend", default="auto", choices=["auto", "local", "macos"],
+    p.add_argument("--backend", default="auto", choices=[b.value for b in Backend],
                    help="where the tools act: the Mac's apps (macos, the default on a Mac) or the data folder (local)")
     p.add_argument("--now", type=_when, help="pretend the current time is 'YYYY-MM-DD HH:MM' (for reproducible runs)")
     p.add_argument("--no-open", action="store_true", help="never launch a browser or file viewer")
@@ -113,10 +115,14 @@ def main(argv: list[str] | None = None) -> int:
     args.query = [clean_query(q) for q in args.query]
     if not " ".join(args.query).strip() and not args.audio:
         parser.error("say what you want done: a query, or --audio FILE.wav")
-    if args.toolrag_in == "grammar" and args.no_grammar:
-        parser.error("--toolrag-in grammar needs the grammar: drop --no-grammar, or use --toolrag-in prompt")
+    from engine.config import ConfigError
+
     try:
-        return asyncio.run(_run_query(args))
+        config = config_from_args(args)
+    except ConfigError as exc:
+        parser.error(str(exc))
+    try:
+        return asyncio.run(_run_query(args, config))
     except KeyboardInterrupt:
         print("\ncancelled", file=sys.stderr)
         return 130
@@ -138,12 +144,26 @@ async def _transcribe(audio: Path, model: str | None, err) -> str | None:  # typ
     return heard.text
 
 
-async def _run_query(args: argparse.Namespace) -> int:
+def config_from_args(args: argparse.Namespace) -> Config:
+    """The query command's flags as a ``Config`` (checked there, so a bad combination is refused
+    with the same words as anywhere else)."""
+    from engine.config import Config, PlannerConfig
+
+    return Config(
+        model=args.model, lora=args.lora, data_dir=args.data_dir, threads=args.threads, backend=args.backend,
+        open_in_desktop=not (args.no_open or args.dry_run), toolrag=args.toolrag,
+        file_roots=tuple(args.files) if args.files else None,
+        planner=PlannerConfig(grammar=not args.no_grammar, selection=args.toolrag_in,
+                              kinds=False if args.no_kinds else None),
+    )
+
+
+async def _run_query(args: argparse.Namespace, config: Config) -> int:
     from rich.console import Console
 
     from engine.events import TaskStatus
     from engine.models import ModelError
-    from engine.runtime import AgentOptions, load_agent
+    from engine.runtime import load_agent
 
     console = Console(stderr=args.json, highlight=False, soft_wrap=True)
     err = Console(stderr=True, highlight=False, soft_wrap=True)
@@ -155,15 +175,9 @@ async def _run_query(args: argparse.Namespace) -> int:
         query = f"{query} {heard}".strip()
     if args.tools:
         return await _plan_only(args, query, console, err)
-    opts = AgentOptions(
-        model=args.model, lora=args.lora, data_dir=args.data_dir, grammar=not args.no_grammar,
-        threads=args.threads, open_in_desktop=not (args.no_open or args.dry_run), toolrag=args.toolrag,
-        toolrag_in=args.toolrag_in or AgentOptions.toolrag_in, backend=args.backend,
-        file_roots=tuple(args.files) if args.files else None, kinds=False if args.no_kinds else None,
-    )
     try:
         with _ModelProgress(err) as progress:
-            agent, backend = load_agent(opts, progress=progress, warn=lambda m: _say(err, (m, "yellow")))
+            agent, backend = load_agent(config, progress=progress, warn=lambda m: _say(err, (m, "yellow")))
     except ModelError as exc:
         _say(err, ("Cannot load the model: ", "red"), (exc, ""))
         return 2

@@ -12,10 +12,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from engine.config import DEFAULT_MAX_STEPS
 from engine.plan import END_OF_PLAN
 from engine.tools.spec import Param, ToolSpec
 
-DEFAULT_MAX_STEPS = 12
 # A list argument (invitees, recipients, attachments) holds at most this many items. Without a
 # bound a looping model writes ["$1", "$1", "$1", ...] until it runs out of tokens.
 MAX_LIST_ITEMS = 16

@@ -24,7 +24,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Sequence
 
-from engine.grammar import DEFAULT_MAX_STEPS
+from engine.config import DEFAULT_MAX_STEPS
 from engine.kinds import Kind, literal_kinds, returns_kind
 from engine.tools.spec import Param, ToolSpec
 

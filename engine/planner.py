@@ -15,17 +15,17 @@ import time
 from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass, field
 
+from engine.config import PlannerConfig, PromptStyle, Selection
 from engine.events import TaskStatus
 from engine.examples import ExampleBank
 from engine.executor import RunResult
-from engine.grammar import DEFAULT_MAX_STEPS, plan_grammar
+from engine.grammar import plan_grammar
 from engine.kindguard import KindGuard
 from engine.llm import GenerationStats, PlanningModel
 from engine.plan import END_OF_PLAN, Plan, PlanError, PlanParser, Task
 from engine.prompt import (
     OBSERVATION_CHARS,
     STATIC_PREFIX_END,
-    PromptStyle,
     compact_system_prompt,
     replan_prompt,
     system_prompt,
@@ -45,45 +45,6 @@ class PlanTimings:
     first_task_ms: float | None = None
     total_ms: float = 0.0
     prefix_cache: str = "off"
-
-
-SELECTIONS = ("prompt", "grammar")
-
-
-@dataclass
-class PlannerConfig:
-    examples: int = 3
-    grammar: bool = True
-    max_steps: int = DEFAULT_MAX_STEPS
-    max_tokens: int = 600
-    prefix_cache: bool = True
-    check_first: bool = True
-    """With the grammar: ask it about the model's choice before filtering the whole vocabulary
-    (``engine.sampling``); False is llama-cpp-python's own, slower grammar sampling."""
-    selection: str = "prompt"
-    """Where ToolRAG's choice applies: "prompt" (the reference: only the chosen tools are
-    described) or "grammar" (all tools are described, so the prompt prefix is always the same and
-    stays cached, and the grammar lets the plan call only the chosen ones)."""
-    prompt: PromptStyle = PromptStyle.REFERENCE
-    """The compact prompt has no examples: ``examples`` is ignored with it."""
-    kinds: bool | None = None
-    """Hold the plan's data kinds while decoding (``engine.kindguard``); needs the grammar with
-    check-first sampling. None: on whenever those are (the default since it was measured on three
-    sets: plans of a wrong kind 5x fewer, success the same or higher; README, "Results")."""
-    dates: bool = True
-    """Follow date phrases in the question with their resolved value in [brackets] (the desktop
-    tools take ISO dates); off for a tool set that takes none, whose arguments would copy them."""
-
-    def __post_init__(self) -> None:
-        self.prompt = PromptStyle(self.prompt)
-        if self.kinds is None:
-            self.kinds = self.grammar and self.check_first
-        if self.kinds and not (self.grammar and self.check_first):
-            raise ValueError("kinds=True needs the grammar with check-first sampling")
-        if self.selection not in SELECTIONS:
-            raise ValueError(f"unknown tool selection place {self.selection!r}: use {' or '.join(SELECTIONS)}")
-        if self.selection == "grammar" and not self.grammar:
-            raise ValueError("selection='grammar' needs the grammar: without it the plan could call any described tool")
 
 
 @dataclass
@@ -179,7 +140,7 @@ class Planner:
         now = now or dt.datetime.now().replace(second=0, microsecond=0)
         user = user if user is not None else user_prompt(query, now, self.config.dates)
         tools = self.offered_tools(query)
-        if self.config.selection == "grammar":
+        if self.config.selection is Selection.GRAMMAR:
             prompt = self.build_prompt(query, now, self.tools, callable_tools=tools, user=user)
         else:
             prompt = self.build_prompt(query, now, tools, user=user)
@@ -214,7 +175,7 @@ class Planner:
         shares it (ToolRAG in the grammar, or no ToolRAG): the first command after launch then
         costs what later ones do. Returns ``"memory"``, ``"disk"``, ``"built"``, or ``"off"``
         when the prefix depends on the query or is not cached."""
-        if self.select_tools is not None and self.config.selection != "grammar":
+        if self.select_tools is not None and self.config.selection is not Selection.GRAMMAR:
             return "off"
         prefix = self.prepare("warm up").static_prefix
         return self.llm.prime(prefix) if prefix else "off"

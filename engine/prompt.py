@@ -10,7 +10,6 @@ from __future__ import annotations
 import datetime as dt
 import functools
 from collections.abc import Sequence
-from enum import StrEnum
 
 from engine.dates import annotate, today_line
 from engine.examples import Example
@@ -120,16 +119,6 @@ def system_prompt(tools: Sequence[ToolSpec], examples: Sequence[Example], now: d
     text += custom_instructions(tools, now, dates) + "\n\n"
     text += "Here are some examples:\n\n" + format_examples(examples)
     return text
-
-
-class PromptStyle(StrEnum):
-    """``reference``: the reference's long prompt with guidance and retrieved examples, for untuned
-    models and for GGUFs trained on it (the reference's TinyAgent-1.1B). ``compact``: one line per
-    tool signature, the date and the question, for a planner fine-tuned on it, which needs
-    neither examples nor descriptions: ~10x fewer prompt tokens to train on and to evaluate."""
-
-    REFERENCE = "reference"
-    COMPACT = "compact"
 
 
 COMPACT_HEAD = (

@@ -1,50 +1,25 @@
-"""Assemble a ready ``Agent`` from user options: model file, data folder, grammar, threads.
+"""Assemble a ready ``Agent`` or ``Planner`` from a ``Config``.
 
-Shared by the CLI and the GUI so both load models and tools the same way.
+``build_planner`` is the one place a planner is put together (model, adapter, example bank,
+ToolRAG selector, planner config): the app, the CLI, eval, bench and training all call it, so a
+plan scored by eval is the plan the app would make with the same config.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
-from pathlib import Path
+from collections.abc import Callable, Sequence
+from typing import Final
 
 from engine import models
 from engine.agent import Agent
+from engine.config import Backend, Config
 from engine.examples import ExampleBank
-from engine.llm import LocalLLM
-from engine.planner import Planner, PlannerConfig, ToolSelector
+from engine.llm import LocalLLM, PlanningModel
+from engine.planner import Planner, ToolSelector
 from engine.toolrag import ToolRAGError, make_selector
 from engine.tools.local import LocalBackend, default_data_dir
 from engine.tools.spec import ToolSpec
 from engine.writer import LLMWriter
-
-
-@dataclass
-class AgentOptions:
-    model: str | None = None
-    lora: str | None = None
-    data_dir: Path | None = None
-    grammar: bool = True
-    threads: int | None = None
-    examples: int = 3
-    open_in_desktop: bool = True
-    model_writes_text: bool = True
-    # The trained classifier, its choice held by the grammar while every tool is described: on 200
-    # held-out test records 61.5% success (50.5% with arguments) at a median 12.4 s (one thread, beside an eval),
-    # against 59.0% (50.0%) at 34.0 s with only the chosen tools described (their prompt prefixes are
-    # rarely cached) and 59.5% (47.0%) at 17.5 s with all tools allowed (README, "Results").
-    toolrag: str = "classifier"
-    toolrag_in: str = "grammar"
-    """Where the classifier's choice applies (``PlannerConfig.selection``). Without the grammar
-    there is nothing to hold the plan to the choice, so it goes in the prompt."""
-    kinds: bool | None = None
-    """Hold the plan's data kinds while decoding (``PlannerConfig.kinds``); None: the default, on
-    with the grammar."""
-    backend: str = "auto"
-    file_roots: tuple[Path, ...] | None = None
-    """Folders whose files may be opened, summarised and attached (besides none other); None: the
-    data folder's ``files/`` and ~/Documents, ~/Downloads, ~/Desktop."""
 
 
 def tool_selector(name: str, specs: list[ToolSpec], warn: Callable[[str], None] = print) -> ToolSelector | None:
@@ -58,35 +33,76 @@ def tool_selector(name: str, specs: list[ToolSpec], warn: Callable[[str], None] 
         return None
 
 
-def make_backend(opts: AgentOptions) -> LocalBackend:
-    """``macos`` drives the Mac's apps through AppleScript; ``local`` keeps everything in the data
-    folder on open formats; ``auto`` picks ``macos`` on a Mac."""
+def make_backend(config: Config) -> LocalBackend:
+    """The tools' backend (``Backend``): ``auto`` picks ``macos`` on a Mac."""
     from engine.tools import macos
 
-    kind = opts.backend
-    if kind == "auto":
-        kind = "macos" if macos.available() else "local"
-    roots = [Path(r).expanduser() for r in opts.file_roots] if opts.file_roots is not None else None
-    if kind == "macos":
-        return macos.MacBackend(opts.data_dir or default_data_dir(), open_in_desktop=opts.open_in_desktop, search_roots=roots)
-    if kind == "local":
-        return LocalBackend(opts.data_dir or default_data_dir(), open_in_desktop=opts.open_in_desktop, search_roots=roots)
-    raise ValueError(f"unknown backend {opts.backend!r}: use auto, local or macos")
+    kind = config.backend
+    if kind is Backend.AUTO:
+        kind = Backend.MACOS if macos.available() else Backend.LOCAL
+    roots = [r.expanduser() for r in config.file_roots] if config.file_roots is not None else None
+    cls = macos.MacBackend if kind is Backend.MACOS else LocalBackend
+    return cls(config.data_dir or default_data_dir(), open_in_desktop=config.open_in_desktop, search_roots=roots)
+
+
+def selector_name(config: Config, foreign: bool, warn: Callable[[str], None] = print) -> str:
+    """``config.toolrag``, unless it names a selector trained on the desktop tools and the tools
+    are someone else's: then ``none`` (all tools), and ``warn`` says so."""
+    if foreign and not config.toolrag.startswith(("embed", "none", "all")):
+        warn(f"ToolRAG: all tools (the {config.toolrag} knows only the desktop tools; embed ranks yours)")
+        return "none"
+    return config.toolrag
+
+
+def load_llm(config: Config, progress: Callable[[int, int], None] | None = None) -> LocalLLM:
+    """The config's model with its adapter (the manifest's own unless ``lora`` says otherwise)."""
+    path = models.resolve(config.model, progress=progress)
+    return LocalLLM(path, n_threads=config.threads, lora_path=models.default_adapter(config.model, config.lora))
+
+
+FROM_CONFIG: Final = object()
+"""``build_planner``'s ``select`` default: the selector ``config.toolrag`` names."""
+
+
+def build_planner(
+    config: Config,
+    specs: Sequence[ToolSpec],
+    *,
+    llm: PlanningModel | None = None,
+    bank: ExampleBank | None = None,
+    select: ToolSelector | None | object = FROM_CONFIG,
+    foreign: bool = False,
+    strict: bool = False,
+    warn: Callable[[str], None] = print,
+) -> Planner:
+    """A planner over ``specs`` as ``config`` says (``llm`` defaults to ``load_llm(config)``).
+
+    ``foreign``: the tools are not the desktop set, so nothing of the desktop set may leak in:
+    the examples come from ``bank`` or there are none, and a ToolRAG selector trained on the
+    desktop tools is replaced by all tools (``warn`` says so); ``embed`` ranks any tool set.
+
+    ``strict`` (eval, training): a selector that cannot be loaded is an error rather than all
+    tools with a warning, since the numbers would otherwise describe another setup."""
+    planner_config = config.planner
+    if foreign:
+        bank = bank if bank is not None else ExampleBank([])
+        if not bank.examples:
+            planner_config = planner_config.replace(examples=0)
+    if select is FROM_CONFIG:
+        name = selector_name(config, foreign, warn)
+        select = make_selector(name, list(specs)) if strict else tool_selector(name, list(specs), warn)
+    return Planner(llm if llm is not None else load_llm(config), specs,
+                   bank if bank is not None else ExampleBank.default(),
+                   select_tools=select, config=planner_config)  # type: ignore[arg-type]
 
 
 def load_agent(
-    opts: AgentOptions, progress: Callable[[int, int], None] | None = None, warn: Callable[[str], None] = print
+    config: Config, progress: Callable[[int, int], None] | None = None, warn: Callable[[str], None] = print
 ) -> tuple[Agent, LocalBackend]:
-    path = models.resolve(opts.model, progress=progress)
-    llm = LocalLLM(path, n_threads=opts.threads, lora_path=models.default_adapter(opts.model, opts.lora))
-    backend = make_backend(opts)
-    if opts.model_writes_text:
+    """The desktop agent and its backend (the app's and the CLI's)."""
+    llm = load_llm(config, progress)
+    backend = make_backend(config)
+    if config.model_writes_text:
         backend.writer = LLMWriter(llm)
     tools = backend.toolbox()
-    specs = list(tools)
-    planner = Planner(
-        llm, specs, ExampleBank.default(), select_tools=tool_selector(opts.toolrag, specs, warn),
-        config=PlannerConfig(examples=opts.examples, grammar=opts.grammar, selection=opts.toolrag_in if opts.grammar else "prompt",
-                             kinds=opts.kinds),
-    )
-    return Agent(planner, tools), backend
+    return Agent(build_planner(config, list(tools), llm=llm, warn=warn), tools), backend

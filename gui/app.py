@@ -34,6 +34,7 @@ def main(argv: list[str] | None = None) -> int:
     import qasync
     from PySide6.QtWidgets import QApplication
 
+    from engine.config import ConfigError
     from engine.tools.local import default_data_dir
     from gui.controller import AgentController
     from gui.history import History
@@ -47,25 +48,27 @@ def main(argv: list[str] | None = None) -> int:
     asyncio.set_event_loop(loop)
     settings_path = args.settings or config_path()
     settings, problem = Settings.load(settings_path)
-    for flag, field_name in ((args.model, "model"), (args.toolrag, "toolrag"), (args.data_dir and str(args.data_dir), "data_dir")):
-        if flag:
-            setattr(settings, field_name, flag)
+    flags = {"model": args.model, "toolrag": args.toolrag, "data_dir": args.data_dir}
+    try:
+        settings.config = settings.config.replace(**{k: v for k, v in flags.items() if v})
+    except ConfigError as exc:
+        print(f"tinyagent-gui: {exc}", file=sys.stderr)
+        return 2
     if args.no_approve:
         settings.approve_mode = False
-    data_dir = Path(settings.data_dir) if settings.data_dir else default_data_dir()
+    data_dir = settings.config.data_dir or default_data_dir()
     controller = AgentController()
     window = MainWindow(controller, History(data_dir / "history.sqlite"), settings, settings_path)
     if problem:
         window.chat.add_note(problem, error=True)
     window.chat.add_note(welcome(data_dir))
     window.show()
-    opts = settings.agent_options(open_in_desktop=not args.screenshot)
-    opts.data_dir = data_dir
+    config = settings.config.replace(open_in_desktop=not args.screenshot, data_dir=data_dir)
     done = asyncio.Event()
     status = {"code": 0}
 
     async def start() -> None:
-        await controller.load(opts)
+        await controller.load(config)
         if args.demo and controller.agent is None:
             print("the model did not load; no demo to run", file=sys.stderr)
             status["code"] = 1

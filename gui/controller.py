@@ -16,10 +16,11 @@ from typing import Any
 from PySide6.QtCore import QObject, Signal
 
 from engine.agent import Agent, AgentRun
+from engine.config import Config
 from engine.events import Event, PlanComplete, PlanFailed
 from engine.executor import Approval, ApprovalHook
 from engine.plan import Task
-from engine.runtime import AgentOptions, load_agent
+from engine.runtime import load_agent
 from engine.tools.spec import Prepared
 
 
@@ -61,7 +62,7 @@ class AgentController(QObject):
     def busy(self) -> bool:
         return self._job is not None and not self._job.done()
 
-    async def load(self, opts: AgentOptions) -> None:
+    async def load(self, config: Config) -> None:
         self.status.emit("Loading model…")
         warnings: list[str] = []
         loop = asyncio.get_running_loop()
@@ -70,7 +71,7 @@ class AgentController(QObject):
             loop.call_soon_threadsafe(self.status.emit, f"Assembling the model (first run only): {done / total:.0%}")
 
         try:
-            agent, _ = await asyncio.to_thread(load_agent, opts, progress, warnings.append)
+            agent, _ = await asyncio.to_thread(load_agent, config, progress, warnings.append)
         except Exception as exc:  # a broken model file must leave the window usable
             self.load_failed.emit(f"Could not load the model: {exc}")
             self.status.emit("No model loaded — choose one in Settings")

@@ -106,7 +106,7 @@ class MainWindow(QMainWindow):
         self.approve_rest = False
         self.settings = settings or Settings(approve_mode=controller.approve_mode, always_allow=sorted(controller.always_allow))
         self.settings_path = settings_path
-        self.voice = VoiceInput(self.settings.voice_model, self.settings.threads or None, self)
+        self.voice = VoiceInput(self.settings.voice_model, self.settings.config.threads, self)
 
         self.chat = ChatView()
         self.command = CommandBox([q for q, _, _ in history.recent()] if history else [])
@@ -284,14 +284,14 @@ class MainWindow(QMainWindow):
         self.controller.approve_mode = new.approve_mode
         self.controller.always_allow = set(new.always_allow)
         self.approve_action.setChecked(new.approve_mode)
-        self.voice.configure(new.voice_model, new.threads or None)
+        self.voice.configure(new.voice_model, new.config.threads)
         if self.settings_path is not None and reload:
             try:
                 new.save(self.settings_path)
             except OSError as exc:
                 self.chat.add_note(f"Could not save the settings to {self.settings_path}: {exc}", error=True)
-        if reload and old.agent_options() != new.agent_options() and not self.controller.busy:
-            asyncio.ensure_future(self.controller.load(new.agent_options()))
+        if reload and old.config != new.config and not self.controller.busy:
+            asyncio.ensure_future(self.controller.load(new.config))
 
     # -- approval ------------------------------------------------------------------------------
 

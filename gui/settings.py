@@ -32,10 +32,11 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from engine.runtime import AgentOptions
+from engine.config import Config, Selection
 from engine.tools.spec import ToolSpec
 
 TOOLRAG_CHOICES = ("classifier", "none", "embed")
+"""The selectors offered in the dialog (``embed:K`` can be set in the settings file)."""
 
 
 def config_path() -> Path:
@@ -45,20 +46,19 @@ def config_path() -> Path:
 
 @dataclass
 class Settings:
-    model: str = "default"
-    lora: str = ""
-    data_dir: str = ""  # empty: the platform default
-    toolrag: str = AgentOptions.toolrag
-    toolrag_in: str = AgentOptions.toolrag_in
+    """The app's settings: the engine's ``Config`` as it is (one validator, one set of defaults)
+    and what only the app has (approval, voice)."""
+
+    config: Config = field(default_factory=Config)
     approve_mode: bool = True
     always_allow: list[str] = field(default_factory=list)
     voice_model: str = "default"
     voice_sends: bool = False  # send a transcript at once instead of leaving it in the box
-    threads: int = 0  # 0: all cores
 
     @classmethod
     def load(cls, path: Path) -> tuple[Settings, str | None]:
-        """The saved settings, or the defaults and a message saying why they were not read."""
+        """The saved settings, or the defaults and a message saying why they were not read. A
+        value of the wrong type falls back to its default and is named; the rest are kept."""
         if not path.is_file():
             return cls(), None
         try:
@@ -67,10 +67,12 @@ class Settings:
             return cls(), f"Settings file {path} could not be read ({exc}); using the defaults until you save."
         if not isinstance(raw, dict):
             return cls(), f"Settings file {path} holds a {type(raw).__name__}, not settings; using the defaults until you save."
+        engine_raw = raw.get("config") if isinstance(raw.get("config"), dict) else _flat_config(raw)
+        config, dropped = Config.from_dict(engine_raw)
         defaults = cls()
-        kept, dropped = {}, []
+        kept: dict[str, object] = {}
         for f in fields(cls):
-            if f.name not in raw:
+            if f.name == "config" or f.name not in raw:
                 continue
             value, want = raw[f.name], type(getattr(defaults, f.name))
             ok = isinstance(value, want) and not (want is int and isinstance(value, bool))
@@ -83,19 +85,25 @@ class Settings:
         note = None
         if dropped:
             note = f"Settings file {path}: {', '.join(dropped)} had the wrong type; using the defaults for them until you save."
-        return cls(**kept), note
+        return cls(config=config, **kept), note  # type: ignore[arg-type]
 
     def save(self, path: Path) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_name(path.name + ".tmp")
-        tmp.write_text(json.dumps(asdict(self), indent=1), encoding="utf-8")
+        data = {"config": self.config.to_dict(), **{k: v for k, v in asdict(self).items() if k != "config"}}
+        tmp.write_text(json.dumps(data, indent=1), encoding="utf-8")
         tmp.replace(path)
 
-    def agent_options(self, *, open_in_desktop: bool = True) -> AgentOptions:
-        return AgentOptions(
-            model=self.model or None, lora=self.lora or None, data_dir=Path(self.data_dir) if self.data_dir else None,
-            threads=self.threads or None, toolrag=self.toolrag, toolrag_in=self.toolrag_in, open_in_desktop=open_in_desktop,
-        )
+
+_FLAT = {"model": "model", "lora": "lora", "data_dir": "data_dir", "toolrag": "toolrag", "toolrag_in": "selection",
+         "threads": "threads"}
+"""Settings files written before the app held a ``Config`` kept these beside the app's own."""
+
+
+def _flat_config(raw: dict[str, object]) -> dict[str, object]:
+    """An older flat settings file's engine values, as ``Config.from_dict`` reads them ("" and 0
+    meant "the default" there)."""
+    return {new: raw[old] for old, new in _FLAT.items() if old in raw and raw[old] not in ("", 0)}
 
 
 def check_model(model: str, lora: str = "") -> str:
@@ -134,22 +142,24 @@ class SettingsDialog(QDialog):
     def __init__(self, settings: Settings, tools: list[ToolSpec], parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setWindowTitle("Settings")
-        self.model = QLineEdit(settings.model)
+        self.config = settings.config
+        self.model = QLineEdit(settings.config.model or "default")
         self.model.setPlaceholderText("default, fast, or a .gguf file")
-        self.lora = QLineEdit(settings.lora)
+        self.lora = QLineEdit(settings.config.lora or "")
         self.lora.setPlaceholderText("optional GGUF LoRA adapter")
         self.check = QPushButton("Check that it loads")
         self.check_result = QLabel("")
         self.check_result.setWordWrap(True)
         self.check.clicked.connect(self._check)
-        self.data_dir = QLineEdit(settings.data_dir)
+        self.data_dir = QLineEdit(str(settings.config.data_dir or ""))
         self.data_dir.setPlaceholderText("default data folder")
         self.toolrag = QComboBox()
         self.toolrag.addItems(TOOLRAG_CHOICES)
-        self.toolrag.setCurrentText(settings.toolrag)
-        self.toolrag_in = QCheckBox("Describe every tool; the choice limits only what the plan may call (faster on a CPU)")
-        self.toolrag_in.setToolTip("The prompt then stays the same for every command, so its evaluation is cached.")
-        self.toolrag_in.setChecked(settings.toolrag_in == "grammar")
+        self.toolrag.setCurrentText(settings.config.toolrag)
+        self.selection = QCheckBox("Describe every tool; the choice limits only what the plan may call (faster on a CPU)")
+        self.selection.setToolTip("The prompt then stays the same for every command, so its evaluation is cached.")
+        self.selection.setChecked(settings.config.planner.selection is Selection.GRAMMAR)
+        self.selection.setEnabled(settings.config.planner.grammar)  # without the grammar the choice must be described
         self.approve = QCheckBox("Ask before anything that sends, creates or changes")
         self.approve.setChecked(settings.approve_mode)
         self.always = QListWidget()
@@ -166,7 +176,7 @@ class SettingsDialog(QDialog):
         self.threads = QSpinBox()
         self.threads.setRange(0, os.cpu_count() or 64)
         self.threads.setSpecialValueText("all cores")
-        self.threads.setValue(settings.threads)
+        self.threads.setValue(settings.config.threads or 0)
 
         form = QFormLayout()
         form.addRow("Model", _picker(self.model, "Choose a GGUF model", "GGUF models (*.gguf)"))
@@ -175,7 +185,7 @@ class SettingsDialog(QDialog):
         form.addRow("", self.check_result)
         form.addRow("Data folder", _picker(self.data_dir, "Choose the data folder", "", directory=True))
         form.addRow("Tool selection", self.toolrag)
-        form.addRow("", self.toolrag_in)
+        form.addRow("", self.selection)
         form.addRow("Approval", self.approve)
         form.addRow("Always allow", self.always)
         form.addRow("Voice model", _picker(self.voice_model, "Choose a Whisper model", "ggml models (*.bin)"))
@@ -203,10 +213,13 @@ class SettingsDialog(QDialog):
     def value(self) -> Settings:
         allowed = [self.always.item(i).text() for i in range(self.always.count())
                    if self.always.item(i).checkState() == Qt.CheckState.Checked]
+        model = self.model.text().strip()
         return Settings(
-            model=self.model.text().strip() or "default", lora=self.lora.text().strip(), data_dir=self.data_dir.text().strip(),
-            toolrag=self.toolrag.currentText(),
-            toolrag_in="grammar" if self.toolrag_in.isChecked() else "prompt", approve_mode=self.approve.isChecked(), always_allow=allowed,
+            config=self.config.replace(
+                model=model if model not in ("", "default") else None, lora=self.lora.text().strip() or None,
+                data_dir=self.data_dir.text().strip() or None, toolrag=self.toolrag.currentText(),
+                selection=Selection.GRAMMAR if self.selection.isChecked() else Selection.PROMPT,
+                threads=self.threads.value() or None),
+            approve_mode=self.approve.isChecked(), always_allow=allowed,
             voice_model=self.voice_model.text().strip() or "default", voice_sends=self.voice_sends.isChecked(),
-            threads=self.threads.value(),
         )

@@ -162,14 +162,14 @@ def test_command_box_history_enter_and_escape(qtbot):
 
 
 def test_model_that_fails_to_load_leaves_the_window_usable(qtbot, loop, tmp_path):
-    from engine.runtime import AgentOptions
+    from engine.config import Config
 
     bad = tmp_path / "broken.gguf"
     bad.write_bytes(b"not a model")
     controller = AgentController()
     window = MainWindow(controller)
     qtbot.addWidget(window)
-    loop.run_until_complete(controller.load(AgentOptions(model=str(bad), data_dir=tmp_path)))
+    loop.run_until_complete(controller.load(Config(model=str(bad), data_dir=tmp_path)))
     assert controller.agent is None
     assert "Could not load the model" in window.chat.toPlainText()
     window.submit("text Sid")
@@ -179,7 +179,7 @@ def test_model_that_fails_to_load_leaves_the_window_usable(qtbot, loop, tmp_path
 @pytest.mark.model
 def test_real_plan_streams_into_the_graph(qtbot, loop, tmp_path):
     """The real fast model plans through the controller; nodes appear and finish in the graph."""
-    from engine.runtime import AgentOptions
+    from engine.config import Config
     from engine.tools.local.contacts import Contacts
 
     Contacts(tmp_path / "contacts").add("Sid Jha", ["sid@example.com"], ["4155550100"])
@@ -189,7 +189,7 @@ def test_real_plan_streams_into_the_graph(qtbot, loop, tmp_path):
     qtbot.addWidget(window)
     seen = []
     controller.event.connect(lambda e: seen.append(e))
-    loop.run_until_complete(controller.load(AgentOptions(model="fast", data_dir=tmp_path, toolrag="classifier", open_in_desktop=False)))
+    loop.run_until_complete(controller.load(Config(model="fast", data_dir=tmp_path, toolrag="classifier", open_in_desktop=False)))
     finished = []
     controller.run_finished.connect(finished.append)
     window.submit("What is Sid's email address?")
@@ -210,12 +210,15 @@ def test_real_plan_streams_into_the_graph(qtbot, loop, tmp_path):
 
 
 def test_settings_round_trip_and_a_broken_file_is_left_alone(tmp_path):
+    from engine.config import Config, PlannerConfig
     from gui.settings import Settings
 
     path = tmp_path / "settings.json"
-    Settings(model="fast", always_allow=["create_note"], threads=2).save(path)
+    Settings(Config(model="fast", threads=2, planner=PlannerConfig(grammar=False)), always_allow=["create_note"]).save(path)
     loaded, problem = Settings.load(path)
-    assert problem is None and loaded.model == "fast" and loaded.always_allow == ["create_note"] and loaded.threads == 2
+    assert problem is None and loaded.always_allow == ["create_note"]
+    assert loaded.config == Config(model="fast", threads=2, planner=PlannerConfig(grammar=False))
+    assert loaded.config.planner.selection == "prompt" and loaded.config.planner.kinds is False  # derived, not stored
     path.write_text("{not json")
     loaded, problem = Settings.load(path)
     assert loaded == Settings() and "could not be read" in problem
@@ -232,10 +235,11 @@ def test_settings_dialog_edits_always_allow_and_checks_a_model(qtbot, loop, tmp_
     assert "send_sms" in names and "get_email_address" not in names  # only tools with side effects
     dialog.always.item(names.index("create_note")).setCheckState(Qt.CheckState.Checked)
     dialog.threads.setValue(1)
-    dialog.toolrag_in.setChecked(Settings().toolrag_in != "grammar")
+    dialog.selection.setChecked(False)
     value = dialog.value()
-    assert value.always_allow == ["create_note"] and value.threads == 1
-    assert value.toolrag_in != Settings().toolrag_in and value.agent_options().toolrag_in == value.toolrag_in
+    assert value.always_allow == ["create_note"] and value.config.threads == 1
+    assert value.config.planner.selection == "prompt" and Settings().config.planner.selection == "grammar"
+    assert value.config.model is None  # "default" in the box is the default, not a change that reloads the model
     bad = tmp_path / "broken.gguf"
     bad.write_bytes(b"GGUF but not really")
     dialog.model.setText(str(bad))

@@ -67,12 +67,3 @@ def test_selection_in_grammar_describes_all_tools_and_allows_only_the_chosen():
             assert "send_sms(" not in streams[0].prompt.split("Here are some examples:")[1]
         else:
             assert described == [1, 2]
-
-
-def test_selection_place_is_checked():
-    from engine.planner import PlannerConfig
-
-    with pytest.raises(ValueError, match="unknown tool selection place"):
-        PlannerConfig(selection="everywhere")
-    with pytest.raises(ValueError, match="needs the grammar"):
-        PlannerConfig(selection="grammar", grammar=False)

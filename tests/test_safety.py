@@ -475,7 +475,7 @@ def test_settings_of_the_wrong_shape_give_defaults_and_a_message(tmp_path):
     assert settings == Settings() and "holds a list" in note
     path.write_text(json.dumps({"approve_mode": "no", "threads": "x", "always_allow": [1], "model": "fast"}))
     settings, note = Settings.load(path)
-    assert settings.model == "fast" and settings.approve_mode is True and settings.threads == 0
+    assert settings.config.model == "fast" and settings.approve_mode is True and settings.config.threads is None
     assert "approve_mode" in note and "threads" in note and "always_allow" in note
 
 

@@ -142,6 +142,33 @@ def test_training_prompts_are_the_planners_prompts(fast_model) -> None:
     assert tok.prompt_ids == vocab.tokenize(sample.prompt, add_bos=True)
 
 
+def _records(prefix: str, n: int) -> list[Record]:
+    return [Record(f"{prefix}{i}", f"Remind me to call {prefix} {i}", f'1. create_reminder("Call {prefix} {i}")\n2. join()',
+                   ["create_reminder"]) for i in range(n)]
+
+
+def test_val_sets_are_interleaved_so_a_limit_holds_each_alike() -> None:
+    from engine.train.lora import interleaved
+
+    picked = interleaved([_records("a", 5), _records("b", 2)], 5)
+    assert [r.id for r in picked] == ["a0", "b0", "a1", "b1", "a2"]
+    assert len(interleaved([_records("a", 5), _records("b", 2)], None)) == 7
+
+
+@pytest.mark.model
+def test_each_train_set_gives_an_equal_share_whatever_its_size(fast_model) -> None:
+    from engine.llm import LocalLLM
+    from engine.tools.desktop import desktop_specs
+    from engine.train.samples import SampleBuilder
+
+    builder = SampleBuilder(LocalLLM(fast_model, vocab_only=True), desktop_specs(), select=None, examples=0,
+                            distractors=0, prompt="compact")
+    stream = builder.stream([_records("big", 50), _records("small", 3)], max_len=4096)
+    ids = [next(stream).id for _ in range(12)]
+    assert sum(i.startswith("small") for i in ids) == 6
+    assert {i for i in ids if i.startswith("small")} == {"small0", "small1", "small2"}
+
+
 @pytest.mark.model
 def test_shipped_adapter_matches_its_base_and_changes_it() -> None:
     """The committed adapter is for the model its manifest names, and llama.cpp applies it."""
@@ -176,7 +203,7 @@ def test_a_resumed_run_ends_where_an_uninterrupted_one_does(tmp_path) -> None:
 
     def run(out: Path, **kw: object) -> None:
         out.mkdir(exist_ok=True)
-        cfg = TrainConfig(data=data, val=data, base="tiny", out=out, steps=4, eval_every=100, val_limit=1,
+        cfg = TrainConfig(data=[data, data], val=[data], base="tiny", out=out, steps=4, eval_every=100, val_limit=1,
                           prompt="compact", threads=2, save_every=1, **kw)  # type: ignore[arg-type]
         train_planner(cfg, log=lambda m: None)
 

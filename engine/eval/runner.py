@@ -16,21 +16,41 @@ import os
 import statistics
 import sys
 import time
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import IO
 
 from engine import models
+from engine.config import Config, ConfigError, PlannerConfig, PromptStyle, Selection
 from engine.data.records import Record, first_valid
-from engine.eval.metrics import FAILURE_KINDS, FREE_TEXT_THRESHOLD, Summary, plan_length, score_plan
+from engine.eval.metrics import FAILURE_KINDS, FREE_TEXT_THRESHOLD, PlanScore, Summary, plan_length, score_plan
 from engine.examples import ExampleBank, load_examples
-from engine.llm import LocalLLM
-from engine.planner import Planner, PlannerConfig
-from engine.runtime import AgentOptions
-from engine.toolrag import make_selector
+from engine.planner import Planner, PlanStream
+from engine.runtime import FROM_CONFIG, build_planner, selector_name
 from engine.tools.desktop import desktop_specs
-from engine.tools.spec import load_tool_set
+from engine.tools.spec import ToolSpec, load_tool_set
 
 UNDATED_NOW = dt.datetime(2026, 11, 23, 10, 0)
+
+
+def plan_record(planner: Planner, rec: Record) -> PlanStream:
+    """Plan one record as the app would on the record's date (``UNDATED_NOW`` without one)."""
+    return asyncio.run(planner.plan(rec.query, rec.date or UNDATED_NOW))
+
+
+def score_record(pred: str, rec: Record, by_name: Mapping[str, ToolSpec]) -> PlanScore:
+    """Score a plan against the record's; dates count only where the record has a date."""
+    return score_plan(pred, rec.plan, by_name, compare_dates=rec.date is not None)
+
+
+def evaluate(planner: Planner, records: Iterable[Record]) -> Summary:
+    """Plan and score ``records``: the loop eval runs (with its per-record rows) and training's
+    checkpoint selection runs (without them)."""
+    by_name = {s.name: s for s in planner.tools}
+    summary = Summary()
+    for rec in records:
+        summary.add(score_record(plan_record(planner, rec).plan_text, rec, by_name), truth_calls=plan_length(rec.plan))
+    return summary
 
 
 def _pct(values: list[float], q: float) -> float:
@@ -46,15 +66,15 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--lora", help="a GGUF LoRA adapter (default: the model's own adapter from the manifest, if any; none: no adapter)")
     p.add_argument("--toolrag", default="classifier",
                    help="classifier (the app's default), none (all tools), embed, embed:K, or oracle (the record's own tools)")
-    p.add_argument("--toolrag-in", choices=("prompt", "grammar"),
+    p.add_argument("--toolrag-in", choices=[s.value for s in Selection],
                    help="prompt: describe only the chosen tools; grammar: describe all, allow only the chosen "
-                   f"(default: the app's, {AgentOptions.toolrag_in}; prompt with --no-grammar)")
+                   "(default: the app's, grammar; prompt with --no-grammar or --toolrag none)")
     p.add_argument("--grammar", action=argparse.BooleanOptionalAction, default=True)
     p.add_argument("--limit", type=int, help="score only the first N records")
     p.add_argument("--examples", type=int, default=3, help="in-context examples per prompt")
     p.add_argument("--kinds", action=argparse.BooleanOptionalAction, default=None,
                    help="hold the plan's data kinds while decoding (engine.kindguard; default: the app's, on with the grammar)")
-    p.add_argument("--prompt", choices=("reference", "compact"), default="reference",
+    p.add_argument("--prompt", choices=[s.value for s in PromptStyle], default="reference",
                    help="compact: tool signatures, date and question only (for a planner tuned on it)")
     p.add_argument("--bank", type=Path, help="example bank JSONL (default: resources/examples/handwritten.jsonl + synthetic.jsonl)")
     p.add_argument("--out", type=Path, help="per-record results (default: <set>.<model>.results.jsonl)")
@@ -111,27 +131,23 @@ def _claim(path: Path) -> IO[str] | None:
 
 
 def run(args: argparse.Namespace) -> int:
-    if args.toolrag_in is None:  # the app's choice where there is a choice to place and a grammar to hold it
-        args.toolrag_in = AgentOptions.toolrag_in if args.grammar and args.toolrag != "none" else "prompt"
-    if args.toolrag_in == "grammar" and not args.grammar:
-        print("--toolrag-in grammar needs the grammar: drop --no-grammar, or use --toolrag-in prompt", file=sys.stderr)
-        return 2
     specs = load_tool_set(args.tools) if args.tools else desktop_specs()
     foreign = args.tools is not None
-    if foreign and args.toolrag not in ("none", "oracle") and not args.toolrag.startswith("embed"):
-        print(f"ToolRAG: all tools (the {args.toolrag} knows only the desktop tools; --toolrag embed ranks yours)",
-              file=sys.stderr)
-        args.toolrag = "none"
     by_name = {s.name: s for s in specs}
     records = first_valid(args.set_path, by_name, args.limit)
     if not records:
         print("no usable records", file=sys.stderr)
         return 2
-
     try:
-        config = PlannerConfig(examples=args.examples if not foreign or args.bank else 0, grammar=args.grammar,
-                               selection=args.toolrag_in, prompt=args.prompt, kinds=args.kinds, dates=not foreign)
-    except ValueError as exc:
+        if args.toolrag != "oracle":
+            args.toolrag = selector_name(Config(toolrag=args.toolrag), foreign, lambda m: print(m, file=sys.stderr))
+        if args.toolrag_in is None and args.toolrag == "none":
+            args.toolrag_in = "prompt"  # nothing is chosen, so nothing to place (and older rows say prompt)
+        config = Config(model=args.model, lora=args.lora, threads=args.threads,
+                        toolrag="none" if args.toolrag == "oracle" else args.toolrag,
+                        planner=PlannerConfig(examples=args.examples, grammar=args.grammar, selection=args.toolrag_in,
+                                              prompt=args.prompt, kinds=args.kinds, dates=not foreign))
+    except ConfigError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     model_path = models.resolve(args.model)
@@ -139,9 +155,9 @@ def run(args: argparse.Namespace) -> int:
     out_path = args.out or args.set_path.with_suffix(f".{model_path.stem}.{args.toolrag}.{'g' if args.grammar else 'ng'}.results.jsonl")
     summary_path = out_path.with_name(out_path.name.removesuffix(".jsonl") + ".summary.json")
     settings = {"model": model_path.name, "lora": lora and Path(lora).name, "toolrag": args.toolrag,
-                "toolrag_in": args.toolrag_in, "grammar": args.grammar, "examples": args.examples,
+                "toolrag_in": config.planner.selection.value, "grammar": args.grammar, "examples": args.examples,
                 "bank": args.bank.name if args.bank else ("none" if foreign else "default"), "prompt": args.prompt,
-                "kinds": config.kinds, **({"tools": args.tools.name} if foreign else {})}
+                "kinds": config.planner.kinds, **({"tools": args.tools.name} if foreign else {})}
     if args.resume and (why := _mismatch(summary_path, settings)):
         print(f"{out_path} was planned with other settings: {why}. Resume with the same options, or use another --out.",
               file=sys.stderr)
@@ -150,15 +166,13 @@ def run(args: argparse.Namespace) -> int:
     if claim is None:
         print(f"another eval is writing {out_path}: wait for it to finish, or use another --out", file=sys.stderr)
         return 2
-    llm = LocalLLM(model_path, n_threads=args.threads, lora_path=lora)
-    bank = ExampleBank(load_examples(args.bank)) if args.bank else (ExampleBank([]) if foreign else ExampleBank.default())
+    bank = ExampleBank(load_examples(args.bank)) if args.bank else None
     current: dict[str, Record] = {}
+    select: object = FROM_CONFIG
     if args.toolrag == "oracle":
         def select(query: str):  # type: ignore[no-untyped-def]
             return [by_name[t] for t in current["record"].tools]
-    else:
-        select = make_selector(args.toolrag, specs)
-    planner = Planner(llm, specs, bank, select_tools=select, config=config)
+    planner = build_planner(config, specs, bank=bank, select=select, foreign=foreign, strict=True)
     summary = Summary()
     latencies: list[float] = []
     prompt_tokens: list[int] = []
@@ -168,7 +182,7 @@ def run(args: argparse.Namespace) -> int:
     todo = [r for r in records if r.id not in done]
     if todo:
         current["record"] = todo[0]
-        asyncio.run(planner.plan(todo[0].query, todo[0].date or UNDATED_NOW))  # warm-up: latency is steady state
+        plan_record(planner, todo[0])  # warm-up: latency is steady state
     if done:
         print(f"resuming: {len(records) - len(todo)} records from {out_path}, {len(todo)} to plan", file=sys.stderr)
     t_start = time.monotonic()
@@ -178,11 +192,11 @@ def run(args: argparse.Namespace) -> int:
             row = done.get(rec.id)
             if row is None:
                 current["record"] = rec
-                stream = asyncio.run(planner.plan(rec.query, rec.date or UNDATED_NOW))
+                stream = plan_record(planner, rec)
                 row = {"id": rec.id, "query": rec.query, "truth": rec.plan, "pred": stream.plan_text, "repeated": stream.repeated,
                        "guard_yielded": stream.guard.yielded if stream.guard else None,
                        "tools_offered": [t.name for t in stream.tools], "timings": stream.timings.__dict__}
-            score = score_plan(row["pred"], rec.plan, by_name, compare_dates=rec.date is not None)
+            score = score_record(row["pred"], rec, by_name)
             summary.add(score, truth_calls=plan_length(rec.plan))
             latencies.append(row["timings"]["total_ms"])
             prompt_tokens.append(row["timings"]["prompt_tokens"])
@@ -198,7 +212,7 @@ def run(args: argparse.Namespace) -> int:
     n = summary.n
     summary_path.write_text(json.dumps({
         "set": str(args.set_path), **settings,
-        "toolrag_detail": select.describe() if hasattr(select, "describe") else None, "records": n,
+        "toolrag_detail": getattr(planner.select_tools, "describe", lambda: None)(), "records": n,
         "threads": args.threads or os.cpu_count(),
         "success": summary.success / n, "success_args": summary.success_args / n,
         "tool_precision": summary.tool_precision, "tool_recall": summary.tool_recall,

@@ -11,8 +11,10 @@ def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m engine.train", description="Fine-tune the planner with LoRA.")
     sub = p.add_subparsers(dest="cmd", required=True)
     t = sub.add_parser("planner", help="train a LoRA adapter; keeps the checkpoint with the best val success")
-    t.add_argument("--data", type=Path, required=True, help="train split JSONL")
-    t.add_argument("--val", type=Path, required=True, help="val split JSONL (checkpoint selection)")
+    t.add_argument("--data", type=Path, nargs="+", required=True,
+                   help="train split JSONL files; each gives an equal share of the samples")
+    t.add_argument("--val", type=Path, nargs="+", required=True,
+                   help="val split JSONL files (checkpoint selection), interleaved up to --val-limit")
     t.add_argument("--base", required=True, help="default, fast, or a .gguf path (the model the adapter is for)")
     t.add_argument("--out", type=Path, required=True, help="output folder (adapter, manifest, checkpoints)")
     t.add_argument("--steps", type=int, default=300)

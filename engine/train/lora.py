@@ -19,20 +19,21 @@ A resume with other settings is refused, not mixed into the run.
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
+import itertools
 import json
 import math
 import random
 import shutil
 import sys
 import time
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+from engine.config import Config, PlannerConfig, PromptStyle, Selection
 from engine.data.records import Record, first_valid
-from engine.eval.metrics import Summary, score_plan
-from engine.eval.runner import UNDATED_NOW
+from engine.eval.metrics import Summary
 from engine.train.gguf_lora import export_adapter
 
 TARGET_MODULES = ("q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj")
@@ -41,8 +42,11 @@ ADAPTER_FILE = "planner-lora.gguf"
 
 @dataclass
 class TrainConfig:
-    data: Path
-    val: Path
+    data: list[Path]
+    """Train splits; each gives an equal share of the samples, whatever its size (so 800 reference
+    records are not drowned by 15,000 generated ones)."""
+    val: list[Path]
+    """Val splits for checkpoint selection, interleaved record by record up to ``val_limit``."""
     base: str
     out: Path
     steps: int = 300
@@ -73,7 +77,16 @@ NOT_SETTINGS = ("threads", "max_minutes", "stop_after", "resume", "save_every", 
 
 def settings(cfg: TrainConfig) -> dict:
     """What decides the training trajectory: a resumed run must have the same."""
-    return {k: str(v) if isinstance(v, Path) else v for k, v in asdict(cfg).items() if k not in NOT_SETTINGS}
+    return {k: _plain(v) for k, v in asdict(cfg).items() if k not in NOT_SETTINGS}
+
+
+def _plain(value: object) -> object:
+    """A config value as JSON and the resume check see it (paths as strings)."""
+    if isinstance(value, Path):
+        return str(value)
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    return value
 
 
 @dataclass
@@ -113,26 +126,35 @@ def load_records(path: Path, limit: int | None = None) -> list[Record]:
     return first_valid(path, desktop_specs(), limit)
 
 
+def interleaved(sets: Sequence[Sequence[Record]], limit: int | None) -> list[Record]:
+    """Record 1 of each set, then record 2 of each, …: the first ``limit`` hold every set alike."""
+    out = [r for group in itertools.zip_longest(*sets) for r in group if r is not None]
+    return out[:limit] if limit else out
+
+
+def sources_sha256(paths: Sequence[Path]) -> str:
+    """One hash for the train files in their order (one file: that file's own sha256)."""
+    if len(paths) == 1:
+        return sha256(paths[0])
+    return hashlib.sha256("".join(f"{sha256(p)} {p.name}\n" for p in paths).encode()).hexdigest()
+
+
 def val_success(base: Path, adapter: Path | None, records: list[Record], cfg: TrainConfig) -> Summary:
     """Plan ``records`` with llama.cpp (base + adapter) exactly as ``tinyagent eval`` does."""
-    from engine.examples import ExampleBank
-    from engine.llm import LocalLLM
-    from engine.planner import Planner, PlannerConfig
-    from engine.toolrag import make_selector
+    from engine.eval.runner import evaluate
+    from engine.runtime import build_planner
     from engine.tools.desktop import desktop_specs
 
-    specs = desktop_specs()
-    by_name = {s.name: s for s in specs}
-    llm = LocalLLM(base, n_threads=cfg.threads, lora_path=adapter)
-    planner = Planner(llm, specs, ExampleBank.default(), select_tools=make_selector(cfg.toolrag, specs),
-                      config=PlannerConfig(examples=cfg.examples, grammar=True, prompt=cfg.prompt,
-                                           selection="grammar" if cfg.prompt == "compact" else "prompt"))
-    summary = Summary()
-    for rec in records:
-        stream = asyncio.run(planner.plan(rec.query, rec.date or UNDATED_NOW))
-        summary.add(score_plan(stream.plan_text, rec.plan, by_name, compare_dates=rec.date is not None))
-    del planner, llm
-    return summary
+    return evaluate(build_planner(planner_config(cfg, base, adapter), desktop_specs(), strict=True), records)
+
+
+def planner_config(cfg: TrainConfig, base: Path, adapter: Path | None) -> Config:
+    """How the adapter plans at run time: the training prompt and examples, and ToolRAG's choice
+    held by the grammar for the compact prompt (which describes every tool) or described in the
+    reference prompt (whose samples offer the choice)."""
+    selection = Selection.GRAMMAR if cfg.prompt == PromptStyle.COMPACT else Selection.PROMPT
+    return Config(model=str(base), lora=str(adapter) if adapter else "none", threads=cfg.threads, toolrag=cfg.toolrag,
+                  planner=PlannerConfig(examples=cfg.examples, prompt=cfg.prompt, selection=selection))
 
 
 def train_planner(cfg: TrainConfig, log=print) -> TrainReport:  # type: ignore[no-untyped-def]
@@ -153,11 +175,12 @@ def train_planner(cfg: TrainConfig, log=print) -> TrainReport:  # type: ignore[n
     if cfg.threads:
         torch.set_num_threads(cfg.threads)
     base = models.resolve(cfg.base)
-    train_records = load_records(cfg.data)
-    val_records = load_records(cfg.val, cfg.val_limit)
-    if any(r.split == "test" for r in train_records + val_records):
+    train_sets = [load_records(p) for p in cfg.data]
+    val_records = interleaved([load_records(p, cfg.val_limit) for p in cfg.val], cfg.val_limit)
+    if any(r.split == "test" for r in [*itertools.chain(*train_sets), *val_records]):
         raise SystemExit("refusing to train or select on test-split records")
-    log(f"{len(train_records)} train records, {len(val_records)} val records for selection; base {base.name}")
+    log(f"{' + '.join(str(len(t)) for t in train_sets)} train records, {len(val_records)} val records for "
+        f"selection; base {base.name}")
 
     specs = desktop_specs()
     vocab = LocalLLM(base, vocab_only=True)
@@ -191,12 +214,12 @@ def train_planner(cfg: TrainConfig, log=print) -> TrainReport:  # type: ignore[n
             return cfg.lr * (step + 1) / warmup
         return cfg.lr * 0.5 * (1 + math.cos(math.pi * (step - warmup) / max(1, cfg.steps - warmup)))
 
-    report = TrainReport(config={k: str(v) if isinstance(v, Path) else v for k, v in asdict(cfg).items()},
-                         base_file=base.name, base_sha256=sha256(base), data_sha256=sha256(cfg.data), device=device,
+    report = TrainReport(config={k: _plain(v) for k, v in asdict(cfg).items()},
+                         base_file=base.name, base_sha256=sha256(base), data_sha256=sources_sha256(cfg.data), device=device,
                          trainable_params=sum(p.numel() for p in params))
     ckpt_dir = cfg.out / "checkpoints"
     best: tuple[float, float, int] | None = None
-    samples = builder.stream(train_records, cfg.max_len)
+    samples = builder.stream(train_sets, cfg.max_len)
     losses: list[float] = []
     first_step = 1
     if state is not None:

@@ -10,16 +10,18 @@ otherwise teach the model to call a tool that is not in its prompt), plus a few 
 
 from __future__ import annotations
 
+import itertools
 import random
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
+from engine.config import PromptStyle
 from engine.data.records import Record
 from engine.eval.runner import UNDATED_NOW
 from engine.llm import LocalLLM
 from engine.plan import END_OF_PLAN
-from engine.planner import Planner, ToolSelector
-from engine.prompt import PromptStyle, user_prompt
+from engine.planner import ToolSelector
+from engine.prompt import user_prompt
 from engine.tools.spec import ToolSpec
 
 
@@ -80,8 +82,8 @@ class SampleBuilder:
         seed: int = 0,
         prompt: PromptStyle = PromptStyle.REFERENCE,
     ) -> None:
-        from engine.examples import ExampleBank
-        from engine.planner import PlannerConfig
+        from engine.config import Config, PlannerConfig
+        from engine.runtime import build_planner
 
         self.llm = llm
         self.specs = list(specs)
@@ -92,7 +94,8 @@ class SampleBuilder:
         self.rng = random.Random(seed)
         self.skipped = 0
         self.prompt = PromptStyle(prompt)
-        self.planner = Planner(llm, self.specs, ExampleBank.default(), config=PlannerConfig(examples=examples, prompt=self.prompt))
+        config = Config(planner=PlannerConfig(examples=examples, prompt=self.prompt))
+        self.planner = build_planner(config, self.specs, llm=llm, select=None)
 
     def sample(self, rec: Record) -> Sample:
         """The compact prompt describes every tool (ToolRAG's choice is held by the grammar at run
@@ -111,15 +114,20 @@ class SampleBuilder:
             sample.id, self.llm.encode(sample.prompt, sample.question), self.llm.tokenize(sample.target, add_bos=False)
         )
 
-    def stream(self, records: Sequence[Record], max_len: int) -> Iterator[TokenizedSample]:
-        """Endless: the records in a new shuffled order each epoch, skipping any longer than
-        ``max_len`` tokens (counted in ``skipped``)."""
-        order = list(records)
+    def stream(self, sets: Sequence[Sequence[Record]], max_len: int) -> Iterator[TokenizedSample]:
+        """Endless: one sample from each set in turn (each set in a new shuffled order whenever it
+        runs out), skipping any longer than ``max_len`` tokens (counted in ``skipped``). Taking
+        turns gives a small set of real requests the same weight as a large generated one."""
+        sources = [self._epochs(list(records)) for records in sets if records]
+        for source in itertools.cycle(sources):
+            rec = next(source)
+            tok = self.tokenized(self.sample(rec))
+            if tok.length > max_len:
+                self.skipped += 1
+                continue
+            yield tok
+
+    def _epochs(self, order: list[Record]) -> Iterator[Record]:
         while True:
             self.rng.shuffle(order)
-            for rec in order:
-                tok = self.tokenized(self.sample(rec))
-                if tok.length > max_len:
-                    self.skipped += 1
-                    continue
-                yield tok
+            yield from order
