@@ -14,7 +14,7 @@ import ast
 import json
 import re
 import warnings
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -35,7 +35,19 @@ WHOLE_REF = re.compile(r"^\$\{?(\d{1,6})\}?$")
 """A value that is one reference and nothing else: ``$3`` or ``${3}``."""
 EMBEDDED_REF = re.compile(r"\$\{(\d{1,6})\}|\$(\d{1,6})(?!\d)")
 """A reference inside text (``"at $2"``); the id is ``group(1) or group(2)``. The one pattern the
-engine reads ``$N`` with, beside ``WHOLE_REF``."""
+engine, the metrics and the data generators read ``$N`` with, beside ``WHOLE_REF``
+(``ref_ids`` and ``renumber_refs`` wrap it)."""
+
+
+def ref_ids(text: str) -> list[int]:
+    """Every ``$N`` / ``${N}`` id in ``text``, in order (``$5`` in prose included: callers that
+    must tell text from references use ``_refs_in``'s rule)."""
+    return [int(m.group(1) or m.group(2)) for m in EMBEDDED_REF.finditer(text)]
+
+
+def renumber_refs(text: str, new_id: Callable[[int], int]) -> str:
+    """``text`` with each reference ``$N`` / ``${N}`` written as ``$<new_id(N)>``."""
+    return EMBEDDED_REF.sub(lambda m: f"${new_id(int(m.group(1) or m.group(2)))}", text)
 
 
 class PlanError(TinyAgentError, ValueError):
@@ -151,9 +163,6 @@ def _literal(node: ast.AST, task_id: int, line: str, depth: int = 0) -> Any:
     raise PlanError("syntax", f"argument {snippet!r} is not a literal (string, number, bool, None, list or $N)", task_id, line)
 
 
-_BARE_REF_RE = re.compile(r"\$\{(\d{1,6})\}|\$(\d{1,6})(?![\w])")
-
-
 def _mark_bare_refs(body: str) -> str:
     """Rewrite ``$N`` / ``${N}`` written outside string literals to a name ``ast`` can read."""
     out: list[str] = []
@@ -171,8 +180,8 @@ def _mark_bare_refs(body: str) -> str:
             quote = c
             out.append(c)
         elif c == "$":
-            m = _BARE_REF_RE.match(body, i)
-            if m:
+            m = EMBEDDED_REF.match(body, i)
+            if m and not (m.end() < len(body) and (body[m.end()].isalnum() or body[m.end()] == "_")):
                 out.append(f"__ref_{m.group(1) or m.group(2)}")
                 i = m.end()
                 continue

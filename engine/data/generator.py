@@ -14,12 +14,11 @@ from __future__ import annotations
 
 import datetime as dt
 import random
-import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
 from engine.dates import MONTHS, WEEKDAYS, find_dates
-from engine.plan import format_literal
+from engine.plan import format_literal, renumber_refs
 
 from . import pools as P
 
@@ -61,15 +60,12 @@ class PlanBuilder:
 
         def shift(value: object) -> object:
             if isinstance(value, str):
-                return _REF.sub(lambda m: f"${int(m.group(1)) + offset}", value)
+                return renumber_refs(value, lambda n: n + offset)
             if isinstance(value, list):
                 return [shift(v) for v in value]
             return value
 
         self.calls.extend((tool, tuple(shift(a) for a in args)) for tool, args in other.calls)
-
-
-_REF = re.compile(r"\$(\d+)")
 
 
 class Rejected(Exception):

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import datetime as dt
 import random
-import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,12 +22,11 @@ from pathlib import Path
 from engine.data import lexicon as L
 from engine.data.generator import Gen, PlanBuilder, Rejected, When, split_of, surface
 from engine.data.records import Record
-from engine.plan import Plan, parse_plan
+from engine.plan import Plan, parse_plan, ref_ids
 from engine.tools.desktop import desktop_specs
 
 HELPERS = ("get_email_address", "get_phone_number")
 TERSE_FROM = 6
-_REF = re.compile(r"\$\{?(\d+)\}?")
 SPECS = desktop_specs()
 PARAMS = {s.name: [p.name for p in s.params] for s in SPECS}
 
@@ -47,7 +45,7 @@ class Shape:
         for t in plan.calls:
             uses: dict[str, tuple[int, ...]] = {}
             for name, value in zip(PARAMS[t.tool], t.args, strict=False):
-                refs = tuple(index[int(m)] for m in _REF.findall(repr(value)) if int(m) in index)
+                refs = tuple(index[n] for n in ref_ids(repr(value)) if n in index)
                 if refs:
                     uses[name] = refs
             wiring.append(uses)

@@ -22,7 +22,7 @@ from typing import Any
 
 from networkx.algorithms.isomorphism import DiGraphMatcher
 
-from engine.plan import Plan, PlanError, Ref, bind_arguments, parse_plan, to_graph
+from engine.plan import Plan, PlanError, Ref, bind_arguments, parse_plan, renumber_refs, to_graph
 from engine.tools.local.store import fold
 from engine.tools.spec import ToolSpec
 
@@ -31,7 +31,6 @@ FREE_TEXT_PARAMS = {"title", "subject", "context", "message", "content", "notes"
 FREE_TEXT_BY_TOOL = {("create_reminder", "name")}
 FREE_TEXT_THRESHOLD = 0.5
 _TOKEN = re.compile(r"[\w$]+")
-_REF_IN_TEXT = re.compile(r"\$\{?(\d+)\}?")
 
 
 @dataclass
@@ -92,7 +91,7 @@ def _empty(v: Any) -> bool:
 
 
 def _map_refs_in_text(text: str, mapping: Mapping[int, int]) -> str:
-    return _REF_IN_TEXT.sub(lambda m: f"${mapping.get(int(m.group(1)), -1)}", text)
+    return renumber_refs(text, lambda n: mapping.get(n, -1))
 
 
 def _norm_item(v: Any, mapping: Mapping[int, int]) -> Any:
