@@ -60,17 +60,27 @@ _REL_RE = re.compile(r"\b" + _REL_TIME + r"\b", re.I)
 
 
 @dataclass(frozen=True)
-class DateMention:
-    """A resolved phrase: ``text`` spans ``start:end`` of the query."""
+class Moment:
+    """A resolved date, with or without a time of day, written as the desktop tools take it.
+    The annotator's mentions and the data generator's phrases are both moments."""
 
-    text: str
-    start: int
-    end: int
     value: dt.datetime
     has_time: bool
 
     def iso(self) -> str:
         return self.value.strftime("%Y-%m-%d %H:%M:%S") if self.has_time else self.value.strftime("%Y-%m-%d")
+
+    def plus(self, minutes: int) -> str:
+        return (self.value + dt.timedelta(minutes=minutes)).strftime("%Y-%m-%d %H:%M:%S")
+
+
+@dataclass(frozen=True)
+class DateMention(Moment):
+    """A resolved phrase: ``text`` spans ``start:end`` of the query."""
+
+    text: str
+    start: int
+    end: int
 
 
 def _num(s: str) -> int:
@@ -165,7 +175,7 @@ def find_dates(query: str, now: dt.datetime) -> list[DateMention]:
         n = 30 if m.group("half") else _num(m.group("n"))
         unit = "minutes" if m.group("half") or m.group("unit").lower().startswith("m") else "hours"
         value = (now + dt.timedelta(**{unit: n})).replace(second=0, microsecond=0)
-        mentions.append(DateMention(m.group(0), m.start(), m.end(), value, True))
+        mentions.append(DateMention(value, True, m.group(0), m.start(), m.end()))
         taken.append((m.start(), m.end()))
 
     def near(a_end: int, b_start: int) -> bool:
@@ -200,16 +210,16 @@ def find_dates(query: str, now: dt.datetime) -> list[DateMention]:
             elif when.hour < 12 and anchor[0] != "morning":
                 when = when.replace(hour=when.hour + 12)
         value = dt.datetime.combine(day, when or dt.time(0))
-        mentions.append(DateMention(query[start:end], start, end, value, has_time))
+        mentions.append(DateMention(value, has_time, query[start:end], start, end))
         taken.append((start, end))
     for i, (tm, t) in enumerate(times):
         if i not in used_times and free(tm.start(), tm.end()):
-            mentions.append(DateMention(tm.group(0), tm.start(), tm.end(), dt.datetime.combine(today, t), True))
+            mentions.append(DateMention(dt.datetime.combine(today, t), True, tm.group(0), tm.start(), tm.end()))
             taken.append((tm.start(), tm.end()))
     for i, pm in enumerate(parts):
         if i not in used_parts and pm.group("prefix") and free(pm.start(), pm.end()):
             t = dt.time(_PARTS_OF_DAY[pm.group("part").lower()])
-            mentions.append(DateMention(pm.group(0), pm.start(), pm.end(), dt.datetime.combine(today, t), True))
+            mentions.append(DateMention(dt.datetime.combine(today, t), True, pm.group(0), pm.start(), pm.end()))
             taken.append((pm.start(), pm.end()))
     return sorted(mentions, key=lambda x: x.start)
 

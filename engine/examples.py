@@ -14,21 +14,17 @@ import math
 import re
 from collections import Counter
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 
+from engine.data.records import Record
 from engine.resources import resource_path
 
 _WORD = re.compile(r"[a-z0-9']+")
 
 
-@dataclass(frozen=True)
-class Example:
-    id: str
-    query: str
-    plan: str
-    tools: tuple[str, ...]
-    date: dt.datetime | None
+Example = Record
+"""An example of the bank is a record (``engine.data.records``): one shape for the bank, eval
+sets and training data."""
 
 
 def query_features(text: str) -> Counter[str]:
@@ -53,7 +49,7 @@ def load_examples(path: Path | None = None) -> list[Example]:
             continue
         r = json.loads(line)
         date = dt.datetime.fromisoformat(r["date"]) if r.get("date") else None
-        out.append(Example(str(r.get("id", len(out))), r["query"], r["plan"].strip(), tuple(r.get("tools", ())), date))
+        out.append(Record(str(r.get("id", len(out))), r["query"], r["plan"].strip(), list(r.get("tools", ())), date))
     return out
 
 

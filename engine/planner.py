@@ -37,14 +37,11 @@ ToolSelector = Callable[[str], Sequence[ToolSpec]]
 
 
 @dataclass
-class PlanTimings:
-    prompt_tokens: int = 0
-    prompt_ms: float = 0.0
-    generated_tokens: int = 0
-    generation_ms: float = 0.0
+class PlanTimings(GenerationStats):
+    """The model's counts (filled by ``LocalLLM.stream`` as it goes) and the planner's own times."""
+
     first_task_ms: float | None = None
     total_ms: float = 0.0
-    prefix_cache: str = "off"
 
 
 @dataclass
@@ -189,7 +186,6 @@ class Planner:
         loop = asyncio.get_running_loop()
         queue: asyncio.Queue[tuple[str, object]] = asyncio.Queue()
         stop = threading.Event()
-        stats = GenerationStats()
         grammar = (plan_grammar(stream.tools, self.config.max_steps, first=stream.first, usable=stream.usable)
                    if self.config.grammar else None)
         guard = None
@@ -203,7 +199,7 @@ class Planner:
             try:
                 for piece in self.llm.stream(
                     stream.prompt, grammar=grammar, max_tokens=self.config.max_tokens,
-                    stop=[END_OF_PLAN, "\n###", "\nQuestion:"], stats=stats, prefix=stream.static_prefix,
+                    stop=[END_OF_PLAN, "\n###", "\nQuestion:"], stats=stream.timings, prefix=stream.static_prefix,
                     check_first=self.config.check_first, plain=stream.question, guard=guard,
                 ):
                     loop.call_soon_threadsafe(queue.put_nowait, ("text", piece))
@@ -242,10 +238,7 @@ class Planner:
             stop.set()
             stream.plan, stream.repeated = parser.plan, parser.repeated
             await asyncio.to_thread(worker.join)
-            tm = stream.timings
-            tm.prompt_tokens, tm.prompt_ms, tm.prefix_cache = stats.prompt_tokens, stats.prompt_ms, stats.prefix_cache
-            tm.generated_tokens, tm.generation_ms = stats.generated_tokens, stats.generation_ms
-            tm.total_ms = (time.monotonic() - t0) * 1000
+            stream.timings.total_ms = (time.monotonic() - t0) * 1000
 
     async def plan(self, query: str, now: dt.datetime | None = None) -> PlanStream:
         """Plan without executing: drain the stream (a ``PlanError`` is kept in ``.error``)."""

@@ -17,7 +17,7 @@ import random
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from engine.dates import MONTHS, WEEKDAYS, find_dates
+from engine.dates import MONTHS, WEEKDAYS, Moment, find_dates
 from engine.plan import format_literal, renumber_refs
 
 from . import pools as P
@@ -72,17 +72,11 @@ class Rejected(Exception):
     """The sample is not usable (its date phrase did not resolve as intended)."""
 
 
-@dataclass
-class When:
+@dataclass(frozen=True)
+class When(Moment):
+    """A date phrase the generator writes into a query, and what it must resolve to."""
+
     phrase: str
-    value: dt.datetime
-    has_time: bool
-
-    def iso(self) -> str:
-        return self.value.strftime("%Y-%m-%d %H:%M:%S") if self.has_time else self.value.strftime("%Y-%m-%d")
-
-    def plus(self, minutes: int) -> str:
-        return (self.value + dt.timedelta(minutes=minutes)).strftime("%Y-%m-%d %H:%M:%S")
 
 
 class Gen:
@@ -135,11 +129,11 @@ class Gen:
             if r.random() < 0.5:
                 n = r.choice([1, 2, 3, 4, 5])
                 value = (self.today + dt.timedelta(hours=n)).replace(second=0, microsecond=0)
-                w = When(f"in {n} hour{'s' if n > 1 else ''}", value, True)
+                w = When(value, True, f"in {n} hour{'s' if n > 1 else ''}")
             else:
                 n = r.choice([10, 15, 20, 30, 45])
                 value = (self.today + dt.timedelta(minutes=n)).replace(second=0, microsecond=0)
-                w = When(f"in {n} minutes", value, True)
+                w = When(value, True, f"in {n} minutes")
             self.whens.append(w)
             return w
         if day_kind == "tomorrow":
@@ -165,16 +159,16 @@ class Gen:
             suffix = {1: "st", 2: "nd", 3: "rd", 21: "st", 22: "nd", 23: "rd", 31: "st"}.get(day.day, "th")
             words = r.choice([f"on {month} {day.day}", f"on {month[:3]} {day.day}{suffix}", f"on the {day.day}{suffix} of {month}"])
         if not need_time:
-            w = When(words, dt.datetime.combine(day, dt.time(0)), False)
+            w = When(dt.datetime.combine(day, dt.time(0)), False, words)
         else:
             special = r.random()
             if day_kind == "tomorrow" and special < 0.1:
-                w = When("tomorrow morning", dt.datetime.combine(day, dt.time(9)), True)
+                w = When(dt.datetime.combine(day, dt.time(9)), True, "tomorrow morning")
             else:
                 tphrase, t = self._time()
                 at = f"at {tphrase}" if tphrase != "noon" else r.choice(["at noon", "at noon"])
                 phrase = f"{at} {words}" if r.random() < 0.2 and not words.startswith("on the") else f"{words} {at}"
-                w = When(phrase, dt.datetime.combine(day, t), True)
+                w = When(dt.datetime.combine(day, t), True, phrase)
         self.whens.append(w)
         return w
 
