@@ -9,7 +9,6 @@ followed; and several equally good matches are an error that lists them.
 
 from __future__ import annotations
 
-import difflib
 import mimetypes
 import os
 import shutil
@@ -19,7 +18,7 @@ from pathlib import Path
 
 from pypdf import PdfReader
 
-from engine.tools.local.store import fold
+from engine.tools.local.store import fold, near_names
 from engine.tools.spec import ToolError
 
 MAX_SCAN = 50_000
@@ -105,8 +104,8 @@ def find_file(name: str, roots: list[Path], search: Search = walk_roots) -> Path
                 candidates=listed, value=name,
             )
     if not near:
-        names = {fold(p.name): p for p in _bounded(search(base, real_roots), real_roots)}
-        near = {names[c]: None for c in difflib.get_close_matches(wanted, list(names), n=MAX_LISTED, cutoff=0.6)}
+        paths = {p.name: p for p in _bounded(search(base, real_roots), real_roots)}
+        near = {paths[n]: None for n in near_names(base, paths, MAX_LISTED)}
     hint = f" Similar: {', '.join(_listed(near))}." if near else ""
     raise ToolError(f"No file named {name!r} was found (searched {where}).{hint}", candidates=_listed(near), value=name)
 
