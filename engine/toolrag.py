@@ -139,25 +139,18 @@ def make_selector(name: str, specs: Sequence[ToolSpec]) -> ToolSelector | None:
     raise ToolRAGError(f"unknown ToolRAG selector {name!r}; available: {', '.join(SELECTORS)}")
 
 
-# -- the head and its training ---------------------------------------------------------------
+# -- the head (trained by ``engine.train.toolrag``) -------------------------------------------
 
 
 class Head:
-    """A multi-label head: logistic (``hidden=0``) or one ReLU hidden layer, trained with Adam."""
+    """A multi-label head: logistic (no ``w1``) or one ReLU hidden layer. Only what a selector
+    needs at run time is here; initialising, fitting and saving it are training's."""
 
     def __init__(self, params: dict[str, np.ndarray]) -> None:
         self.p = params
 
-    @classmethod
-    def init(cls, dim: int, labels: int, hidden: int, rng: np.random.Generator) -> Head:
-        if hidden:
-            return cls({
-                "w1": rng.normal(0, (2 / dim) ** 0.5, (dim, hidden)).astype(np.float32), "b1": np.zeros(hidden, np.float32),
-                "w2": rng.normal(0, (1 / hidden) ** 0.5, (hidden, labels)).astype(np.float32), "b2": np.zeros(labels, np.float32),
-            })
-        return cls({"w2": np.zeros((dim, labels), np.float32), "b2": np.zeros(labels, np.float32)})
-
-    def _forward(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
+    def forward(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
+        """The logits, and the hidden activations (None without a hidden layer)."""
         h = None
         if "w1" in self.p:
             h = np.maximum(x @ self.p["w1"] + self.p["b1"], 0.0)
@@ -165,36 +158,8 @@ class Head:
         return x @ self.p["w2"] + self.p["b2"], h
 
     def predict(self, x: np.ndarray) -> np.ndarray:
-        logits, _ = self._forward(x)
+        logits, _ = self.forward(x)
         return 1.0 / (1.0 + np.exp(-logits))
-
-    def fit(self, x: np.ndarray, y: np.ndarray, epochs: int, lr: float, batch: int, rng: np.random.Generator,
-            weight_decay: float = 1e-4) -> None:
-        m = {k: np.zeros_like(v) for k, v in self.p.items()}
-        v2 = {k: np.zeros_like(v) for k, v in self.p.items()}
-        step = 0
-        for _ in range(epochs):
-            order = rng.permutation(len(x))
-            for i in range(0, len(x), batch):
-                idx = order[i : i + batch]
-                xb, yb = x[idx], y[idx]
-                logits, h = self._forward(xb)
-                d = (1.0 / (1.0 + np.exp(-logits)) - yb) / len(idx)
-                grads = {"w2": (h if h is not None else xb).T @ d, "b2": d.sum(0)}
-                if h is not None:
-                    dh = (d @ self.p["w2"].T) * (h > 0)
-                    grads["w1"] = xb.T @ dh
-                    grads["b1"] = dh.sum(0)
-                step += 1
-                for k, g in grads.items():
-                    g = g + weight_decay * self.p[k] if k.startswith("w") else g
-                    m[k] = 0.9 * m[k] + 0.1 * g
-                    v2[k] = 0.999 * v2[k] + 0.001 * g * g
-                    mh, vh = m[k] / (1 - 0.9**step), v2[k] / (1 - 0.999**step)
-                    self.p[k] -= (lr * mh / (np.sqrt(vh) + 1e-8)).astype(np.float32)
-
-    def save(self, path: Path) -> None:
-        np.savez_compressed(path, **{k: v.astype(np.float16) for k, v in self.p.items()})
 
     @classmethod
     def load(cls, path: Path) -> Head:

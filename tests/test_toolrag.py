@@ -93,3 +93,21 @@ def test_the_classifier_is_sure_only_above_its_tuned_thresholds():
     assert selector.sure(query) == [n for n in selector.labels if n in thresholds and probs[n] >= thresholds[n]]
     assert {"summarize_pdf", "get_zoom_meeting_link"} <= set(selector.sure(query))
     assert "send_sms" not in selector.sure("Text Sid that I'm running 10 minutes late")  # 0.46: not sure (v1-trained)
+
+
+def test_head_training_learns_a_separable_labelling_and_loads_back(tmp_path):
+    import numpy as np
+
+    from engine.toolrag import Head
+    from engine.train.toolrag import fit_head, init_head, save_head
+
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(400, 8)).astype(np.float32)
+    y = np.stack([x[:, 0] > 0, x[:, 1] + x[:, 2] > 0], axis=1).astype(np.float32)
+    for hidden in (0, 16):
+        head = init_head(8, 2, hidden, rng)
+        fit_head(head, x, y, epochs=60, lr=3e-2, batch=64, rng=rng)
+        assert ((head.predict(x) > 0.5) == (y > 0.5)).mean() > 0.95
+        save_head(head, tmp_path / "head.npz")
+        again = Head.load(tmp_path / "head.npz")
+        assert np.allclose(again.predict(x), head.predict(x), atol=1e-2)

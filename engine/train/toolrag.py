@@ -22,6 +22,48 @@ from engine.resources import models_path
 from engine.toolrag import HELPERS, ClassifierSelector, EmbedSelector, Head, with_helpers
 
 
+def init_head(dim: int, labels: int, hidden: int, rng: np.random.Generator) -> Head:
+    if hidden:
+        return Head({
+            "w1": rng.normal(0, (2 / dim) ** 0.5, (dim, hidden)).astype(np.float32), "b1": np.zeros(hidden, np.float32),
+            "w2": rng.normal(0, (1 / hidden) ** 0.5, (hidden, labels)).astype(np.float32), "b2": np.zeros(labels, np.float32),
+        })
+    return Head({"w2": np.zeros((dim, labels), np.float32), "b2": np.zeros(labels, np.float32)})
+
+
+def fit_head(head: Head, x: np.ndarray, y: np.ndarray, epochs: int, lr: float, batch: int, rng: np.random.Generator,
+             weight_decay: float = 1e-4) -> None:
+    """Binary cross-entropy per label, Adam, weight decay on the weights only."""
+    p = head.p
+    m = {k: np.zeros_like(v) for k, v in p.items()}
+    v2 = {k: np.zeros_like(v) for k, v in p.items()}
+    step = 0
+    for _ in range(epochs):
+        order = rng.permutation(len(x))
+        for i in range(0, len(x), batch):
+            idx = order[i : i + batch]
+            xb, yb = x[idx], y[idx]
+            logits, h = head.forward(xb)
+            d = (1.0 / (1.0 + np.exp(-logits)) - yb) / len(idx)
+            grads = {"w2": (h if h is not None else xb).T @ d, "b2": d.sum(0)}
+            if h is not None:
+                dh = (d @ p["w2"].T) * (h > 0)
+                grads["w1"] = xb.T @ dh
+                grads["b1"] = dh.sum(0)
+            step += 1
+            for k, g in grads.items():
+                g = g + weight_decay * p[k] if k.startswith("w") else g
+                m[k] = 0.9 * m[k] + 0.1 * g
+                v2[k] = 0.999 * v2[k] + 0.001 * g * g
+                mh, vh = m[k] / (1 - 0.9**step), v2[k] / (1 - 0.999**step)
+                p[k] -= (lr * mh / (np.sqrt(vh) + 1e-8)).astype(np.float32)
+
+
+def save_head(head: Head, path: Path) -> None:
+    """Half precision: the committed head stays small, and ``Head.load`` widens it again."""
+    np.savez_compressed(path, **{k: v.astype(np.float16) for k, v in head.p.items()})
+
+
 def _load_set(path: Path) -> tuple[list[str], list[set[str]]]:
     from engine.data.records import BadLine, read_records
 
@@ -111,8 +153,8 @@ def train(
     candidates = {}
     for name, hidden, epochs in (("linear", 0, 30), ("mlp256", 256, 10), ("mlp512", 512, 15)):
         t1 = time.monotonic()
-        head = Head.init(x.shape[1], len(labels), hidden, rng)
-        head.fit(x, y, epochs=epochs, lr=3e-3, batch=128, rng=rng, weight_decay=1e-3 if hidden else 1e-4)
+        head = init_head(x.shape[1], len(labels), hidden, rng)
+        fit_head(head, x, y, epochs=epochs, lr=3e-3, batch=128, rng=rng, weight_decay=1e-3 if hidden else 1e-4)
         probs = head.predict(xv)
         # Highest threshold whose val recall (helpers added) reaches the target: recall first.
         best_t = 0.01
@@ -130,7 +172,7 @@ def train(
             else max(candidates, key=lambda k: candidates[k][2]["recall"]))
     head, threshold, val_metrics, train_s = candidates[best]
     out.mkdir(parents=True, exist_ok=True)
-    head.save(out / "head.npz")
+    save_head(head, out / "head.npz")
     manifest = {
         "encoder": {"package": ENCODER_PACKAGE, "version": ENCODER_VERSION, "pooling": "mean", "normalized": True,
                     "layers": depth},
