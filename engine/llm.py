@@ -31,6 +31,10 @@ if TYPE_CHECKING:
 KV_CACHE_BYTES = 1 << 30
 """Disk budget for saved prompt prefixes (a 1.5B state is 10-16 MB, one per offered tool set);
 ``TINYAGENT_KV_CACHE_MB`` overrides it, e.g. for evaluations that plan the same sets in several runs."""
+APP_CACHE = "app"
+"""The prefix group of the app's own prompts. Any other group (``Agent.for_tools`` and eval over
+a foreign tool set use ``tools``) is kept in its own folder with a quarter of the budget, so
+planning over other tool sets never evicts the prefix the app starts from."""
 
 
 def kv_cache_budget() -> int:
@@ -80,7 +84,7 @@ class PlanningModel(Protocol):
 
     def render(self, system: str, user: str) -> str: ...
 
-    def prime(self, prefix: str) -> str: ...
+    def prime(self, prefix: str, group: str = ...) -> str: ...
 
     def stream(self, prompt: str, **options: Any) -> Iterator[str]: ...
 
@@ -94,11 +98,13 @@ class ScriptedLLM:
         self.replies = list(replies)
         self.piece = piece
         self.calls: list[tuple[str, dict[str, Any]]] = []
+        self.primed: list[tuple[str, str]] = []
 
     def render(self, system: str, user: str) -> str:
         return f"{system}\n\n{user}\n"
 
-    def prime(self, prefix: str) -> str:
+    def prime(self, prefix: str, group: str = APP_CACHE) -> str:
+        self.primed.append((prefix, group))
         return "off"
 
     def stream(self, prompt: str, **options: Any) -> Iterator[str]:
@@ -199,7 +205,7 @@ class LocalLLM:
         ids += self.llama.tokenize(plain.encode("utf-8"), add_bos=False, special=False)
         return ids + (self.tokenize(tail, add_bos=False) if tail else [])
 
-    def _prime(self, prefix: str) -> str:
+    def _prime(self, prefix: str, group: str = APP_CACHE) -> str:
         """Make sure the KV cache holds ``prefix`` (the static start of every planner prompt);
         the caller holds ``self.lock``.
 
@@ -219,6 +225,9 @@ class LocalLLM:
         st = self.path.stat()
         key = hashlib.sha256(f"{self.path.name}:{st.st_size}:{self.n_ctx}:{self._lora_key}\0{prefix}".encode()).hexdigest()[:32]
         folder = cache_dir().parent / "kv"
+        budget = kv_cache_budget()
+        if group != APP_CACHE:
+            folder, budget = folder / group, budget // 4
         path = folder / f"{key}.state"
         array = (lc.llama_token * self.n_ctx)()
         if path.is_file():
@@ -241,14 +250,14 @@ class LocalLLM:
         tmp = path.with_suffix(".tmp")
         if lc.llama_state_seq_save_file(llama._ctx.ctx, str(tmp).encode(), 0, array, n):
             os.replace(tmp, path)
-            _evict(folder, kv_cache_budget())
+            _evict(folder, budget)
         return "built"
 
-    def prime(self, prefix: str) -> str:
+    def prime(self, prefix: str, group: str = APP_CACHE) -> str:
         """Load or build the KV state of ``prefix`` now, so the next prompt that starts with it
-        skips that work; returns where it came from, as ``_prime``."""
+        skips that work; returns where it came from, as ``_prime``. ``group``: see ``APP_CACHE``."""
         with self.lock:
-            return self._prime(prefix)
+            return self._prime(prefix, group)
 
     def keep_only(self, prefix: str) -> None:
         """Forget everything in the KV cache after ``prefix`` (benchmarks use it so every run
@@ -269,6 +278,7 @@ class LocalLLM:
         stats: GenerationStats | None = None,
         temperature: float = 0.0,
         prefix: str | None = None,
+        prefix_group: str = APP_CACHE,
         check_first: bool = True,
         plain: str | None = None,
         guard: KindGuard | None = None,
@@ -295,7 +305,7 @@ class LocalLLM:
         with self.lock:
             t0 = time.monotonic()
             if prefix and prompt.startswith(prefix):
-                stats.prefix_cache = self._prime(prefix)
+                stats.prefix_cache = self._prime(prefix, prefix_group)
             tokens = self.encode(prompt, plain)
             stats.prompt_tokens = len(tokens)
             first: float | None = None

@@ -21,7 +21,7 @@ from engine.examples import ExampleBank
 from engine.executor import RunResult
 from engine.grammar import plan_grammar
 from engine.kindguard import KindGuard
-from engine.llm import GenerationStats, PlanningModel
+from engine.llm import APP_CACHE, GenerationStats, PlanningModel
 from engine.plan import END_OF_PLAN, Plan, PlanError, PlanParser, Task
 from engine.prompt import (
     OBSERVATION_CHARS,
@@ -104,7 +104,10 @@ class Planner:
         *,
         select_tools: ToolSelector | None = None,
         config: PlannerConfig | None = None,
+        cache_group: str = APP_CACHE,
     ) -> None:
+        """``cache_group``: where the prompt prefix's KV state is kept (``llm.APP_CACHE``)."""
+        self.cache_group = cache_group
         self.llm = llm
         self.tools = list(tools)
         self.bank = bank if bank is not None else ExampleBank.default()
@@ -175,7 +178,7 @@ class Planner:
         if self.select_tools is not None and self.config.selection is not Selection.GRAMMAR:
             return "off"
         prefix = self.prepare("warm up").static_prefix
-        return self.llm.prime(prefix) if prefix else "off"
+        return self.llm.prime(prefix, self.cache_group) if prefix else "off"
 
     def start(self, query: str, now: dt.datetime | None = None, on_text: Callable[[str], None] | None = None) -> PlanStream:
         stream = self.prepare(query, now)
@@ -200,6 +203,7 @@ class Planner:
                 for piece in self.llm.stream(
                     stream.prompt, grammar=grammar, max_tokens=self.config.max_tokens,
                     stop=[END_OF_PLAN, "\n###", "\nQuestion:"], stats=stream.timings, prefix=stream.static_prefix,
+                    prefix_group=self.cache_group,
                     check_first=self.config.check_first, plain=stream.question, guard=guard,
                 ):
                     loop.call_soon_threadsafe(queue.put_nowait, ("text", piece))

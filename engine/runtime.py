@@ -14,7 +14,7 @@ from engine import models
 from engine.agent import Agent
 from engine.config import Backend, Config
 from engine.examples import ExampleBank
-from engine.llm import LocalLLM, PlanningModel
+from engine.llm import APP_CACHE, LocalLLM, PlanningModel
 from engine.planner import Planner, ToolSelector
 from engine.toolrag import ToolRAGError, make_selector
 from engine.tools.local import LocalBackend, default_data_dir
@@ -60,6 +60,9 @@ def load_llm(config: Config, progress: Callable[[int, int], None] | None = None)
     return LocalLLM(path, n_threads=config.threads, lora_path=models.default_adapter(config.model, config.lora))
 
 
+FOREIGN_CACHE = "tools"
+"""The KV-cache group of tool sets other than the desktop one (see ``llm.APP_CACHE``)."""
+
 FROM_CONFIG: Final = object()
 """``build_planner``'s ``select`` default: the selector ``config.toolrag`` names."""
 
@@ -79,7 +82,8 @@ def build_planner(
 
     ``foreign``: the tools are not the desktop set, so nothing of the desktop set may leak in:
     the examples come from ``bank`` or there are none, and a ToolRAG selector trained on the
-    desktop tools is replaced by all tools (``warn`` says so); ``embed`` ranks any tool set.
+    desktop tools is replaced by all tools (``warn`` says so); ``embed`` ranks any tool set; and
+    its prompt prefixes are cached apart from the app's (``FOREIGN_CACHE``).
 
     ``strict`` (eval, training): a selector that cannot be loaded is an error rather than all
     tools with a warning, since the numbers would otherwise describe another setup."""
@@ -93,7 +97,8 @@ def build_planner(
         select = make_selector(name, list(specs)) if strict else tool_selector(name, list(specs), warn)
     return Planner(llm if llm is not None else load_llm(config), specs,
                    bank if bank is not None else ExampleBank.default(),
-                   select_tools=select, config=planner_config)  # type: ignore[arg-type]
+                   select_tools=select, config=planner_config,  # type: ignore[arg-type]
+                   cache_group=FOREIGN_CACHE if foreign else APP_CACHE)
 
 
 def load_agent(

@@ -53,6 +53,9 @@ def test_your_own_functions_plan_and_run_with_no_desktop_rules_examples_or_date_
     assert "get_phone_number" not in prompt and "get_email_address" not in prompt  # no desktop rules
     assert prompt.count("Question:") == 1  # no examples: the only question is the person's
     assert "[2026" not in prompt and "[brackets]" not in prompt  # the question is as written
+    assert llm.calls[0][1]["prefix_group"] == "tools"  # its prompt prefix is cached apart from the app's
+    agent.planner.warm_up()
+    assert llm.primed and llm.primed[-1][1] == "tools"
 
 
 def test_a_json_tool_list_loads_checked_and_a_broken_one_is_refused(tmp_path):

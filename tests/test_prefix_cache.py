@@ -35,3 +35,19 @@ def test_warm_up_makes_the_first_command_find_its_prefix_in_memory(tiny):
 def test_no_warm_up_when_the_prefix_depends_on_the_query(tiny):
     planner = Planner(tiny, desktop_specs(), select_tools=_reminders, config=PlannerConfig(selection="prompt"))
     assert planner.warm_up() == "off"
+
+
+def test_other_tool_sets_are_cached_apart_and_never_evict_the_apps_prefix(tiny, tmp_path, monkeypatch):
+    """The app's prefix is kept under the whole budget; other tool sets' prefixes share a quarter
+    of it in their own folder, so planning over many of them evicts only each other."""
+    monkeypatch.setenv("TINYAGENT_CACHE", str(tmp_path / "cache"))
+    kv = tmp_path / "cache" / "kv"
+    assert tiny.prime("You plan the app's commands.\n" * 40) == "built"
+    app_files = list(kv.glob("*.state"))
+    assert len(app_files) == 1
+    size = app_files[0].stat().st_size
+    monkeypatch.setenv("TINYAGENT_KV_CACHE_MB", str(max(1, (size * 4 * 3 // 2) >> 20)))  # a quarter holds ~1.5 files
+    for i in range(3):
+        assert tiny.prime(f"You plan with tool set {i}.\n" * 40, "tools") == "built"
+    assert app_files[0].is_file()  # the app's own survived three other tool sets
+    assert 1 <= len(list((kv / "tools").glob("*.state"))) < 3  # they evicted each other
