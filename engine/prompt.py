@@ -8,7 +8,6 @@ resolved value in brackets (see ``engine.dates``), and one instruction says to c
 from __future__ import annotations
 
 import datetime as dt
-import functools
 from collections.abc import Sequence
 
 from engine.dates import annotate, today_line
@@ -41,18 +40,6 @@ GUIDELINES = (
     " - Never introduce new actions other than the ones provided.\n\n"
 )
 
-_EMAIL_TOOLS = {"get_email_address", "compose_new_email", "reply_to_email", "forward_email"}
-_SMS_TOOLS = {"get_phone_number", "send_sms"}
-TOOL_RULES: list[tuple[set[str], str]] = [
-    (_EMAIL_TOOLS, " - Before sending an email, you MUST use the get_email_address tool to get the email addresses of the recipients and cc, unless you are explicitly given their email addresses.\n"),
-    (_SMS_TOOLS, " - Before sending an SMS, you MUST use the get_phone_number tool to get the phone number of the contact, unless you are explicitly given their phone number.\n"
-                 " - If you need to send an SMS message to multiple contacts, send it in one message, unless specified otherwise.\n"),
-    ({"get_zoom_meeting_link"}, " - If you need to create a zoom meeting, you MUST use get_zoom_meeting_link to get the newly created zoom meeting link.\n"),
-    ({"open_note", "append_note_content"}, " - If you need to append some content to a note, you DON'T HAVE TO call open_note before calling append_note_content. You can directly use append_note_content to append some content to the specific note.\n"),
-    ({"maps_open_location", "maps_show_directions"}, " - If you need to show directions to a place, you DON'T HAVE TO call maps_open_location before calling maps_show_directions. You can directly use maps_show_directions to show directions to the specific place.\n"),
-]
-
-
 # Everything before this line of the prompt is the same for a given tool set: it is evaluated once
 # and its KV cache reused (LocalLLM.stream(prefix=...)). The date changes every minute, so it comes after.
 STATIC_PREFIX_END = " - Today's date is"
@@ -62,9 +49,8 @@ def custom_instructions(tools: Sequence[ToolSpec], now: dt.datetime, dates: bool
     """The reference's custom instructions and tool-specific rules. Today's date comes last
     (the reference has it second) so that everything before it is static; see STATIC_PREFIX_END.
 
-    The tool rules are the desktop set's: they apply to a tool only if it *is* the desktop tool
-    of that name (same signature), never to a user's ``send_sms(phone_number, content)``."""
-    names = {t.name for t in tools if _desktop_signatures().get(t.name) == t.signature}
+    The tool rules come with the tools (``ToolSpec.rules``, the tool set file's ``x-rules``): the
+    desktop set's apply to its own tools, never to a user's ``send_sms(phone_number, content)``."""
     text = (
         " - You need to start your plan with the '1.' call\n"
         " - Unless otherwise specified, the default meeting duration is 60 minutes.\n"
@@ -79,24 +65,14 @@ def custom_instructions(tools: Sequence[ToolSpec], now: dt.datetime, dates: bool
         + " - If you want to use the result of a previous tool call, you MUST use the '$' sign followed by the index of the tool call.\n"
         " - You MUST ONLY USE join() at the very very end of the plan, or you WILL BE PENALIZED.\n"
     )
-    for tool_set, rule in TOOL_RULES:
-        if names & tool_set:
-            text += rule
-    senders = [n for n in ("compose_new_email", "reply_to_email", "forward_email", "send_sms") if n in names]
-    if senders:
-        # The reference names all four senders here; naming only offered ones keeps unoffered tools out of the prompt.
-        text += (
-            f" - If you need to send an email or an sms using {', '.join(senders)}, "
-            "you MUST send it before calling join(), or you WILL BE PENALIZED!\n"
-        )
+    offered = {t.name for t in tools}
+    # A rule's {tools} names only the offered ones (the reference names all four senders), which
+    # keeps unoffered tools out of the prompt.
+    for rule in sorted({r for t in tools for r in t.rules}, key=lambda r: r.order):
+        text += rule.render(offered)
     return text + f"{STATIC_PREFIX_END} {today_line(now)}\n"
 
 
-@functools.cache
-def _desktop_signatures() -> dict[str, str]:
-    from engine.tools.desktop import desktop_specs
-
-    return {t.name: t.signature for t in desktop_specs()}
 
 
 def format_examples(examples: Sequence[Example]) -> str:

@@ -8,7 +8,7 @@
 - ``classifier``: a multi-label head over the frozen MiniLM sentence embedding pooled after the
   encoder's first layers (two: as accurate as six at a third of the cost), trained on the
   synthetic data (``python -m engine.train.toolrag train``), thresholded for recall.
-  Tools a chosen tool depends on are added (``send_sms`` brings ``get_phone_number``…), since
+  Tools a chosen tool depends on are added (``ToolSpec.helpers``: ``send_sms`` brings ``get_phone_number``), since
   helpers are often never named in the query. If nothing passes the threshold, the planner gets
   every tool: a longer prompt, but never an empty plan for a query that needed a tool.
 
@@ -22,7 +22,7 @@ Training, the report and the thresholds are in ``engine.train.toolrag``:
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -35,26 +35,16 @@ from engine.tools.spec import ToolSpec
 SELECTORS = ("none", "embed", "embed:K", "classifier")
 DEFAULT_EMBED_K = 6
 
-# Tools whose inputs usually come from another tool: choosing the first brings in the second.
-HELPERS: dict[str, tuple[str, ...]] = {
-    "send_sms": ("get_phone_number",),
-    "compose_new_email": ("get_email_address",),
-    "reply_to_email": ("get_email_address",),
-    "forward_email": ("get_email_address",),
-    "create_calendar_event": ("get_email_address",),
-    "get_zoom_meeting_link": ("get_email_address",),
-    "summarize_pdf": ("open_and_get_file_path",),
-}
-
-
 class ToolRAGError(TinyAgentError, ValueError):
     pass
 
 
-def with_helpers(names: set[str], available: set[str]) -> set[str]:
+def with_helpers(names: set[str], specs: Mapping[str, ToolSpec]) -> set[str]:
+    """``names`` and the tools they usually need an input from (``ToolSpec.helpers``)."""
     out = set(names)
     for n in names:
-        out.update(h for h in HELPERS.get(n, ()) if h in available)
+        if n in specs:
+            out.update(h for h in specs[n].helpers if h in specs)
     return out
 
 
@@ -119,7 +109,7 @@ class ClassifierSelector:
 
     def choose(self, probs: np.ndarray) -> set[str]:
         picked = {self.labels[i] for i in np.flatnonzero(probs >= self.threshold)}
-        return with_helpers(picked, set(self.labels))
+        return with_helpers(picked, self.specs)
 
     def __call__(self, query: str) -> list[ToolSpec]:
         names = self.choose(self.probabilities([query])[0])

@@ -1,4 +1,5 @@
 import datetime as dt
+import json
 
 import pytest
 
@@ -114,3 +115,31 @@ def test_a_foreign_tools_descriptions_choices_and_defaults_reach_the_prompt_and_
     specs = {"get_forecast": spec}
     assert parse_plan('1. get_forecast("Oslo")\n2. get_forecast("Rome", None, 2000000)\n3. join()', specs).tasks[1].args[2] == 2000000
     assert "leave out trailing optional ones" in custom_instructions([spec], dt.datetime(2026, 1, 1))
+
+
+def test_a_tool_set_file_carries_its_own_prompt_rules_and_helpers(tmp_path):
+    from engine.prompt import custom_instructions
+    from engine.tools.spec import load_tool_set
+
+    def tool(name: str, **extra: object) -> dict:
+        return {"type": "function", "function": {"name": name, "description": name,
+                                                 "parameters": {"type": "object", "properties": {"q": {"type": "string"}}},
+                                                 **extra}}
+
+    path = tmp_path / "tools.json"
+    path.write_text(json.dumps({"tools": [tool("find"), tool("send", **{"x-helpers": ["find"]}), tool("other")],
+                                "x-rules": [{"tools": ["send", "other"], "text": " - Use {tools} last.\n"},
+                                            {"tools": ["find"], "text": " - Find first.\n"}]}))
+    specs = {s.name: s for s in load_tool_set(path)}
+    assert specs["send"].helpers == ("find",) and specs["find"].helpers == ()
+    now = dt.datetime(2026, 11, 23, 10, 0)
+    text = custom_instructions([specs["find"], specs["send"]], now)
+    assert text.index(" - Use send last.") < text.index(" - Find first.")  # the set's order; only offered tools named
+    assert "Use" not in custom_instructions([specs["find"]], now)
+    assert ToolSpec.from_json_schema(specs["send"].to_json_schema()) == specs["send"]
+    for broken, why in [({"tools": [tool("send", **{"x-helpers": ["nope"]})]}, "x-helpers names 'nope'"),
+                        ({"tools": [tool("send")], "x-rules": [{"tools": ["nope"], "text": "x"}]}, "rule names 'nope'"),
+                        ({"tools": [tool("send")], "x-rules": "be nice"}, "x-rules is a list")]:
+        path.write_text(json.dumps(broken))
+        with pytest.raises(ToolSpecError, match=why):
+            load_tool_set(path)

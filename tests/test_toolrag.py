@@ -44,7 +44,9 @@ def test_embed_selector_returns_k_relevant_tools():
 
 
 def test_helpers_are_added():
-    assert with_helpers({"send_sms"}, {"send_sms", "get_phone_number"}) == {"send_sms", "get_phone_number"}
+    by_name = {s.name: s for s in SPECS}
+    assert with_helpers({"send_sms"}, by_name) == {"send_sms", "get_phone_number"}
+    assert with_helpers({"send_sms"}, {"send_sms": by_name["send_sms"]}) == {"send_sms"}  # a helper not offered stays out
     assert set_metrics([{"a", "b"}], [{"a"}]) == {"recall": 1.0, "all_needed_kept": 1.0, "mean_selected": 2.0, "exact_set": 0.0}
 
 

@@ -7,12 +7,13 @@ tool set, not only the 16 desktop tools.
 
 from __future__ import annotations
 
+import dataclasses
 import inspect
 import json
 import string
 import types
 import typing
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -89,6 +90,20 @@ class Param:
 
 
 @dataclass(frozen=True)
+class Rule:
+    """A line of guidance a tool set gives the planner when any of ``tools`` is offered; in the
+    prompt the rules come in the set's order. ``{tools}`` in the text names the offered ones
+    among ``tools``, so an unoffered tool is never mentioned."""
+
+    order: int
+    text: str
+    tools: tuple[str, ...]
+
+    def render(self, offered: Collection[str]) -> str:
+        return self.text.replace("{tools}", ", ".join(t for t in self.tools if t in offered))
+
+
+@dataclass(frozen=True)
 class ToolSpec:
     """Name, ordered typed parameters, return type, description and whether it changes anything.
 
@@ -108,6 +123,12 @@ class ToolSpec:
     action: str | None = None
     """What a call does, as the infinitive the answer uses ("text {recipients}"), with ``{param}``
     for a parameter's value: "Did not text Sid: no phone number on his card." (``x-action``)."""
+    helpers: tuple[str, ...] = ()
+    """Tools whose results this one's inputs usually come from (``send_sms`` needs
+    ``get_phone_number``): ToolRAG offers them whenever it offers this (``x-helpers``)."""
+    rules: tuple[Rule, ...] = field(default=(), compare=False)
+    """The tool set's prompt rules that apply when this tool is offered (its file's ``x-rules``;
+    they belong to the set, not the tool's own schema, so they do not take part in equality)."""
 
     def __post_init__(self) -> None:
         if not self.name.isidentifier() or self.name == "join":
@@ -224,6 +245,7 @@ class ToolSpec:
             side_effect=bool(fn.get("x-side-effect", True)),
             returns_kind=fn.get("x-returns-kind"),
             action=fn.get("x-action"),
+            helpers=tuple(fn.get("x-helpers", ())),
         )
 
     def to_json_schema(self) -> dict[str, Any]:
@@ -260,6 +282,7 @@ class ToolSpec:
                 "x-returns": self.returns,
                 **({"x-returns-kind": self.returns_kind} if self.returns_kind else {}),
                 **({"x-action": self.action} if self.action else {}),
+                **({"x-helpers": list(self.helpers)} if self.helpers else {}),
             },
         }
 
@@ -319,23 +342,44 @@ class ToolBox:
 
 def load_tool_set(path: Path) -> list[ToolSpec]:
     """Specs from an OpenAI-style JSON tool list (``[{"type": "function", "function": {...}}]``,
-    or ``{"tools": [...]}``), checked as a whole when loaded (``engine.kinds.check_tool_set``), so
-    a broken tool set is refused with its reason here and not at plan time."""
+    or ``{"tools": [...]}``, which may add ``"x-rules": [{"tools": [...], "text": "..."}]``:
+    ``Rule``s for the planner's prompt), checked as a whole when loaded
+    (``engine.kinds.check_tool_set``), so a broken tool set is refused with its reason here and
+    not at plan time."""
     from engine.kinds import check_tool_set
 
     try:
         data = json.loads(Path(path).read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise ToolSpecError(f"cannot read the tool set {path}: {exc}") from None
+    rules: Any = []
     if isinstance(data, Mapping):
-        data = data.get("tools")
+        data, rules = data.get("tools"), data.get("x-rules", [])
     if not isinstance(data, list) or not all(isinstance(d, Mapping) for d in data):
         raise ToolSpecError(f"{path}: a tool set is a JSON list of function definitions (or {{\"tools\": [...]}})")
     specs = [ToolSpec.from_json_schema(d) for d in data]
-    if len({s.name for s in specs}) != len(specs):
+    names = {s.name for s in specs}
+    if len(names) != len(specs):
         raise ToolSpecError(f"{path}: two tools share a name")
+    for s in specs:
+        if unknown := [h for h in s.helpers if h not in names]:
+            raise ToolSpecError(f"{path}: {s.name}'s x-helpers names {unknown[0]!r}, which is not in the set")
+    specs = _with_rules(specs, rules, path)
     check_tool_set(specs)
     return specs
+
+
+def _with_rules(specs: list[ToolSpec], rules: Any, path: Path) -> list[ToolSpec]:
+    if not isinstance(rules, list) or not all(
+        isinstance(r, Mapping) and isinstance(r.get("text"), str) and isinstance(r.get("tools"), list) for r in rules
+    ):
+        raise ToolSpecError(f'{path}: x-rules is a list of {{"tools": [names], "text": "..."}}')
+    names = {s.name for s in specs}
+    parsed = [Rule(i, r["text"], tuple(map(str, r["tools"]))) for i, r in enumerate(rules)]
+    for rule in parsed:
+        if unknown := [t for t in rule.tools if t not in names]:
+            raise ToolSpecError(f"{path}: a rule names {unknown[0]!r}, which is not in the set")
+    return [dataclasses.replace(s, rules=tuple(r for r in parsed if s.name in r.tools)) for s in specs]
 
 
 def _split_doc(doc: str) -> tuple[str, tuple[str, ...]]:

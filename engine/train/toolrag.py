@@ -19,7 +19,8 @@ from pathlib import Path
 import numpy as np
 
 from engine.resources import models_path
-from engine.toolrag import HELPERS, ClassifierSelector, EmbedSelector, Head, with_helpers
+from engine.toolrag import ClassifierSelector, EmbedSelector, Head, with_helpers
+from engine.tools.desktop import desktop_specs
 
 
 def init_head(dim: int, labels: int, hidden: int, rng: np.random.Generator) -> Head:
@@ -131,9 +132,8 @@ def train(
     the selection time, so a shallower encoder that keeps the recall is the faster classifier.
     """
     from engine.encoder import ENCODER_PACKAGE, ENCODER_VERSION, default_encoder
-    from engine.tools.desktop import DESKTOP_TOOL_NAMES
-
-    labels = list(DESKTOP_TOOL_NAMES)
+    by_name = {s.name: s for s in desktop_specs()}
+    labels = list(by_name)
     rng = np.random.default_rng(seed)
     enc = default_encoder()
     depth = enc.layers if layers is None else layers
@@ -159,11 +159,11 @@ def train(
         # Highest threshold whose val recall (helpers added) reaches the target: recall first.
         best_t = 0.01
         for t in np.round(np.arange(0.5, 0.0, -0.01), 2):
-            chosen = [with_helpers({labels[i] for i in np.flatnonzero(p >= t)}, set(labels)) for p in probs]
+            chosen = [with_helpers({labels[i] for i in np.flatnonzero(p >= t)}, by_name) for p in probs]
             if set_metrics(chosen, vt)["recall"] >= target_recall:
                 best_t = float(t)
                 break
-        chosen = [with_helpers({labels[i] for i in np.flatnonzero(p >= best_t)}, set(labels)) for p in probs]
+        chosen = [with_helpers({labels[i] for i in np.flatnonzero(p >= best_t)}, by_name) for p in probs]
         candidates[name] = (head, best_t, set_metrics(chosen, vt), time.monotonic() - t1)
         print(f"{name}: threshold {best_t:.2f}, val {candidates[name][2]}, trained in {candidates[name][3]:.1f} s", file=sys.stderr)
     # Fewest tools at the recall target wins (the prompt is what costs time); else the best recall.
@@ -182,7 +182,7 @@ def train(
         "labels": labels,
         "threshold": threshold,
         "target_recall": target_recall,
-        "helpers": HELPERS,
+        "helpers": {name: list(s.helpers) for name, s in by_name.items() if s.helpers},
         "train_data": {"file": data.name, "sha256": hashlib.sha256(data.read_bytes()).hexdigest(), "records": len(xq)},
         "extra_data": None if extra is None else {
             "file": extra.name, "sha256": hashlib.sha256(extra.read_bytes()).hexdigest(), "records": n_extra, "weight": extra_weight},
@@ -197,8 +197,6 @@ def train(
 
 
 def report(data: Path, folder: Path | None = None) -> list[list[object]]:
-    from engine.tools.desktop import desktop_specs
-
     specs = desktop_specs()
     queries, truth = _load_set(data)
     rows: list[list[object]] = []
@@ -253,7 +251,6 @@ def main(argv: list[str] | None = None) -> int:
 
 def _tune_sure(data: Path, precision: float, folder: Path | None) -> int:
     from engine.bench import print_table
-    from engine.tools.desktop import desktop_specs
 
     folder = folder or models_path("toolrag")
     selector = ClassifierSelector(desktop_specs(), folder)
