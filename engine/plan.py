@@ -87,6 +87,9 @@ class Task:
     kwargs: tuple[tuple[str, Any], ...] = ()
     thought: str = ""
     deps: frozenset[int] = frozenset()
+    _bound: dict[ToolSpec, dict[str, Any]] = field(default_factory=dict, init=False, compare=False, repr=False)
+    """``bind_arguments``' result per spec: the parser, the kind check, the executor and the
+    answer all need it, and binding once keeps them reading the same values."""
 
     @property
     def is_join(self) -> bool:
@@ -280,7 +283,14 @@ def bind_arguments(task: Task, spec: ToolSpec) -> dict[str, Any]:
 
     Named arguments are accepted (models trained elsewhere write them), trailing parameters with
     defaults may be left out, and a single value for a ``list[...]`` parameter becomes a list.
+    Bound once per task and spec; each call returns its own copy of the mapping.
     """
+    if (done := task._bound.get(spec)) is None:
+        done = task._bound[spec] = _bind(task, spec)
+    return dict(done)
+
+
+def _bind(task: Task, spec: ToolSpec) -> dict[str, Any]:
     params = spec.params
     if len(task.args) > len(params):
         raise PlanError(

@@ -206,3 +206,19 @@ def test_end_of_plan_inside_a_quoted_argument_is_text_not_the_end():
     tasks = parser.feed(text[:40]) + parser.feed(text[40:]) + parser.finish()
     assert [t.tool for t in tasks] == ["send_sms", "join"] and parser.plan.complete
     assert tasks[0].args[1] == 'type <END_OF_PLAN> to stop, it\'s "fine"'
+
+
+def test_arguments_are_bound_once_per_task_and_each_caller_gets_its_own_copy():
+    import dataclasses
+
+    from engine.plan import bind_arguments, parse_plan
+    from engine.tools.desktop import desktop_specs
+
+    specs = {s.name: s for s in desktop_specs()}
+    task = parse_plan('1. send_sms(["+14155550100"], "hi")\n2. join()<END_OF_PLAN>', specs).tasks[0]
+    first = bind_arguments(task, specs["send_sms"])
+    first["message"] = "changed"
+    assert bind_arguments(task, specs["send_sms"])["message"] == "hi"
+    assert len(task._bound) == 1  # the parser's check bound it; later callers reuse that
+    other = dataclasses.replace(task, args=(["+14155550199"], "bye"))
+    assert bind_arguments(other, specs["send_sms"])["message"] == "bye"  # a copy made with new args binds anew
