@@ -62,7 +62,7 @@ def entry(key: str | None = None) -> ModelEntry:
                       p["count"], p.get("getter", "get_part_path"), adapter.get("file") if adapter.get("default") else None)
 
 
-def _is_path(model: str | None) -> bool:
+def is_path(model: str | None) -> bool:
     """A model given as a file rather than a manifest name."""
     return bool(model) and (model.endswith(".gguf") or os.sep in model)  # type: ignore[union-attr]
 
@@ -72,7 +72,7 @@ def default_adapter(model: str | None, lora: str | None) -> str | None:
     pairs with a named model, when its measured test success made it that model's default."""
     if lora:
         return None if lora == "none" else lora
-    if _is_path(model):
+    if is_path(model):
         return None
     e = entry(model)
     if e.adapter is None:
@@ -120,7 +120,7 @@ def _stamp(path: Path) -> Path:
 
 def resolve(model: str | None = None, *, progress: Progress | None = None) -> Path:
     """Path of a ready GGUF: ``model`` may be a file path, a manifest key, ``default``, ``fast`` or ``tiny``."""
-    if _is_path(model):
+    if is_path(model):
         path = Path(model).expanduser()
         if not path.is_file():
             raise ModelError(f"model file {path} does not exist")

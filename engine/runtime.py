@@ -11,6 +11,7 @@ from collections.abc import Callable, Sequence
 from typing import Final
 
 from engine import models
+from engine.adapters import AdapterError, check_base, read_adapter
 from engine.agent import Agent
 from engine.config import Backend, Config
 from engine.examples import ExampleBank
@@ -54,8 +55,32 @@ def selector_name(config: Config, foreign: bool, warn: Callable[[str], None] = p
     return config.toolrag
 
 
+def adapted(
+    config: Config, warn: Callable[[str], None] = print, progress: Callable[[int, int], None] | None = None
+) -> Config:
+    """``config`` with its model file and adapter settled: ``model`` the GGUF's path, ``lora`` the
+    adapter's path (the manifest's own unless ``lora`` says otherwise) or ``none``, and the prompt
+    the one the adapter was trained on (``engine.adapters``). An adapter that cannot be used is
+    reported through ``warn`` and left out: the base model plans alone."""
+    path = models.resolve(config.model, progress=progress)
+    known = None if models.is_path(config.model) else models.entry(config.model).sha256  # pinned, checked on assembly
+    lora = models.default_adapter(config.model, config.lora)
+    config = config.replace(model=str(path), lora=lora or "none")
+    if lora is None:
+        return config
+    try:
+        info = read_adapter(lora)
+        check_base(info, path, known)
+    except AdapterError as exc:
+        warn(f"{exc}; planning with {path.name} alone")
+        return config.replace(lora="none")
+    if info.prompt is not None and info.prompt is not config.planner.prompt:
+        config = config.replace(prompt=info.prompt, **({} if info.examples is None else {"examples": info.examples}))
+    return config
+
+
 def load_llm(config: Config, progress: Callable[[int, int], None] | None = None) -> LocalLLM:
-    """The config's model with its adapter (the manifest's own unless ``lora`` says otherwise)."""
+    """The config's model with its adapter, as ``adapted`` settles them."""
     path = models.resolve(config.model, progress=progress)
     return LocalLLM(path, n_threads=config.threads, lora_path=models.default_adapter(config.model, config.lora))
 
@@ -78,7 +103,8 @@ def build_planner(
     strict: bool = False,
     warn: Callable[[str], None] = print,
 ) -> Planner:
-    """A planner over ``specs`` as ``config`` says (``llm`` defaults to ``load_llm(config)``).
+    """A planner over ``specs`` as ``config`` says (``llm`` defaults to the config's model and
+    adapter, ``adapted``).
 
     ``foreign``: the tools are not the desktop set, so nothing of the desktop set may leak in:
     the examples come from ``bank`` or there are none, and a ToolRAG selector trained on the
@@ -87,6 +113,11 @@ def build_planner(
 
     ``strict`` (eval, training): a selector that cannot be loaded is an error rather than all
     tools with a warning, since the numbers would otherwise describe another setup."""
+    if foreign and config.lora is None:
+        config = config.replace(lora="none")  # the manifest's adapter was trained on the desktop tools
+    if llm is None:
+        config = adapted(config, warn)
+        llm = load_llm(config)
     planner_config = config.planner
     if foreign:
         bank = bank if bank is not None else ExampleBank([])
@@ -95,7 +126,7 @@ def build_planner(
     if select is FROM_CONFIG:
         name = selector_name(config, foreign, warn)
         select = make_selector(name, list(specs)) if strict else tool_selector(name, list(specs), warn)
-    return Planner(llm if llm is not None else load_llm(config), specs,
+    return Planner(llm, specs,
                    bank if bank is not None else ExampleBank.default(),
                    select_tools=select, config=planner_config,  # type: ignore[arg-type]
                    cache_group=FOREIGN_CACHE if foreign else APP_CACHE)
@@ -105,7 +136,8 @@ def load_agent(
     config: Config, progress: Callable[[int, int], None] | None = None, warn: Callable[[str], None] = print
 ) -> tuple[Agent, LocalBackend]:
     """The desktop agent and its backend (the app's and the CLI's)."""
-    llm = load_llm(config, progress)
+    config = adapted(config, warn, progress)
+    llm = load_llm(config)
     backend = make_backend(config)
     if config.model_writes_text:
         backend.writer = LLMWriter(llm)

@@ -20,13 +20,12 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import IO
 
-from engine import models
 from engine.config import Config, ConfigError, PlannerConfig, PromptStyle, Selection
 from engine.data.records import Record, first_valid
 from engine.eval.metrics import FAILURE_KINDS, FREE_TEXT_THRESHOLD, PlanScore, Summary, plan_length, score_plan
 from engine.examples import ExampleBank, load_examples
 from engine.planner import Planner, PlanStream
-from engine.runtime import FROM_CONFIG, build_planner, selector_name
+from engine.runtime import FROM_CONFIG, adapted, build_planner, selector_name
 from engine.tools.desktop import desktop_specs
 from engine.tools.spec import ToolSpec, load_tool_set
 
@@ -150,13 +149,16 @@ def run(args: argparse.Namespace) -> int:
     except ConfigError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    model_path = models.resolve(args.model)
-    lora = models.default_adapter(args.model, args.lora)
+    if foreign and config.lora is None:
+        config = config.replace(lora="none")  # the manifest's adapter was trained on the desktop tools
+    config = adapted(config, lambda m: print(m, file=sys.stderr))
+    model_path, lora = Path(config.model or ""), None if config.lora == "none" else config.lora
     out_path = args.out or args.set_path.with_suffix(f".{model_path.stem}.{args.toolrag}.{'g' if args.grammar else 'ng'}.results.jsonl")
     summary_path = out_path.with_name(out_path.name.removesuffix(".jsonl") + ".summary.json")
     settings = {"model": model_path.name, "lora": lora and Path(lora).name, "toolrag": args.toolrag,
-                "toolrag_in": config.planner.selection.value, "grammar": args.grammar, "examples": args.examples,
-                "bank": args.bank.name if args.bank else ("none" if foreign else "default"), "prompt": args.prompt,
+                "toolrag_in": config.planner.selection.value, "grammar": args.grammar, "examples": config.planner.examples,
+                "bank": args.bank.name if args.bank else ("none" if foreign else "default"),
+                "prompt": config.planner.prompt.value,
                 "kinds": config.planner.kinds, **({"tools": args.tools.name} if foreign else {})}
     if args.resume and (why := _mismatch(summary_path, settings)):
         print(f"{out_path} was planned with other settings: {why}. Resume with the same options, or use another --out.",

@@ -31,6 +31,7 @@ from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+from engine.adapters import file_sha256
 from engine.config import Config, PlannerConfig, PromptStyle, Selection
 from engine.data.records import Record, first_valid
 from engine.eval.metrics import Summary
@@ -112,14 +113,6 @@ class TrainReport:
     samples_seen: int = 0
 
 
-def sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
-
-
 def load_records(path: Path, limit: int | None = None) -> list[Record]:
     from engine.tools.desktop import desktop_specs
 
@@ -135,8 +128,8 @@ def interleaved(sets: Sequence[Sequence[Record]], limit: int | None) -> list[Rec
 def sources_sha256(paths: Sequence[Path]) -> str:
     """One hash for the train files in their order (one file: that file's own sha256)."""
     if len(paths) == 1:
-        return sha256(paths[0])
-    return hashlib.sha256("".join(f"{sha256(p)} {p.name}\n" for p in paths).encode()).hexdigest()
+        return file_sha256(paths[0])
+    return hashlib.sha256("".join(f"{file_sha256(p)} {p.name}\n" for p in paths).encode()).hexdigest()
 
 
 def val_success(base: Path, adapter: Path | None, records: list[Record], cfg: TrainConfig) -> Summary:
@@ -215,7 +208,7 @@ def train_planner(cfg: TrainConfig, log=print) -> TrainReport:  # type: ignore[n
         return cfg.lr * 0.5 * (1 + math.cos(math.pi * (step - warmup) / max(1, cfg.steps - warmup)))
 
     report = TrainReport(config={k: _plain(v) for k, v in asdict(cfg).items()},
-                         base_file=base.name, base_sha256=sha256(base), data_sha256=sources_sha256(cfg.data), device=device,
+                         base_file=base.name, base_sha256=file_sha256(base), data_sha256=sources_sha256(cfg.data), device=device,
                          trainable_params=sum(p.numel() for p in params))
     ckpt_dir = cfg.out / "checkpoints"
     best: tuple[float, float, int] | None = None

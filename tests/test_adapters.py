@@ -1,0 +1,76 @@
+"""Adapters: a GGUF LoRA is used only on the base it was trained on, with the prompt it was trained
+on; anything else is refused with its reason and the base model plans alone."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+
+import pytest
+
+from engine.adapters import AdapterError, check_base, read_adapter
+from engine.config import Config, PromptStyle
+from engine.runtime import adapted
+
+
+def _base(tmp_path: Path) -> Path:
+    base = tmp_path / "base.gguf"
+    base.write_bytes(b"GGUF" + b"\0" * 60)
+    return base
+
+
+def _adapter(folder: Path, base_sha256: str, prompt: str = "compact", name: str = "planner-lora.gguf") -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / name
+    path.write_bytes(b"GGUF" + b"\1" * 60)
+    (folder / "manifest.json").write_text(json.dumps({"adapter": name, "base_sha256": base_sha256,
+                                                      "config": {"prompt": prompt, "examples": 0}}))
+    return path
+
+
+def test_an_adapter_brings_the_prompt_it_was_trained_on(tmp_path) -> None:
+    base = _base(tmp_path)
+    lora = _adapter(tmp_path / "a", hashlib.sha256(base.read_bytes()).hexdigest())
+    info = read_adapter(lora)
+    assert info.prompt is PromptStyle.COMPACT and info.examples == 0
+    warnings: list[str] = []
+    config = adapted(Config(model=str(base), lora=str(lora)), warnings.append)
+    assert warnings == [] and config.lora == str(lora) and config.planner.prompt is PromptStyle.COMPACT
+
+
+def test_an_adapter_for_another_base_is_refused_and_the_base_plans_alone(tmp_path) -> None:
+    base = _base(tmp_path)
+    lora = _adapter(tmp_path / "a", "0" * 64)
+    with pytest.raises(AdapterError, match="trained on another base"):
+        check_base(read_adapter(lora), base)
+    warnings: list[str] = []
+    config = adapted(Config(model=str(base), lora=str(lora)), warnings.append)
+    assert config.lora == "none" and config.planner.prompt is PromptStyle.REFERENCE
+    assert len(warnings) == 1 and "another base" in warnings[0] and "planning with base.gguf alone" in warnings[0]
+
+
+def test_a_corrupt_adapter_or_manifest_is_refused_with_its_reason(tmp_path) -> None:
+    base = _base(tmp_path)
+    junk = tmp_path / "junk.gguf"
+    junk.write_bytes(b"<html>not found</html>")
+    for path, why in [(junk, "not a GGUF file"), (tmp_path / "missing.gguf", "cannot be read")]:
+        with pytest.raises(AdapterError, match=why):
+            read_adapter(path)
+        warnings: list[str] = []
+        assert adapted(Config(model=str(base), lora=str(path)), warnings.append).lora == "none"
+        assert why in warnings[0]
+    lora = _adapter(tmp_path / "b", "0" * 64)
+    (lora.parent / "manifest.json").write_text("{broken")
+    with pytest.raises(AdapterError, match="manifest.json is unreadable"):
+        read_adapter(lora)
+
+
+def test_an_adapter_without_its_own_manifest_keeps_the_configs_prompt(tmp_path) -> None:
+    base = _base(tmp_path)
+    lora = _adapter(tmp_path / "c", "0" * 64, name="other.gguf")
+    alone = lora.with_name("mine.gguf")
+    alone.write_bytes(lora.read_bytes())  # the folder's manifest describes other.gguf, not this file
+    info = read_adapter(alone)
+    assert info.base_sha256 is None and info.prompt is None
+    assert adapted(Config(model=str(base), lora=str(alone))).planner.prompt is PromptStyle.REFERENCE
