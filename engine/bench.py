@@ -3,6 +3,8 @@
     python -m engine.bench planner [--model default] [--queries FILE]   # grammar sampling: checked first / whole vocab / off
     python -m engine.bench prefix  [--model default]                    # cold start: no cache / disk / memory
     python -m engine.bench toolrag                                      # selection latency per query
+    python -m engine.bench targets --candidate fast                     # planners in units of raw generation
+    python -m engine.bench train [--base tiny]                          # training s/sample per base and setup
 """
 
 from __future__ import annotations
@@ -15,12 +17,15 @@ import shutil
 import statistics
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 from engine import models
 from engine.config import Config, PlannerConfig
+from engine.data.records import Record
+from engine.llm import GenerationStats, LocalLLM
 from engine.planner import Planner, PlanStream
-from engine.runtime import build_planner, load_llm
+from engine.runtime import adapted, build_planner, load_llm
 from engine.tools.desktop import desktop_specs
 
 NOW = dt.datetime(2026, 11, 23, 10, 0)
@@ -147,12 +152,148 @@ def bench_toolrag(repeat: int) -> None:
     print_table(["selector", "queries", "p50 ms", "p95 ms", "cold p50 ms", "cold p95 ms"], rows)
 
 
+RAW_PROMPT = "List sixty common English nouns, one per line, numbered:\n1."
+RAW_TOKENS = 60
+
+
+def raw_generation_ms(llm: LocalLLM, repeat: int = 3) -> float:
+    """The median time the model takes to read a short prompt and write 60 tokens, free: the
+    unit the planner targets are stated in, since absolute times vary by machine and load."""
+    times = []
+    for _ in range(repeat + 1):
+        stats = GenerationStats()
+        t0 = time.monotonic()
+        for _piece in llm.stream(RAW_PROMPT, max_tokens=RAW_TOKENS, stop=[], stats=stats):
+            pass
+        times.append((time.monotonic() - t0) * 1000)
+        if stats.generated_tokens < RAW_TOKENS:
+            raise SystemExit(f"the raw run stopped after {stats.generated_tokens} tokens, not {RAW_TOKENS}")
+    return statistics.median(times[1:])
+
+
+def _records_of_length(path: Path, calls: Callable[[int], bool], n: int) -> list[Record]:
+    from engine.data.records import first_valid
+    from engine.eval.metrics import plan_length
+
+    if not path.is_file():
+        raise SystemExit(f"{path} is missing: python -m engine.data reference (or --long/--short FILE)")
+    return [r for r in first_valid(path, desktop_specs()) if calls(plan_length(r.plan))][:n]
+
+
+def bench_targets(candidates: list[str], short: Path, long: Path, n: int, threads: int | None) -> None:
+    """The tuned planner against today's default, in units of the 1.5B's raw generation of 60
+    tokens measured in the same run (issue targets: short p50 <= 0.6, first task <= 0.3, a
+    6-call request <= 1.2)."""
+    from engine.eval.runner import UNDATED_NOW
+
+    unit = raw_generation_ms(load_llm(Config(threads=threads, lora="none")))
+    sets = {"short (1-2 calls)": _records_of_length(short, lambda k: k <= 2, n),
+            "6 calls": _records_of_length(long, lambda k: k == 6, n)}
+    rows = []
+    for name in candidates:
+        model, _, lora = name.partition(":")
+        config = adapted(Config(model=None if model == "default" else model, lora=lora or None, threads=threads))
+        planner = build_planner(config, desktop_specs(), strict=True)
+        planner.warm_up()
+        label = f"{Path(config.model or '').name}{' + ' + Path(config.lora).parent.name if config.lora != 'none' else ''}"
+        for set_name, records in sets.items():
+            totals, firsts = [], []
+            for rec in records:
+                s = asyncio.run(planner.plan(rec.query, rec.date or UNDATED_NOW))
+                totals.append(s.timings.total_ms)
+                firsts.append(s.timings.first_task_ms or s.timings.total_ms)
+            p50, f50 = statistics.median(totals), statistics.median(firsts)
+            rows.append([label, config.planner.prompt.value, set_name, len(records), f"{p50:.0f}", f"{p50 / unit:.2f}",
+                         f"{f50:.0f}", f"{f50 / unit:.2f}"])
+        del planner
+        gc.collect()
+    print(f"unit: the 1.5B reads a short prompt and writes {RAW_TOKENS} tokens in {unit:.0f} ms "
+          f"({threads or 'all'} threads, same run)")
+    print_table(["planner", "prompt", "requests", "n", "plan p50 ms", "x unit", "first task p50 ms", "x unit"], rows)
+
+
+TRAIN_SETUPS = (  # (adapter, precision, sequence length)
+    ("LoRA all layers", "fp32", 256),
+    ("LoRA all layers", "fp32", 512),
+    ("LoRA top half", "fp32", 512),
+    ("LoRA all layers", "bf16", 512),
+    ("full fine-tuning", "fp32", 512),
+)
+LOSS_TOKENS = 128
+"""Loss on the last 128 positions only (the plan), as training does (``logits_to_keep``)."""
+
+
+def bench_train(bases: list[str], steps: int, threads: int | None) -> None:
+    """Training speed on this CPU: seconds per sample and trained tokens per second for each base
+    and setup (LoRA r 16 on all linear layers or the top half of the layers, full fine-tuning
+    for the small bases, fp32 or bf16 autocast, 256 or 512 tokens: a packed sequence costs what
+    one sample of its length does). One warm-up step, then ``steps`` timed ones."""
+    import torch
+    from peft import LoraConfig, get_peft_model
+    from transformers import AutoModelForCausalLM
+
+    from engine.train.lora import TARGET_MODULES
+
+    if threads:
+        torch.set_num_threads(threads)
+    rows = []
+    for base in bases:
+        path = models.resolve(base)
+        for adapter, precision, length in TRAIN_SETUPS:
+            full = adapter.startswith("full")
+            if full and path.stat().st_size > 600 << 20:
+                rows.append([path.name, adapter, precision, length, "-", "-", "skipped: optimizer state > memory"])
+                continue
+            model = AutoModelForCausalLM.from_pretrained(str(path.parent), gguf_file=path.name, dtype=torch.float32)
+            n_layers = model.config.num_hidden_layers
+            if not full:
+                top = list(range(n_layers // 2, n_layers)) if "top" in adapter else None
+                model = get_peft_model(model, LoraConfig(r=16, lora_alpha=32, target_modules=list(TARGET_MODULES),
+                                                         layers_to_transform=top, task_type="CAUSAL_LM"))
+            params = [p for p in model.parameters() if p.requires_grad]
+            optim = torch.optim.AdamW(params, lr=1e-5)
+            gen = torch.Generator().manual_seed(0)
+            times = []
+            model.train()
+            for step in range(steps + 1):
+                ids = torch.randint(1000, 20000, (1, length), generator=gen)
+                t0 = time.monotonic()
+                with torch.autocast("cpu", dtype=torch.bfloat16, enabled=precision == "bf16"):
+                    logits = model(input_ids=ids, logits_to_keep=LOSS_TOKENS + 1).logits[0, :LOSS_TOKENS].float()
+                loss = torch.nn.functional.cross_entropy(logits, ids[0, -LOSS_TOKENS:])
+                loss.backward()
+                optim.step()
+                optim.zero_grad(set_to_none=True)
+                if step:
+                    times.append(time.monotonic() - t0)
+            sec = statistics.median(times)
+            rows.append([path.name, adapter, precision, length, f"{sec:.2f}", f"{length / sec:.0f}",
+                         f"{sum(p.numel() for p in params) / 1e6:.1f} M trainable"])
+            print(" | ".join(map(str, rows[-1])), file=sys.stderr, flush=True)
+            del model, optim, params
+            gc.collect()
+    print(f"{threads or torch.get_num_threads()} threads; loss on the last {LOSS_TOKENS} tokens; median of {steps} steps")
+    print_table(["base", "trains", "precision", "tokens", "s / sample", "tokens / s", "note"], rows)
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m engine.bench")
     sub = p.add_subparsers(dest="what", required=True)
     pl = sub.add_parser("planner", help="per-query timings with and without the grammar")
     pl.add_argument("--queries", type=Path, help="a text file, one query per line")
     pr = sub.add_parser("prefix", help="cold-start cost with and without the prompt-prefix KV cache")
+    tg = sub.add_parser("targets", help="planners against the 1.5B's raw 60-token generation, same run")
+    tg.add_argument("--candidate", action="append", default=[],
+                    help="MODEL or MODEL:ADAPTER.gguf to compare with the default (repeatable; a model alone brings "
+                         "its manifest adapter, if that is its default)")
+    tg.add_argument("--short", type=Path, default=Path("resources/eval/handwritten.jsonl"))
+    tg.add_argument("--long", type=Path, default=Path("data/reference-test.jsonl"))
+    tg.add_argument("-n", type=int, default=8, help="requests per set")
+    tg.add_argument("--threads", type=int)
+    tn = sub.add_parser("train", help="training speed per base and setup (needs the train extra)")
+    tn.add_argument("--base", action="append", help="tiny, fast, default or a .gguf (repeatable; default: all three)")
+    tn.add_argument("--steps", type=int, default=3)
+    tn.add_argument("--threads", type=int)
     tr = sub.add_parser("toolrag", help="ToolRAG selection latency (encoder + head) per query")
     tr.add_argument("--repeat", type=int, default=20)
     for sp in (pl, pr):
@@ -162,6 +303,10 @@ def main(argv: list[str] | None = None) -> int:
     if args.what == "planner":
         queries = args.queries.read_text().splitlines() if args.queries else QUERIES
         bench_planner(args.model, [q for q in queries if q.strip()], args.threads)
+    elif args.what == "targets":
+        bench_targets(["default", *args.candidate], args.short, args.long, args.n, args.threads)
+    elif args.what == "train":
+        bench_train(args.base or ["tiny", "fast", "default"], args.steps, args.threads)
     elif args.what == "toolrag":
         bench_toolrag(args.repeat)
     else:
