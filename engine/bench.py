@@ -218,7 +218,11 @@ TRAIN_SETUPS = (  # (adapter, precision, sequence length)
     ("LoRA top half", "fp32", 512),
     ("LoRA all layers", "bf16", 512),
     ("full fine-tuning", "fp32", 512),
+    ("LoRA all layers, shared prefix", "fp32", 512),
 )
+SHARED_PREFIX = 344
+"""The compact prompt's static prefix in Qwen tokens (the tool list): with ``--shared-prefix`` it is
+run once per step of 4 samples without gradient; the row's time is per sample."""
 LOSS_TOKENS = 128
 """Loss on the last 128 positions only (the plan), as training does (``logits_to_keep``)."""
 
@@ -232,7 +236,8 @@ def bench_train(bases: list[str], steps: int, threads: int | None) -> None:
     from peft import LoraConfig, get_peft_model
     from transformers import AutoModelForCausalLM
 
-    from engine.train.lora import TARGET_MODULES
+    from engine.train.lora import TARGET_MODULES, prefix_cache, sample_loss
+    from engine.train.samples import TokenizedSample
 
     if threads:
         torch.set_num_threads(threads)
@@ -256,16 +261,21 @@ def bench_train(bases: list[str], steps: int, threads: int | None) -> None:
             times = []
             model.train()
             for step in range(steps + 1):
-                ids = torch.randint(1000, 20000, (1, length), generator=gen)
+                ids = torch.randint(1000, 20000, (1, length), generator=gen).tolist()[0]
                 t0 = time.monotonic()
-                with torch.autocast("cpu", dtype=torch.bfloat16, enabled=precision == "bf16"):
-                    logits = model(input_ids=ids, logits_to_keep=LOSS_TOKENS + 1).logits[0, :LOSS_TOKENS].float()
-                loss = torch.nn.functional.cross_entropy(logits, ids[0, -LOSS_TOKENS:])
-                loss.backward()
+                if "shared" in adapter:
+                    prefix = ids[:SHARED_PREFIX]
+                    cache = prefix_cache(model, prefix, "cpu")
+                    for _ in range(4):
+                        sample = TokenizedSample("bench", ids[:-LOSS_TOKENS], ids[-LOSS_TOKENS:])
+                        sample_loss(model, sample, "cpu", prefix, cache).backward()
+                else:
+                    with torch.autocast("cpu", dtype=torch.bfloat16, enabled=precision == "bf16"):
+                        sample_loss(model, TokenizedSample("bench", ids[:-LOSS_TOKENS], ids[-LOSS_TOKENS:]), "cpu").backward()
                 optim.step()
                 optim.zero_grad(set_to_none=True)
                 if step:
-                    times.append(time.monotonic() - t0)
+                    times.append((time.monotonic() - t0) / (4 if "shared" in adapter else 1))
             sec = statistics.median(times)
             rows.append([path.name, adapter, precision, length, f"{sec:.2f}", f"{length / sec:.0f}",
                          f"{sum(p.numel() for p in params) / 1e6:.1f} M trainable"])

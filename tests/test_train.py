@@ -221,3 +221,54 @@ def test_a_resumed_run_ends_where_an_uninterrupted_one_does(tmp_path) -> None:
     assert a["step"] == b["step"] == 4 and a["report"]["samples_seen"] == b["report"]["samples_seen"] == 4
     for name, tensor in a["adapter"].items():
         assert torch.allclose(tensor, b["adapter"][name], atol=1e-6), name
+
+
+@pytest.mark.model
+def test_a_shared_prefix_gives_the_same_loss_for_less_work(fast_model) -> None:
+    """The compact prompt's tool list run once without gradient, the rest of each sample on its
+    cache: the same forward pass, so the same loss, as the whole sample run at once."""
+    torch = pytest.importorskip("torch")
+    pytest.importorskip("peft")
+    import datetime as dt
+
+    from peft import LoraConfig, get_peft_model
+    from transformers import AutoModelForCausalLM
+
+    from engine import models
+    from engine.llm import LocalLLM
+    from engine.tools.desktop import desktop_specs
+    from engine.train.lora import TARGET_MODULES, prefix_cache, sample_loss
+    from engine.train.samples import SampleBuilder
+
+    base = models.resolve("tiny")
+    builder = SampleBuilder(LocalLLM(base, vocab_only=True), desktop_specs(), select=None, examples=0, distractors=0,
+                            prompt="compact")
+    rec = Record("r1", "Text Sid that I am late", '1. get_phone_number("Sid")\n2. send_sms(["$1"], "I am late")\n3. join()',
+                 ["get_phone_number", "send_sms"], date=dt.datetime(2026, 11, 23, 9, 0))
+    sample = builder.tokenized(builder.sample(rec))
+    prefix = builder.static_prefix_ids()
+    assert sample.prompt_ids[: len(prefix)] == prefix and len(prefix) > len(sample.prompt_ids) // 2
+    torch.manual_seed(0)
+    model = AutoModelForCausalLM.from_pretrained(str(base.parent), gguf_file=base.name, dtype=torch.float32)
+    model = get_peft_model(model, LoraConfig(r=4, lora_alpha=8, target_modules=list(TARGET_MODULES), task_type="CAUSAL_LM"))
+    for name, p in model.named_parameters():
+        if "lora_B" in name:
+            torch.nn.init.normal_(p, std=0.02)  # a trained adapter, not the zero one PEFT starts with
+    model.train()
+    whole = sample_loss(model, sample, "cpu")
+    shared = sample_loss(model, sample, "cpu", prefix, prefix_cache(model, prefix, "cpu"))
+    assert abs(whole.item() - shared.item()) < 1e-3 * max(1.0, whole.item())
+    shared.backward()
+    assert any(p.grad is not None and p.grad.abs().sum() > 0 for n, p in model.named_parameters() if "lora" in n)
+
+
+def test_a_run_saved_before_a_setting_existed_resumes_with_its_default(tmp_path) -> None:
+    torch = pytest.importorskip("torch")
+    from engine.train.lora import RESUME_FILE, TrainConfig, load_state, settings
+
+    cfg = TrainConfig(data=[tmp_path / "t.jsonl"], val=[tmp_path / "v.jsonl"], base="fast", out=tmp_path, resume=True)
+    older = {k: v for k, v in settings(cfg).items() if k != "shared_prefix"}
+    torch.save({"settings": older, "step": 3}, tmp_path / RESUME_FILE)
+    assert load_state(tmp_path / RESUME_FILE, cfg)["step"] == 3
+    with pytest.raises(SystemExit, match="shared_prefix False"):
+        load_state(tmp_path / RESUME_FILE, TrainConfig(**{**cfg.__dict__, "shared_prefix": True}))

@@ -109,6 +109,13 @@ class SampleBuilder:
         prompt = self.planner.build_prompt(rec.query, now, [self.by_name[n] for n in names])
         return Sample(rec.id, prompt, target_text(rec.plan), tuple(names), user_prompt(rec.query, now))
 
+    def static_prefix_ids(self) -> list[int]:
+        """The token ids every compact-prompt sample starts with (the prompt's cached prefix)."""
+        if self.prompt is not PromptStyle.COMPACT:
+            raise ValueError("only the compact prompt has one prefix for every sample")
+        prefix = self.planner.prepare("prefix", UNDATED_NOW).static_prefix
+        return self.llm.tokenize(prefix or "", add_bos=True)
+
     def tokenized(self, sample: Sample) -> TokenizedSample:
         return TokenizedSample(
             sample.id, self.llm.encode(sample.prompt, sample.question), self.llm.tokenize(sample.target, add_bos=False)
