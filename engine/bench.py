@@ -5,6 +5,7 @@
     python -m engine.bench toolrag                                      # selection latency per query
     python -m engine.bench targets --candidate fast                     # planners in units of raw generation
     python -m engine.bench train [--base tiny]                          # training s/sample per base and setup
+    python -m engine.bench lookup --candidate fast:ADAPTER.gguf         # prompt-lookup decoding, no grammar
 """
 
 from __future__ import annotations
@@ -212,6 +213,43 @@ def bench_targets(candidates: list[str], short: Path, long: Path, n: int, thread
     print_table(["planner", "prompt", "requests", "n", "plan p50 ms", "x unit", "first task p50 ms", "x unit"], rows)
 
 
+def bench_lookup(candidate: str, queries: Path, n: int, threads: int | None) -> None:
+    """Prompt-lookup speculative decoding (llama-cpp-python's ``LlamaPromptLookupDecoding``) on the
+    planner's own prompts, without the grammar: llama-cpp-python hands a logits processor the
+    unverified draft tokens too, so it cannot run with the planner's grammar check; this measures
+    what it could gain, and whether greedy plans stay the same."""
+    from llama_cpp import Llama
+    from llama_cpp.llama_speculative import LlamaPromptLookupDecoding
+
+    from engine.eval.runner import UNDATED_NOW
+    from engine.plan import END_OF_PLAN
+
+    model, _, lora = candidate.partition(":")
+    config = adapted(Config(model=model, lora=lora or None, threads=threads))
+    planner = build_planner(config, desktop_specs(), llm=load_llm(config), select=None)
+    records = _records_of_length(queries, lambda k: True, n)
+    prompts = [planner.prepare(r.query, r.date or UNDATED_NOW).prompt for r in records]
+    rows, texts = [], {}
+    for label, draft in (("plain", None), ("prompt lookup", LlamaPromptLookupDecoding(num_pred_tokens=10))):
+        llama = Llama(model_path=config.model, lora_path=None if config.lora == "none" else config.lora, n_ctx=4096,
+                      n_threads=threads or 2, draft_model=draft, logits_all=draft is not None, verbose=False, seed=0)
+        times, tokens, out = [], 0, []
+        for prompt in prompts:
+            t0 = time.monotonic()
+            done = llama.create_completion(prompt, max_tokens=300, temperature=0.0, stop=[END_OF_PLAN])
+            times.append(time.monotonic() - t0)
+            tokens += done["usage"]["completion_tokens"]
+            out.append(done["choices"][0]["text"])
+        texts[label] = out
+        rows.append([label, len(prompts), f"{statistics.median(times) * 1000:.0f}", f"{tokens / sum(times):.1f}"])
+        del llama
+        gc.collect()
+    same = sum(a == b for a, b in zip(texts["plain"], texts["prompt lookup"], strict=True))
+    print(f"{Path(config.model or '').name} + {Path(config.lora).name}, {config.planner.prompt.value} prompt, no grammar")
+    print_table(["decoding", "plans", "p50 ms", "tokens/s"], rows)
+    print(f"identical plans: {same} of {len(prompts)}")
+
+
 TRAIN_SETUPS = (  # (adapter, precision, sequence length)
     ("LoRA all layers", "fp32", 256),
     ("LoRA all layers", "fp32", 512),
@@ -300,6 +338,11 @@ def main(argv: list[str] | None = None) -> int:
     tg.add_argument("--long", type=Path, default=Path("data/reference-test.jsonl"))
     tg.add_argument("-n", type=int, default=8, help="requests per set")
     tg.add_argument("--threads", type=int)
+    lk = sub.add_parser("lookup", help="prompt-lookup speculative decoding on planner prompts (no grammar)")
+    lk.add_argument("--candidate", default="fast", help="MODEL or MODEL:ADAPTER.gguf")
+    lk.add_argument("--queries", type=Path, default=Path("resources/eval/handwritten.jsonl"))
+    lk.add_argument("-n", type=int, default=12)
+    lk.add_argument("--threads", type=int)
     tn = sub.add_parser("train", help="training speed per base and setup (needs the train extra)")
     tn.add_argument("--base", action="append", help="tiny, fast, default or a .gguf (repeatable; default: all three)")
     tn.add_argument("--steps", type=int, default=3)
@@ -315,6 +358,8 @@ def main(argv: list[str] | None = None) -> int:
         bench_planner(args.model, [q for q in queries if q.strip()], args.threads)
     elif args.what == "targets":
         bench_targets(["default", *args.candidate], args.short, args.long, args.n, args.threads)
+    elif args.what == "lookup":
+        bench_lookup(args.candidate, args.queries, args.n, args.threads)
     elif args.what == "train":
         bench_train(args.base or ["tiny", "fast", "default"], args.steps, args.threads)
     elif args.what == "toolrag":
