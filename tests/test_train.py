@@ -272,3 +272,15 @@ def test_a_run_saved_before_a_setting_existed_resumes_with_its_default(tmp_path)
     assert load_state(tmp_path / RESUME_FILE, cfg)["step"] == 3
     with pytest.raises(SystemExit, match="shared_prefix False"):
         load_state(tmp_path / RESUME_FILE, TrainConfig(**{**cfg.__dict__, "shared_prefix": True}))
+
+
+def test_the_curve_table_reads_a_runs_manifest(tmp_path) -> None:
+    from engine.train.lora import curve_table
+
+    (tmp_path / "manifest.json").write_text(json.dumps({
+        "config": {"batch": 4}, "best_step": 100,
+        "checkpoints": [{"step": 50, "loss": 0.43, "val_success": 0.2, "val_success_args": 0.1, "seconds": 1800},
+                        {"step": 100, "loss": 0.21, "val_success": 0.4, "val_success_args": 0.3, "seconds": 3600}]}))
+    lines = curve_table(tmp_path).splitlines()
+    assert lines[2] == "| 50 | 200 | 0.430 | 20.0% | 10.0% | 0.50 |"
+    assert lines[3] == "| 100 (kept) | 400 | 0.210 | 40.0% | 30.0% | 1.00 |"

@@ -1,4 +1,4 @@
-"""``python -m engine.train planner|export|attach-test``."""
+"""``python -m engine.train planner|export|attach-test|curve``."""
 
 from __future__ import annotations
 
@@ -45,6 +45,8 @@ def main(argv: list[str] | None = None) -> int:
     a = sub.add_parser("attach-test", help="record tinyagent eval summaries (test split) in an adapter's manifest")
     a.add_argument("folder", type=Path)
     a.add_argument("summaries", type=Path, nargs="+")
+    r = sub.add_parser("curve", help="the val-success curve of a run (its manifest) as a markdown table")
+    r.add_argument("folder", type=Path)
     args = p.parse_args(argv)
 
     if args.cmd == "planner":
@@ -57,6 +59,11 @@ def main(argv: list[str] | None = None) -> int:
         from engine.train.gguf_lora import export_adapter
 
         print(export_adapter(args.adapter, models.resolve(args.base), args.out))
+        return 0
+    if args.cmd == "curve":
+        from engine.train.lora import curve_table
+
+        print(curve_table(args.folder))
         return 0
     from engine.train.lora import attach_test
 

@@ -382,6 +382,19 @@ def attach_test(out: Path, summaries: list[Path]) -> Path:
     return path
 
 
+def curve_table(out: Path) -> str:
+    """Val success against samples seen, from a run's manifest: what the README shows of a run."""
+    data = json.loads((out / "manifest.json").read_text())
+    batch = int(data["config"].get("batch", 1))
+    rows = ["| step | samples seen | mean loss since the last | val success | with arguments | hours |",
+            "|---|---|---|---|---|---|"]
+    for c in data["checkpoints"]:
+        best = " (kept)" if c["step"] == data.get("best_step") else ""
+        rows.append(f"| {c['step']}{best} | {c['step'] * batch} | {c['loss']:.3f} | {c['val_success']:.1%} | "
+                    f"{c['val_success_args']:.1%} | {c['seconds'] / 3600:.2f} |")
+    return "\n".join(rows)
+
+
 def main_train(cfg: TrainConfig) -> int:
     cfg.out.mkdir(parents=True, exist_ok=True)
     report = train_planner(cfg, log=lambda m: print(m, file=sys.stderr, flush=True))
