@@ -187,13 +187,13 @@ def bench_targets(candidates: list[str], short: Path, long: Path, n: int, thread
     6-call request <= 1.2)."""
     from engine.eval.runner import UNDATED_NOW
 
-    unit = raw_generation_ms(load_llm(Config(threads=threads, lora="none")))
+    unit = raw_generation_ms(load_llm(Config(model="default", threads=threads, lora="none")))
     sets = {"short (1-2 calls)": _records_of_length(short, lambda k: k <= 2, n),
             "6 calls": _records_of_length(long, lambda k: k == 6, n)}
     rows = []
     for name in candidates:
         model, _, lora = name.partition(":")
-        config = adapted(Config(model=None if model == "default" else model, lora=lora or None, threads=threads))
+        config = adapted(Config(model=model, lora=lora or None, threads=threads))
         planner = build_planner(config, desktop_specs(), strict=True)
         planner.warm_up()
         label = f"{Path(config.model or '').name}{' + ' + Path(config.lora).parent.name if config.lora != 'none' else ''}"

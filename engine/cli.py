@@ -46,7 +46,8 @@ def _query_parser() -> argparse.ArgumentParser:
                         "as it will run and waits for y/N)")
     p.add_argument("--approve", action="store_true", help=argparse.SUPPRESS)  # asking is the default now
     p.add_argument("--json", action="store_true", help="print one JSON event per line")
-    p.add_argument("--model", help="a .gguf file, or a model name from models/manifest.json (default, fast, tiny)")
+    p.add_argument("--model", help="a .gguf file, or a model name from models/manifest.json (planner: the tuned "
+                   "desktop planner, the default here; default: the general model; fast, tiny)")
     p.add_argument("--lora", help="a GGUF LoRA adapter (default: the model's own from the manifest, if any; none: no adapter)")
     p.add_argument("--data-dir", type=Path, help="where contacts, calendar, mail, notes live (default: XDG data dir)")
     p.add_argument("--no-grammar", action="store_true", help="let the model write freely (no constrained decoding)")
@@ -459,7 +460,7 @@ def _subcommand(argv: list[str]) -> int:
     if args.action == "list":
         man = models.manifest()
         for key, e in man["models"].items():
-            tag = next((f" ({alias})" for alias in ("default", "fast", "tiny") if man.get(alias) == key), "")
+            tag = next((f" ({alias})" for alias in ("planner", "default", "fast", "tiny") if man.get(alias) == key), "")
             print(f"{key}{tag}\t{e['size'] / 1e9:.2f} GB\t{e['description']}")
         return 0
     try:

@@ -52,7 +52,8 @@ def manifest() -> dict:
 
 def entry(key: str | None = None) -> ModelEntry:
     m = manifest()
-    key = {None: m["default"], "default": m["default"], "fast": m["fast"], "tiny": m["tiny"]}.get(key, key)
+    planner = m.get("planner", m["default"])
+    key = {None: planner, "planner": planner, "default": m["default"], "fast": m["fast"], "tiny": m["tiny"]}.get(key, key)
     if key not in m["models"]:
         raise ModelError(f"unknown model {key!r}; known: {', '.join(m['models'])}, or pass a .gguf path")
     e = m["models"][key]

@@ -79,6 +79,13 @@ def adapted(
     return config
 
 
+def foreign_model(config: Config) -> Config:
+    """The model for a tool set other than the desktop one: the general ``default`` model unless
+    one is named, and no adapter unless one is named (the app's planner and the manifest's
+    adapters are tuned to the desktop tools)."""
+    return config.replace(model=config.model or "default", lora=config.lora or "none")
+
+
 def load_llm(config: Config, progress: Callable[[int, int], None] | None = None) -> LocalLLM:
     """The config's model with its adapter, as ``adapted`` settles them."""
     path = models.resolve(config.model, progress=progress)
@@ -113,8 +120,8 @@ def build_planner(
 
     ``strict`` (eval, training): a selector that cannot be loaded is an error rather than all
     tools with a warning, since the numbers would otherwise describe another setup."""
-    if foreign and config.lora is None:
-        config = config.replace(lora="none")  # the manifest's adapter was trained on the desktop tools
+    if foreign:
+        config = foreign_model(config)
     if llm is None:
         config = adapted(config, warn)
         llm = load_llm(config)

@@ -74,3 +74,17 @@ def test_an_adapter_without_its_own_manifest_keeps_the_configs_prompt(tmp_path) 
     info = read_adapter(alone)
     assert info.base_sha256 is None and info.prompt is None
     assert adapted(Config(model=str(base), lora=str(alone))).planner.prompt is PromptStyle.REFERENCE
+
+
+def test_the_shipped_planner_adapter_matches_its_base_and_prompt() -> None:
+    """The app plans with the manifest's ``planner`` model and its adapter when no model is named;
+    a foreign tool set gets the general ``default`` model without it."""
+    from engine import models
+    from engine.runtime import foreign_model
+
+    planner = models.entry(None)
+    assert planner.adapter is not None
+    info = read_adapter(models.models_path(planner.adapter))
+    assert info.base_sha256 == planner.sha256 and info.prompt is PromptStyle.COMPACT
+    assert models.entry("default").key != planner.key and models.entry("default").adapter is None
+    assert foreign_model(Config()).model == "default" and foreign_model(Config()).lora == "none"

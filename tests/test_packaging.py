@@ -65,7 +65,8 @@ def test_wheel_carries_packages_resources_and_entry_points(tmp_path):
     for needed in ("engine/tools/macos/osascript.py", "engine/speech/worker.py", "gui/settings.py",
                    "tinyagent_resources/applescript/send_sms.applescript", "tinyagent_resources/examples/synthetic.jsonl",
                    "tinyagent_resources/tools/desktop.json", "tinyagent_models/manifest.json", "tinyagent_models/toolrag/head.npz",
-                   "tinyagent_models/planner-lora/planner-lora.gguf", "tinyagent_models/planner-lora/manifest.json"):
+                   "tinyagent_models/planner-lora/planner-lora.gguf", "tinyagent_models/planner-lora/manifest.json",
+                   "tinyagent_models/planner-compact/planner-lora.gguf", "tinyagent_models/planner-compact/manifest.json"):
         assert needed in names, needed
     assert not any("/checkpoints/" in n for n in names)
     entry_points = next(n for n in names if n.endswith("entry_points.txt"))

@@ -1,7 +1,5 @@
 import datetime as dt
 
-import pytest
-
 from engine.examples import ExampleBank, load_examples
 from engine.plan import parse_plan
 from engine.prompt import system_prompt, user_prompt

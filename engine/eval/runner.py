@@ -25,7 +25,7 @@ from engine.data.records import Record, first_valid
 from engine.eval.metrics import FAILURE_KINDS, FREE_TEXT_THRESHOLD, PlanScore, Summary, plan_length, score_plan
 from engine.examples import ExampleBank, load_examples
 from engine.planner import Planner, PlanStream
-from engine.runtime import FROM_CONFIG, adapted, build_planner, selector_name
+from engine.runtime import FROM_CONFIG, adapted, build_planner, foreign_model, selector_name
 from engine.tools.desktop import desktop_specs
 from engine.tools.spec import ToolSpec, load_tool_set
 
@@ -149,8 +149,8 @@ def run(args: argparse.Namespace) -> int:
     except ConfigError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    if foreign and config.lora is None:
-        config = config.replace(lora="none")  # the manifest's adapter was trained on the desktop tools
+    if foreign:
+        config = foreign_model(config)
     config = adapted(config, lambda m: print(m, file=sys.stderr))
     model_path, lora = Path(config.model or ""), None if config.lora == "none" else config.lora
     out_path = args.out or args.set_path.with_suffix(f".{model_path.stem}.{args.toolrag}.{'g' if args.grammar else 'ng'}.results.jsonl")
