@@ -88,3 +88,23 @@ def test_the_shipped_planner_adapter_matches_its_base_and_prompt() -> None:
     assert info.base_sha256 == planner.sha256 and info.prompt is PromptStyle.COMPACT
     assert models.entry("default").key != planner.key and models.entry("default").adapter is None
     assert foreign_model(Config()).model == "default" and foreign_model(Config()).lora == "none"
+
+
+@pytest.mark.model
+def test_the_app_plans_with_the_tuned_planner_when_no_model_is_named(tmp_path) -> None:
+    """The shipped default, end to end: no model named, so the 0.5B with its adapter and the
+    compact prompt; a request it must plan with a lookup first, run for real in a data folder."""
+    import asyncio
+    import datetime as dt
+
+    from engine.runtime import load_agent
+
+    config = Config(data_dir=tmp_path, threads=2, open_in_desktop=False)
+    assert adapted(config).lora.endswith("planner-compact/planner-lora.gguf")
+    agent, backend = load_agent(config, warn=pytest.fail)
+    assert agent.planner.config.prompt is PromptStyle.COMPACT
+    backend.contacts.add("Sid Jha", ["sid@example.com"], ["+14155550100"])
+    run = asyncio.run(agent.run("Text Sid that I am running late", now=dt.datetime(2026, 11, 23, 10, 0)))
+    assert run.result.plan_error is None, run.stream.text
+    assert [t.tool for t in run.stream.plan.calls] == ["get_phone_number", "send_sms"], run.stream.text
+    assert run.stream.timings.prompt_tokens < 600
