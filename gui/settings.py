@@ -103,7 +103,10 @@ _FLAT = {"model": "model", "lora": "lora", "data_dir": "data_dir", "toolrag": "t
 def _flat_config(raw: dict[str, object]) -> dict[str, object]:
     """An older flat settings file's engine values, as ``Config.from_dict`` reads them ("" and 0
     meant "the default" there)."""
-    return {new: raw[old] for old, new in _FLAT.items() if old in raw and raw[old] not in ("", 0)}
+    flat = {new: raw[old] for old, new in _FLAT.items() if old in raw and raw[old] not in ("", 0)}
+    if flat.get("model") == "default":
+        del flat["model"]  # it meant "whatever plans by default", now the tuned planner, not the manifest's "default"
+    return flat
 
 
 def check_model(model: str, lora: str = "") -> str:
@@ -143,8 +146,8 @@ class SettingsDialog(QDialog):
         super().__init__(parent)
         self.setWindowTitle("Settings")
         self.config = settings.config
-        self.model = QLineEdit(settings.config.model or "default")
-        self.model.setPlaceholderText("default, fast, or a .gguf file")
+        self.model = QLineEdit(settings.config.model or "")
+        self.model.setPlaceholderText("the tuned planner; or default (the general 1.5B), fast, or a .gguf file")
         self.lora = QLineEdit(settings.config.lora or "")
         self.lora.setPlaceholderText("optional GGUF LoRA adapter")
         self.check = QPushButton("Check that it loads")
@@ -216,7 +219,7 @@ class SettingsDialog(QDialog):
         model = self.model.text().strip()
         return Settings(
             config=self.config.replace(
-                model=model if model not in ("", "default") else None, lora=self.lora.text().strip() or None,
+                model=model or None, lora=self.lora.text().strip() or None,
                 data_dir=self.data_dir.text().strip() or None, toolrag=self.toolrag.currentText(),
                 selection=Selection.GRAMMAR if self.selection.isChecked() else Selection.PROMPT,
                 threads=self.threads.value() or None),

@@ -239,7 +239,7 @@ def test_settings_dialog_edits_always_allow_and_checks_a_model(qtbot, loop, tmp_
     value = dialog.value()
     assert value.always_allow == ["create_note"] and value.config.threads == 1
     assert value.config.planner.selection == "prompt" and Settings().config.planner.selection == "grammar"
-    assert value.config.model is None  # "default" in the box is the default, not a change that reloads the model
+    assert value.config.model is None  # an empty box is the tuned planner, not a change that reloads the model
     bad = tmp_path / "broken.gguf"
     bad.write_bytes(b"GGUF but not really")
     dialog.model.setText(str(bad))

@@ -477,6 +477,9 @@ def test_settings_of_the_wrong_shape_give_defaults_and_a_message(tmp_path):
     settings, note = Settings.load(path)
     assert settings.config.model == "fast" and settings.approve_mode is True and settings.config.threads is None
     assert "approve_mode" in note and "threads" in note and "always_allow" in note
+    path.write_text(json.dumps({"model": "default", "toolrag_in": "prompt"}))  # what the app saved before it held a Config
+    settings, note = Settings.load(path)
+    assert settings.config.model is None and settings.config.planner.selection == "prompt" and note is None
 
 
 def test_cli_refuses_a_bad_time_and_a_blank_query_before_loading_a_model(capsys, monkeypatch):
