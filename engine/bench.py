@@ -181,26 +181,31 @@ def _records_of_length(path: Path, calls: Callable[[int], bool], n: int) -> list
     return [r for r in first_valid(path, desktop_specs()) if calls(plan_length(r.plan))][:n]
 
 
+def _candidate(name: str, threads: int | None) -> Config:
+    """``MODEL`` or ``MODEL:ADAPTER.gguf`` as a settled config (a model alone brings its manifest adapter)."""
+    model, _, lora = name.partition(":")
+    return adapted(Config(model=model, lora=lora or None, threads=threads))
+
+
 def bench_targets(candidates: list[str], short: Path, long: Path, n: int, threads: int | None) -> None:
     """The tuned planner against today's default, in units of the 1.5B's raw generation of 60
     tokens measured in the same run (issue targets: short p50 <= 0.6, first task <= 0.3, a
     6-call request <= 1.2)."""
-    from engine.eval.runner import UNDATED_NOW
+    from engine.eval.runner import plan_record
 
     unit = raw_generation_ms(load_llm(Config(model="default", threads=threads, lora="none")))
     sets = {"short (1-2 calls)": _records_of_length(short, lambda k: k <= 2, n),
             "6 calls": _records_of_length(long, lambda k: k == 6, n)}
     rows = []
     for name in candidates:
-        model, _, lora = name.partition(":")
-        config = adapted(Config(model=model, lora=lora or None, threads=threads))
-        planner = build_planner(config, desktop_specs(), strict=True)
+        config = _candidate(name, threads)
+        planner = build_planner(config, desktop_specs(), llm=load_llm(config), strict=True)
         planner.warm_up()
         label = f"{Path(config.model or '').name}{' + ' + Path(config.lora).parent.name if config.lora != 'none' else ''}"
         for set_name, records in sets.items():
             totals, firsts = [], []
             for rec in records:
-                s = asyncio.run(planner.plan(rec.query, rec.date or UNDATED_NOW))
+                s = plan_record(planner, rec)
                 totals.append(s.timings.total_ms)
                 firsts.append(s.timings.first_task_ms or s.timings.total_ms)
             p50, f50 = statistics.median(totals), statistics.median(firsts)
@@ -224,8 +229,7 @@ def bench_lookup(candidate: str, queries: Path, n: int, threads: int | None) -> 
     from engine.eval.runner import UNDATED_NOW
     from engine.plan import END_OF_PLAN
 
-    model, _, lora = candidate.partition(":")
-    config = adapted(Config(model=model, lora=lora or None, threads=threads))
+    config = _candidate(candidate, threads)
     planner = build_planner(config, desktop_specs(), llm=load_llm(config), select=None)
     records = _records_of_length(queries, lambda k: True, n)
     prompts = [planner.prepare(r.query, r.date or UNDATED_NOW).prompt for r in records]

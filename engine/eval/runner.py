@@ -25,7 +25,7 @@ from engine.data.records import Record, first_valid
 from engine.eval.metrics import FAILURE_KINDS, FREE_TEXT_THRESHOLD, PlanScore, Summary, plan_length, score_plan
 from engine.examples import ExampleBank, load_examples
 from engine.planner import Planner, PlanStream
-from engine.runtime import FROM_CONFIG, adapted, build_planner, foreign_model, selector_name
+from engine.runtime import FROM_CONFIG, adapted, build_planner, foreign_model, load_llm, selector_name
 from engine.tools.desktop import desktop_specs
 from engine.tools.spec import ToolSpec, load_tool_set
 
@@ -174,7 +174,8 @@ def run(args: argparse.Namespace) -> int:
     if args.toolrag == "oracle":
         def select(query: str):  # type: ignore[no-untyped-def]
             return [by_name[t] for t in current["record"].tools]
-    planner = build_planner(config, specs, bank=bank, select=select, foreign=foreign, strict=True)
+    # The config is settled (adapted) already: the model it names is loaded as it is.
+    planner = build_planner(config, specs, llm=load_llm(config), bank=bank, select=select, foreign=foreign, strict=True)
     summary = Summary()
     latencies: list[float] = []
     prompt_tokens: list[int] = []
