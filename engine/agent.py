@@ -55,7 +55,7 @@ class AgentRun:
         around already), rounds are left, and this round did not end by repeating an earlier
         step. A failure that offered candidates waits for the person's pick instead, and a step
         that may have happened is never planned around."""
-        if self.round > MAX_REPLANS or self.stream.repeated is not None:
+        if self.round > MAX_REPLANS or self.stream.repeated is not None or self.stream.refused is not None:
             return False
         return any(
             tid >= self.stream.first and status == TaskStatus.FAILED
@@ -166,7 +166,7 @@ class Agent:
         observers = list(observers)
         emit = fan_out(observers)
         stream = self.planner.replan(run.query, run.plan.tasks, run.result, now, on_text=lambda text: emit(PlanToken(text)),
-                                     round=run.round + 1)
+                                     round=run.round + 1, trusted_before=run.stream.trusted_before if run.round > 1 else None)
         emit(ReplanStarted(stream.round, stream.first, _why(run)))
         executor = Executor(self.tools, approve=approve, task_timeout=task_timeout, observers=observers)
         result = await executor.run(stream, given=run.result)
@@ -179,7 +179,8 @@ class Agent:
         return run
 
     def _answer(self, plan: Plan, result: RunResult, stream: PlanStream) -> str:
-        return summarize(plan, result, self.tools.specs, repeated=stream.repeated, unplanned=stream.unplanned,
+        return summarize(plan, result, self.tools.specs, repeated=stream.repeated, refused=stream.refused,
+                         unplanned=stream.unplanned,
                          superseded=_superseded(plan, result, stream.first))
 
 

@@ -37,7 +37,8 @@ _LOOKUP_KINDS = {Kind.EMAIL.value, Kind.PHONE.value}
 
 
 def summarize(plan: Plan, result: RunResult, specs: Mapping[str, ToolSpec] | None = None, *,
-              repeated: int | None = None, unplanned: Sequence[str] = (), superseded: Set[int] = frozenset()) -> str:
+              repeated: int | None = None, refused: tuple[int, str] | None = None, unplanned: Sequence[str] = (),
+              superseded: Set[int] = frozenset()) -> str:
     """The answer shown to the user: a line for the
     plan as a whole when something went wrong with it, then one sentence per request, leaving out
     the ``superseded`` steps (failed ones a later re-plan round did another way)."""
@@ -47,6 +48,8 @@ def summarize(plan: Plan, result: RunResult, specs: Mapping[str, ToolSpec] | Non
     if repeated is not None:
         lines.append(f"The planner began repeating an earlier step at step {repeated}, so the plan was ended there; "
                      "check that nothing you asked for is missing.")
+    if refused is not None:
+        lines.append(f"Step {refused[0]} of the new plan was refused and nothing from it on was run: {refused[1]}.")
     if unplanned:
         lines.append(f"Not planned, though your request seems to ask for it: {', '.join(unplanned)}. "
                      "Ask for that part again, perhaps in other words.")

@@ -164,6 +164,7 @@ async def _run_query(args: argparse.Namespace, config: Config) -> int:
 
     from engine.events import TaskStatus
     from engine.models import ModelError
+    from engine.provenance import KnownOnly, known_values
     from engine.runtime import load_agent
 
     console = Console(stderr=args.json, highlight=False, soft_wrap=True)
@@ -197,8 +198,10 @@ async def _run_query(args: argparse.Namespace, config: Config) -> int:
         run = await agent.repair(run, fixes, approve=approve, observers=[printer])
         printer.close()
     # Where no pick can help (a tool refused an argument), the planner tries another way.
+    # --yes covers what the person asked for: a later round's new side effects are asked about.
+    round_approve = KnownOnly(asker, known_values(query, run.result)) if args.yes else approve
     while run.replannable and not (args.dry_run or args.no_replan):
-        run = await agent.replan(run, now=args.now, approve=approve, observers=[printer])
+        run = await agent.replan(run, now=args.now, approve=round_approve, observers=[printer])
         printer.close()
     t = run.stream.timings
     if not args.json:  # with --json the agent's Answer event was printed with the others

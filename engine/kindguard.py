@@ -22,7 +22,7 @@ When none of the model's best tokens passes, the guard yields to the grammar alo
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 
 from engine.config import DEFAULT_MAX_STEPS
 from engine.kinds import Kind, literal_kinds, returns_kind
@@ -56,7 +56,10 @@ class KindGuard:
     """Whether a plan prefix over ``tools`` (the callable ones) can still have the right kinds."""
 
     def __init__(self, tools: Iterable[ToolSpec], query: str, *, sure: Sequence[str] = (),
-                 max_steps: int = DEFAULT_MAX_STEPS) -> None:
+                 max_steps: int = DEFAULT_MAX_STEPS, earlier: Mapping[int, Kind | None] | None = None) -> None:
+        """``earlier``: what the usable steps of earlier rounds return, by id (a re-plan round
+        may name them with ``$N``)."""
+        self.earlier = dict(earlier or {})
         self.specs = {t.name: t for t in tools}
         self.literals = query_literals(query)
         self.sure = [t for t in sure if t in self.specs]
@@ -67,7 +70,7 @@ class KindGuard:
 
     def allows(self, text: str) -> bool:
         *done, current = text.split("\n")
-        produced: dict[int, Kind | None] = {}
+        produced: dict[int, Kind | None] = dict(self.earlier)
         called: set[str] = set()
         for line in done:
             if m := _LINE.match(line):

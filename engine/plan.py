@@ -350,11 +350,16 @@ class PlanParser:
     ids continue after them. With ``stop_on_repeat`` a call that repeats one of ``no_repeat``
     (default: all of ``earlier``) also ends the plan: a re-plan must neither retry what failed as
     it was nor do again what was done, while looking up again what was found is harmless.
+
+    ``refuse``: asked about each call once its arguments are checked; a reason (not None) ends the
+    plan there like a repeat, and ``refused`` holds (id, reason). Re-plan rounds use it to stop
+    a step whose recipients or files came from text the agent read (``engine.provenance``).
     """
 
     def __init__(
         self, specs: Mapping[str, ToolSpec] | Iterable[ToolSpec] | None = None, *, incremental: bool = True,
         stop_on_repeat: bool = False, earlier: Sequence[Task] = (), no_repeat: Sequence[Task] | None = None,
+        refuse: Callable[[Task], str | None] | None = None,
     ):
         if specs is not None and not isinstance(specs, Mapping):
             specs = {s.name: s for s in specs}
@@ -362,6 +367,8 @@ class PlanParser:
         self.incremental = incremental
         self.stop_on_repeat = stop_on_repeat
         self.repeated: int | None = None
+        self.refuse = refuse
+        self.refused: tuple[int, str] | None = None
         self.earlier = [t for t in earlier if not t.is_join]
         self.no_repeat = self.earlier if no_repeat is None else list(no_repeat)
         self.plan = Plan()
@@ -463,10 +470,13 @@ class PlanParser:
                 raise PlanError("order", f"ids must increase; {task_id} comes after {before[-1].id}", task_id)
             for d in sorted(task.deps):
                 _check_ref(task, d, seen)
+        if self.refuse is not None and not task.is_join and (reason := self.refuse(task)) is not None:
+            self.refused = (task_id, reason)
+            task = Task(task_id, "join")
         if task.is_join:
             self.plan.complete = True
         self.plan.tasks.append(task)
-        if self.repeated is not None:
+        if self.repeated is not None or self.refused is not None:
             self._ended = True
         return [task]
 

@@ -21,16 +21,17 @@ from engine.examples import ExampleBank
 from engine.executor import RunResult
 from engine.grammar import plan_grammar
 from engine.kindguard import KindGuard
+from engine.kinds import returns_kind
 from engine.llm import APP_CACHE, GenerationStats, PlanningModel
 from engine.plan import END_OF_PLAN, Plan, PlanError, PlanParser, Task
 from engine.prompt import (
-    OBSERVATION_CHARS,
     STATIC_PREFIX_END,
     compact_system_prompt,
     replan_prompt,
     system_prompt,
     user_prompt,
 )
+from engine.provenance import RoundCheck, quote_observation
 from engine.tools.spec import ToolSpec
 
 ToolSelector = Callable[[str], Sequence[ToolSpec]]
@@ -61,6 +62,8 @@ class PlanStream:
     plan: Plan = field(default_factory=Plan)
     error: PlanError | None = None
     repeated: int | None = None
+    refused: tuple[int, str] | None = None
+    """(id, reason) of a re-plan step refused for where its recipients or files came from."""
     round: int = 1
     """1 for the first plan; 2 and 3 for re-plan rounds (``Planner.replan``)."""
     earlier: list[Task] = field(default_factory=list)
@@ -70,6 +73,9 @@ class PlanStream:
     final: list[Task] = field(default_factory=list)
     """Earlier steps this round must not repeat: what failed or was declined, and what was
     done with a side effect (a lookup that worked may be repeated harmlessly)."""
+    trusted_before: int = 1
+    """Steps with smaller ids are the first round's, planned from the request alone: their values
+    count as the person's in later rounds (``engine.provenance``)."""
     _source: AsyncIterator[Task] | None = None
 
     @property
@@ -87,7 +93,7 @@ class PlanStream:
     def plan_text(self) -> str:
         """The plan as it is executed: the model's text, or, when the plan was closed early
         because the model began repeating a call, the tasks kept and the ``join()`` put in."""
-        return self.plan.text() if self.repeated is not None else self.text
+        return self.plan.text() if self.repeated is not None or self.refused is not None else self.text
 
     def __aiter__(self) -> AsyncIterator[Task]:
         assert self._source is not None, "a PlanStream can be iterated once"
@@ -150,13 +156,16 @@ class Planner:
 
     def replan(
         self, query: str, earlier: Sequence[Task], result: RunResult, now: dt.datetime | None = None,
-        on_text: Callable[[str], None] | None = None, round: int = 2,
+        on_text: Callable[[str], None] | None = None, round: int = 2, trusted_before: int | None = None,
     ) -> PlanStream:
         """Plan again after a run that failed where no pick could help: the steps run so far, each
         with its result or error (the reference's Observation), then the new steps, numbered on
         from the last. Its grammar lets a ``$N`` name only steps that succeeded, and the plan ends
         at a step that repeats a failed, declined or side-effecting one (``PlanParser``'s
-        ``no_repeat``). The kind guard is off here: it knows the kinds of this round's steps only."""
+        ``no_repeat``). Results are shown quoted as data, the kind guard knows the earlier steps'
+        kinds, and a step whose recipients, numbers or files are not the person's is refused
+        (``engine.provenance``). ``trusted_before``: the first id after the first round's steps
+        (default: all of ``earlier`` are the first round's)."""
         now = now or dt.datetime.now().replace(second=0, microsecond=0)
         calls = [t for t in earlier if not t.is_join]
         user = replan_prompt(query, now,
@@ -164,6 +173,7 @@ class Planner:
                              self.config.dates)
         stream = self.prepare(query, now, user=user)
         stream.round, stream.earlier = round, calls
+        stream.trusted_before = trusted_before if trusted_before is not None else stream.first
         stream.usable = [t.id for t in calls if result.status.get(t.id) == TaskStatus.SUCCEEDED]
         specs = {t.name: t for t in self.tools}
         stream.final = [t for t in calls if t.id not in stream.usable or t.tool not in specs or specs[t.tool].side_effect]
@@ -192,9 +202,14 @@ class Planner:
         grammar = (plan_grammar(stream.tools, self.config.max_steps, first=stream.first, usable=stream.usable)
                    if self.config.grammar else None)
         guard = None
+        specs = {t.name: t for t in self.tools}
         if self.config.kinds and stream.round == 1:
             sure = getattr(self.select_tools, "sure", None)
             guard = KindGuard(stream.tools, stream.query, sure=sure(stream.query) if sure else (), max_steps=self.config.max_steps)
+        elif self.config.kinds:
+            earlier = {t.id: returns_kind(specs[t.tool]) if t.tool in specs else None for t in stream.earlier
+                       if t.id in stream.usable}
+            guard = KindGuard(stream.tools, stream.query, max_steps=self.config.max_steps, earlier=earlier)
         stream.guard = guard
         t0 = time.monotonic()
 
@@ -215,7 +230,9 @@ class Planner:
 
         worker = threading.Thread(target=produce, name="planner", daemon=True)
         worker.start()
-        parser = PlanParser(stream.tools, stop_on_repeat=True, earlier=stream.earlier, no_repeat=stream.final)
+        check = RoundCheck(stream.query, stream.earlier, specs, stream.trusted_before) if stream.round > 1 else None
+        parser = PlanParser(stream.tools, stop_on_repeat=True, earlier=stream.earlier, no_repeat=stream.final,
+                            refuse=check.refusal if check else None)
         try:
             while True:
                 kind, payload = await queue.get()
@@ -240,7 +257,7 @@ class Planner:
             raise
         finally:
             stop.set()
-            stream.plan, stream.repeated = parser.plan, parser.repeated
+            stream.plan, stream.repeated, stream.refused = parser.plan, parser.repeated, parser.refused
             await asyncio.to_thread(worker.join)
             stream.timings.total_ms = (time.monotonic() - t0) * 1000
 
@@ -256,13 +273,14 @@ class Planner:
 
 
 def _observation(task: Task, result: RunResult) -> str:
+    """What a step gave, quoted as data: a result or an error may hold text anyone wrote (a
+    note, a file name), which must not read as steps to take (``provenance.quote_observation``)."""
     status = result.status.get(task.id)
     if status == TaskStatus.SUCCEEDED:
-        text = " ".join(str(result.results.get(task.id, "")).split())
-        return text if len(text) <= OBSERVATION_CHARS else text[: OBSERVATION_CHARS - 1] + "…"
+        return quote_observation(result.results.get(task.id, ""))
     if status == TaskStatus.FAILED:
-        return f"Error: {result.errors.get(task.id, 'failed')}"
-    return f"Not run: {result.errors.get(task.id, 'it never ran')}"
+        return f"Error: {quote_observation(result.errors.get(task.id, 'failed'))}"
+    return f"Not run: {quote_observation(result.errors.get(task.id, 'it never ran'))}"
 
 
 def _thought(calls: Sequence[Task], result: RunResult) -> str:

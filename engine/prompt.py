@@ -115,9 +115,6 @@ def user_prompt(query: str, now: dt.datetime, dates: bool = True) -> str:
     return f"Question: {annotate(query, now) if dates else query}"
 
 
-OBSERVATION_CHARS = 300
-"""Characters of a step's result shown to the planner when it plans again."""
-
 REPLAN_INSTRUCTIONS = (
     " - Above is the Previous Plan: the steps already executed, each with its result (Observation), "
     "and a Thought about what went wrong.\n"

@@ -32,6 +32,9 @@ class ApprovalRequest:
     task: Task
     call: Prepared
     future: asyncio.Future[Approval] = field(repr=False)
+    stage: int = 0
+    """0 for the command's own plan; each repair or re-plan round after it is a new stage, which
+    the person has not seen: "Approve all" and "always allow" given before it do not reach it."""
 
     @property
     def arguments(self) -> dict[str, Any]:
@@ -53,6 +56,8 @@ class AgentController(QObject):
         self.agent = agent
         self.approve_mode = True
         self.always_allow: set[str] = set()
+        self.stage = 0
+        """The stage now running (``ApprovalRequest.stage``)."""
         self._job: asyncio.Task[None] | None = None
         self._plan_complete = asyncio.Event()
         self.last_run: AgentRun | None = None
@@ -107,11 +112,13 @@ class AgentController(QObject):
     async def _run(self, query: str) -> None:
         assert self.agent is not None
         self.last_run = None
+        self.stage = 0
         self.run_started.emit(query)
         await self._finish(lambda: self.agent.run(query, approve=self._hook(), observers=[self._relay]))  # type: ignore[union-attr]
 
     async def _repair(self, run: AgentRun, fixes: dict[int, tuple[str, str]]) -> None:
         assert self.agent is not None
+        self.stage += 1
         await self._finish(lambda: self.agent.repair(run, fixes, approve=self._hook(), observers=[self._relay]))  # type: ignore[union-attr]
 
     async def _finish(self, start: Callable[[], Awaitable[AgentRun]]) -> None:
@@ -122,6 +129,7 @@ class AgentController(QObject):
             run: AgentRun = await start()
             while run.replannable:
                 self._plan_complete = asyncio.Event()
+                self.stage += 1
                 run = await self.agent.replan(run, approve=self._hook(), observers=[self._relay])
         except asyncio.CancelledError:
             self.run_failed.emit("Cancelled.")
@@ -141,10 +149,10 @@ class AgentController(QObject):
         self.event.emit(event)
 
     async def _approve(self, task: Task, call: Prepared) -> Approval:
-        if task.tool in self.always_allow:
+        if task.tool in self.always_allow and self.stage == 0:
             return Approval(True)
         # The person reviews the whole plan: wait until the model has finished writing it.
         await self._plan_complete.wait()
         future: asyncio.Future[Approval] = asyncio.get_running_loop().create_future()
-        self.approval_requested.emit(ApprovalRequest(task, call, future))
+        self.approval_requested.emit(ApprovalRequest(task, call, future, self.stage))
         return await future

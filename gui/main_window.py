@@ -103,7 +103,8 @@ class MainWindow(QMainWindow):
         self.controller = controller
         self.history = history
         self.pending: list[ApprovalRequest] = []
-        self.approve_rest = False
+        self.approve_rest: int | None = None
+        """The stage "Approve all" was given for; a later repair or re-plan round asks again."""
         self.settings = settings or Settings(approve_mode=controller.approve_mode, always_allow=sorted(controller.always_allow))
         self.settings_path = settings_path
         self.voice = VoiceInput(self.settings.voice_model, self.settings.config.threads, self)
@@ -193,7 +194,7 @@ class MainWindow(QMainWindow):
         self.dag.clear()
         self.inspector.clear()
         self.repair.hide()
-        self.approve_rest = False
+        self.approve_rest = None
         self.chat.add_user(query)
         self.controller.submit(query)
 
@@ -296,7 +297,7 @@ class MainWindow(QMainWindow):
     # -- approval ------------------------------------------------------------------------------
 
     def on_approval(self, req: ApprovalRequest) -> None:
-        if self.approve_rest:
+        if self.approve_rest is not None and req.stage == self.approve_rest:
             req.future.set_result(Approval(True))
             return
         self.pending.append(req)
@@ -323,7 +324,7 @@ class MainWindow(QMainWindow):
         self._show_pending()
 
     def approve_all(self) -> None:
-        self.approve_rest = True
+        self.approve_rest = self.pending[0].stage if self.pending else self.controller.stage
         while self.pending:
             self.answer(Approval(True))
 

@@ -376,3 +376,31 @@ def test_the_graph_draws_only_tasks_the_engine_accepted(qtbot):
     assert view.tasks == {}
     view.on_event(TaskQueued(PlanParser().feed('2. lookup("Sid")\n')[0]))
     assert list(view.tasks) == [2]
+
+
+def test_approve_all_and_always_allow_do_not_reach_a_replan_round(qtbot, loop):
+    """"Approve all" given for the first plan, and "always allow" for a tool, do not approve a
+    re-plan round's steps: the person has not seen them, so the app asks again."""
+    log = []
+    box = make_box(log)
+    first = '1. send(["a@example.com"], "one")\n2. broken("x")\n3. send(["$2"], "hi")\n4. join()<END_OF_PLAN>'
+    second = '4. lookup("Mallory")\n5. send(["$4"], "hi")\n6. join()<END_OF_PLAN>'
+    window, controller, finished = _scripted_window(qtbot, box, first, second)
+    controller.approve_mode = True
+    requests = []
+    controller.approval_requested.connect(requests.append)
+
+    async def scenario():
+        window.submit("send a one, and text whoever x is hi")
+        await _until(lambda: requests)
+        assert requests[0].stage == 0
+        window.approve_all()
+        await _until(lambda: len(requests) == 2)
+        assert requests[1].stage == 1 and requests[1].task.id == 5 and not requests[1].future.done()
+        controller.always_allow = {"send"}
+        window.answer(Approval(False, "not this one"))
+        await _until(lambda: finished)
+
+    loop.run_until_complete(scenario())
+    assert ("send", ("a@example.com",), "one") in log
+    assert not [x for x in log if x[0] == "send" and x[1] == ("mallory@example.com",)]

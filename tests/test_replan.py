@@ -61,8 +61,8 @@ def test_a_failed_lookup_is_planned_around_and_nothing_runs_twice(backend):
     assert len(_drafts(backend)) == 1
 
     prompt, options = llm.calls[1]
-    assert ('Previous Plan:\n1. get_phone_number("Sid")\nObservation: Error: Sid Jha has no phone number in the address book.\n'
-            '2. send_sms(["$1"], "I\'m running late")\nObservation: Not run: task 1 failed') in prompt
+    assert ('Previous Plan:\n1. get_phone_number("Sid")\nObservation: Error: "Sid Jha has no phone number in the address book."\n'
+            '2. send_sms(["$1"], "I\'m running late")\nObservation: Not run: "task 1 failed') in prompt
     assert "Thought: Step 1 (get_phone_number) failed" in prompt and prompt.rstrip().endswith("Current Plan:")
     assert "root ::= step-3" in options["grammar"] and '"\\"$1\\""' not in options["grammar"]  # a failed step is no input
     assert "Email 'Running late' to sid@example.com" in run.answer
