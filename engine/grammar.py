@@ -20,10 +20,15 @@ from engine.tools.spec import Param, ToolSpec
 # bound a looping model writes ["$1", "$1", "$1", ...] until it runs out of tokens.
 MAX_LIST_ITEMS = 16
 
+# A string holds at most this many characters. The reference's longest is 437 (99% are under 114);
+# without a bound a looping model wrote a note body ("Tomatoes - Cucumbers - …") until it ran out
+# of tokens, and the plan was lost as a syntax error. Bounded, it must close the string.
+MAX_STRING_CHARS = 500
+
 _PRIMITIVES = r"""
 ws-char ::= [^"\\\n$]
 str-char ::= [^"\\\n] | "\\" ["\\nt]
-string ::= "\"" (ws-char str-char*)? "\""
+string ::= "\"" (ws-char str-char{0,{MAX_REST}})? "\""
 int ::= "-"? [0-9]{1,18}
 float ::= "-"? [0-9]+ ("." [0-9]+)?
 bool ::= "True" | "False"
@@ -93,7 +98,7 @@ def plan_grammar(tools: Sequence[ToolSpec], max_steps: int = DEFAULT_MAX_STEPS, 
             lines.append(f"{_rule_name(t.name)}-{k} ::= {_call(t, k, bool(refs))}")
         if refs:
             lines.append(f"ref-{k} ::= " + " | ".join(f'"\\"${j}\\""' for j in refs))
-    return "\n".join(lines) + "\n" + _PRIMITIVES
+    return "\n".join(lines) + "\n" + _PRIMITIVES.replace("{MAX_REST}", str(MAX_STRING_CHARS - 1))
 
 
 class GrammarChecker:

@@ -74,6 +74,18 @@ def test_list_length_is_bounded(checker):
     assert not checker.accepts(plan_grammar(SPECS), sms(MAX_LIST_ITEMS + 1))
 
 
+def test_string_length_is_bounded(checker):
+    """A runaway note body must close its string: the longest the grammar allows, and no more."""
+    from engine.grammar import MAX_STRING_CHARS
+
+    def note(n: int) -> str:
+        body = ("Tomatoes - Cucumbers - " * 40)[:n]
+        return f'1. create_note("Groceries", "{body}", "")\n2. join()<END_OF_PLAN>'
+
+    assert checker.accepts(plan_grammar(SPECS), note(MAX_STRING_CHARS))
+    assert not checker.accepts(plan_grammar(SPECS), note(MAX_STRING_CHARS + 1))
+
+
 def test_a_replan_round_numbers_on_and_may_use_only_the_steps_that_succeeded(checker):
     g = plan_grammar(SPECS, 4, first=3, usable=[1])
     assert checker.accepts(g, '3. get_email_address("Sid")\n4. send_sms(["$1", "$3"], "hi")\n5. join()<END_OF_PLAN>')
