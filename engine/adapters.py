@@ -54,12 +54,25 @@ def read_adapter(path: str | Path) -> AdapterInfo:
         data = json.loads(manifest.read_text(encoding="utf-8"))
         if data.get("adapter") != path.name:
             return AdapterInfo(path, None, None)  # the folder's manifest is another file's
+        _check_file(path, data.get("adapter_bytes"), data.get("adapter_sha256"))
         config = data.get("config") or {}
         prompt = PromptStyle(config.get("prompt", PromptStyle.REFERENCE))
         examples = config.get("examples")
         return AdapterInfo(path, str(data["base_sha256"]), prompt, examples if isinstance(examples, int) else None)
+    except AdapterError:
+        raise
     except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
         raise AdapterError(f"adapter {path}: its {MANIFEST} is unreadable ({type(exc).__name__}: {exc})") from None
+
+
+def _check_file(path: Path, size: object, sha256: object) -> None:
+    """Refuse an adapter whose size or sha256 is not what its manifest records, before llama.cpp
+    reads it: a truncated GGUF passed the magic check and crashed the process in native code."""
+    if isinstance(size, int) and path.stat().st_size != size:
+        raise AdapterError(f"adapter {path} has {path.stat().st_size} bytes, its {MANIFEST} records {size}: "
+                           "truncated or replaced; reinstall it")
+    if isinstance(sha256, str) and file_sha256(path) != sha256:
+        raise AdapterError(f"adapter {path}: its sha256 is not the one its {MANIFEST} records; reinstall it")
 
 
 def check_base(info: AdapterInfo, base: Path, known_sha256: str | None = None) -> None:

@@ -108,3 +108,33 @@ def test_the_app_plans_with_the_tuned_planner_when_no_model_is_named(tmp_path) -
     assert run.result.plan_error is None, run.stream.text
     assert [t.tool for t in run.stream.plan.calls] == ["get_phone_number", "send_sms"], run.stream.text
     assert run.stream.timings.prompt_tokens < 600
+
+
+def test_a_truncated_or_replaced_adapter_is_refused_before_llama_cpp_reads_it(tmp_path) -> None:
+    """Size and sha256 against the manifest: a truncated GGUF still starts with GGUF, and loading
+    it crashed the process in native code at the first plan."""
+    base = _base(tmp_path)
+    lora = _adapter(tmp_path / "a", hashlib.sha256(base.read_bytes()).hexdigest())
+    manifest = lora.parent / "manifest.json"
+    data = json.loads(manifest.read_text())
+    data.update(adapter_bytes=lora.stat().st_size, adapter_sha256=hashlib.sha256(lora.read_bytes()).hexdigest())
+    manifest.write_text(json.dumps(data))
+    assert read_adapter(lora).prompt is PromptStyle.COMPACT
+    whole = lora.read_bytes()
+    lora.write_bytes(whole[:40])
+    with pytest.raises(AdapterError, match="truncated or replaced"):
+        read_adapter(lora)
+    warnings: list[str] = []
+    assert adapted(Config(model=str(base), lora=str(lora)), warnings.append).lora == "none" and "truncated" in warnings[0]
+    lora.write_bytes(whole[:-1] + b"\2")
+    with pytest.raises(AdapterError, match="sha256"):
+        read_adapter(lora)
+
+
+def test_the_shipped_adapter_is_the_file_its_manifest_describes() -> None:
+    from engine.resources import models_path
+
+    data = json.loads(models_path("planner-compact", "manifest.json").read_text())
+    path = models_path("planner-compact", data["adapter"])
+    assert path.stat().st_size == data["adapter_bytes"]
+    assert hashlib.sha256(path.read_bytes()).hexdigest() == data["adapter_sha256"]
