@@ -1,4 +1,4 @@
-"""``python -m engine.train planner|export|attach-test|curve``."""
+"""``python -m engine.train continue|stop|planner|export|attach-test|curve``."""
 
 from __future__ import annotations
 
@@ -47,7 +47,21 @@ def main(argv: list[str] | None = None) -> int:
     a.add_argument("summaries", type=Path, nargs="+")
     r = sub.add_parser("curve", help="the val-success curve of a run (its manifest) as a markdown table")
     r.add_argument("folder", type=Path)
+    c = sub.add_parser("continue", help="continue the planner's training campaign (models/planner-compact) "
+                       "in the background at low priority; saves often, keeps the best adapter by val")
+    c.add_argument("--minutes", type=float, required=True, help="training minutes in this sitting (val scoring not counted)")
+    c.add_argument("--threads", type=int)
+    c.add_argument("--save-every", type=int, default=5, help="steps between saves of the committed state")
+    c.add_argument("--val-every", type=float, default=40.0, help="minutes between val checkpoints (and one at the end)")
+    c.add_argument("--steps", type=int, help="stop after this many steps")
+    c.add_argument("--folder", type=Path, help="the campaign's folder (default: models/planner-compact)")
+    c.add_argument("--foreground", action="store_true", help="train in this process instead of in the background")
+    sub.add_parser("stop", help="ask the background sitting to save, score and stop; waits for it")
+    sub.add_parser("campaign", help="the campaign's curve and sittings")
     args = p.parse_args(argv)
+
+    if args.cmd in ("continue", "stop", "campaign"):
+        return campaign_command(args, argv if argv is not None else sys.argv[1:])
 
     if args.cmd == "planner":
         from engine.train.lora import TrainConfig, main_train
@@ -68,6 +82,43 @@ def main(argv: list[str] | None = None) -> int:
     from engine.train.lora import attach_test
 
     print(attach_test(args.folder, args.summaries))
+    return 0
+
+
+def campaign_command(args: argparse.Namespace, argv: list[str]) -> int:
+    from engine.train import campaign
+
+    if args.cmd == "stop":
+        done = campaign.stop_background()
+        print("stopped" if done else "still running after the wait; see the log in " + str(campaign.work_dir()))
+        return 0 if done else 1
+    folder = args.folder or campaign.campaign_dir()
+    if args.cmd == "campaign":
+        state = campaign.read_state(folder)
+        print(campaign.curve_table(state))
+        print()
+        print("| date | device | threads | samples | train minutes | s / sample |")
+        print("|---|---|---|---|---|---|")
+        for s in state.sittings:
+            print(f"| {s['date']} | {s['device']} | {s['threads']} | {s['from_samples']} → {s.get('to_samples')} | "
+                  f"{s.get('train_minutes')} | {s.get('seconds_per_sample')} |")
+        return 0
+    if not args.foreground:
+        pid, log = campaign.launch_background([*argv, "--foreground"])
+        print(f"training in the background (pid {pid}, nice 19); log: {log}; "
+              "python -m engine.train stop ends it with a save")
+        return 0
+    import signal
+
+    sit = campaign.Sitting(folder, args.minutes, threads=args.threads, save_every=args.save_every,
+                           val_every_minutes=args.val_every, max_steps=args.steps,
+                           log=lambda m: print(m, file=sys.stderr, flush=True))
+    signal.signal(signal.SIGTERM, sit.request_stop)
+    try:
+        campaign.run_sitting(sit)
+    except campaign.CampaignError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
     return 0
 
 

@@ -335,6 +335,47 @@ def sample_loss(model, s: TokenizedSample, device: str, prefix: Sequence[int] = 
     return torch.nn.functional.cross_entropy(out.logits[0, :n].float(), torch.tensor(ids[-n:], device=device))
 
 
+def batch_loss(model, batch: Sequence[TokenizedSample], device: str, prefix: Sequence[int], shared):  # type: ignore[no-untyped-def]
+    """The mean over ``batch`` of each sample's plan-token cross-entropy, in one forward pass: the
+    shared prefix's cache (``prefix_cache``, consumed here) is repeated for each sample, the
+    samples' rests are right-padded into one batch, and the vocabulary projection runs only on
+    the positions that predict a plan token. The same loss as ``sample_loss`` per sample averaged
+    (a test checks it), at a fraction of the cost on a CPU: one pass of wide matrix products
+    instead of ``len(batch)`` narrow ones, and no logits for the prompt's padding.
+
+    A sample that does not start with ``prefix`` (a tokenizer boundary moved) falls back to
+    ``sample_loss`` on its own."""
+    import torch
+
+    inner = model.get_base_model() if hasattr(model, "get_base_model") else model
+    fits = [s for s in batch if (s.prompt_ids + s.target_ids)[: len(prefix)] == list(prefix)
+            and s.length - len(prefix) > len(s.target_ids)]
+    losses = [sample_loss(model, s, device) for s in batch if s not in fits]
+    if fits:
+        rests = [(s.prompt_ids + s.target_ids)[len(prefix):] for s in fits]
+        width = max(map(len, rests))
+        ids = torch.zeros((len(fits), width), dtype=torch.long, device=device)
+        mask = torch.zeros((len(fits), len(prefix) + width), dtype=torch.long, device=device)
+        mask[:, : len(prefix)] = 1
+        for i, rest in enumerate(rests):
+            ids[i, : len(rest)] = torch.tensor(rest, device=device)
+            mask[i, len(prefix) : len(prefix) + len(rest)] = 1
+        shared.batch_repeat_interleave(len(fits))
+        hidden = inner.model(input_ids=ids, attention_mask=mask, past_key_values=shared, use_cache=True).last_hidden_state
+        rows, labels, owner = [], [], []
+        for i, (s, rest) in enumerate(zip(fits, rests, strict=True)):
+            n = len(s.target_ids)
+            rows.append(hidden[i, len(rest) - n - 1 : len(rest) - 1])
+            labels.extend(rest[len(rest) - n :])
+            owner.extend([i] * n)
+        logits = inner.lm_head(torch.cat(rows)).float()
+        per_token = torch.nn.functional.cross_entropy(logits, torch.tensor(labels, device=device), reduction="none")
+        who = torch.tensor(owner, device=device)
+        counts = torch.bincount(who, minlength=len(fits)).float()
+        losses.extend(torch.zeros(len(fits), device=device).index_add(0, who, per_token) / counts)
+    return torch.stack(list(losses)).mean()
+
+
 def load_state(path: Path, cfg: TrainConfig) -> dict | None:
     """The state to resume from (``--resume``), or None for a new run. A new run over an old
     one's state, a resume with nothing to resume, and a resume with other settings are errors."""

@@ -1,0 +1,540 @@
+"""The planner's training campaign: one LoRA run that every session continues from the repo.
+
+A CPU gives a session an hour or two of training, and the planner needs tens of thousands of
+samples, so the run must outlive any one machine. Everything needed to go on is committed beside
+the shipped adapter (``models/planner-compact/``):
+
+- ``campaign-last.safetensors``: the LoRA weights after the last step (fp16, ~18 MB), with its
+  size and sha256 in ``campaign.json`` so a truncated or foreign file is refused before use;
+- ``campaign.json``: the settings, the step, the samples seen, each data source's place (epoch
+  and index: the order of an epoch is a fixed shuffle of that source, so nothing is replayed to
+  find the place), the val curve and every sitting's speed;
+- ``planner-lora.gguf`` and ``manifest.json``: the best checkpoint by val success, what plans.
+
+The optimizer's moments are not kept (they would double the committed megabytes each session):
+each sitting is a documented *warm restart*: a fresh AdamW whose learning rate rises over the
+first ``warmup`` steps to the campaign's constant rate. The first sitting starts from the shipped
+adapter itself (read back from its GGUF) with the step and samples its manifest records.
+
+A step is cheap because of what ``bench train`` found on this CPU: the base weights in bf16, the
+compact prompt's tool list (the same ~344 tokens in every sample) run once per step without
+gradient, the samples' rests batched into one forward pass on its cache, and logits only where a
+plan token is predicted.
+
+The data mix leans on what fails (``Focus.LONG``): 5+-call plans, several lookups, attachments
+that need ``open_and_get_file_path``, summaries passed on; the reference's own train split is seen
+over and over (epochs), v2 adds variety.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import hashlib
+import json
+import os
+import random
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from enum import StrEnum
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from engine.adapters import file_sha256
+from engine.data.records import Record
+from engine.errors import TinyAgentError
+from engine.resources import models_path
+
+if TYPE_CHECKING:
+    from engine.train.samples import SampleBuilder, TokenizedSample
+
+STATE_FILE = "campaign.json"
+WEIGHTS_FILE = "campaign-last.safetensors"
+LOOKUPS = ("get_email_address", "get_phone_number")
+CALL = re.compile(r"^\s*\d+\.\s*([A-Za-z_]\w*)\(", re.MULTILINE)
+
+
+class CampaignError(TinyAgentError, RuntimeError):
+    """A campaign state that cannot be continued: missing, truncated, foreign or of other settings."""
+
+
+class Focus(StrEnum):
+    """Which records of a file a source draws from."""
+
+    ALL = "all"
+    LONG = "long"
+    """The kinds of plan the tuned planner fails most: see ``is_long``."""
+
+
+@dataclass(frozen=True)
+class Source:
+    name: str
+    path: str
+    """Relative to the repository root (``python -m engine.data generate`` / ``reference`` write them)."""
+    focus: Focus = Focus.ALL
+    weight: int = 1
+    """Turns per round: a source of weight 2 gives two samples where one of weight 1 gives one."""
+
+
+DEFAULT_SOURCES = (
+    Source("reference", "data/reference-train.jsonl", Focus.ALL, 2),
+    Source("reference-long", "data/reference-train.jsonl", Focus.LONG, 1),
+    Source("v2-long", "data/v2/train.jsonl", Focus.LONG, 1),
+)
+
+
+@dataclass(frozen=True)
+class Settings:
+    """What decides the trajectory; a sitting with other settings is refused, not mixed in."""
+
+    base: str = "fast"
+    rank: int = 16
+    alpha: float = 32.0
+    lr: float = 1e-4
+    batch: int = 8
+    max_len: int = 1024
+    seed: int = 0
+    warmup: int = 5
+    sources: tuple[Source, ...] = DEFAULT_SOURCES
+    val: tuple[str, ...] = ("data/reference-val.jsonl", "data/v2/val.jsonl")
+    val_limit: int = 30
+
+    def to_json(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Settings:
+        try:
+            sources = tuple(Source(s["name"], s["path"], Focus(s["focus"]), int(s["weight"])) for s in data["sources"])
+            return cls(**{**data, "sources": sources, "val": tuple(data["val"])})
+        except (KeyError, TypeError, ValueError) as exc:
+            raise CampaignError(f"the campaign's settings are unreadable ({type(exc).__name__}: {exc})") from None
+
+
+@dataclass
+class Point:
+    """One val checkpoint of the curve."""
+
+    samples: int
+    step: int
+    loss: float
+    val_success: float
+    val_success_args: float
+    hours: float
+    """Training hours of the whole campaign up to this point (val scoring not counted)."""
+    kept: bool = False
+
+
+@dataclass
+class State:
+    settings: Settings
+    step: int = 0
+    samples_seen: int = 0
+    turn: int = 0
+    """Place in the round of sources (weights expanded)."""
+    positions: dict[str, list[int]] = field(default_factory=dict)
+    """Source name -> [epoch, index in that epoch's order]."""
+    skipped_too_long: int = 0
+    hours: float = 0.0
+    curve: list[Point] = field(default_factory=list)
+    best: list[float] | None = None
+    """(val success, with arguments) of the kept adapter."""
+    weights_bytes: int | None = None
+    weights_sha256: str | None = None
+    sittings: list[dict[str, Any]] = field(default_factory=list)
+
+    def to_json(self) -> dict[str, Any]:
+        out = dataclasses.asdict(self)
+        out["settings"] = self.settings.to_json()
+        return out
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> State:
+        try:
+            return cls(**{**data, "settings": Settings.from_json(data["settings"]),
+                          "curve": [Point(**p) for p in data.get("curve", [])]})
+        except (KeyError, TypeError) as exc:
+            raise CampaignError(f"{STATE_FILE} is unreadable ({type(exc).__name__}: {exc})") from None
+
+
+def campaign_dir() -> Path:
+    return models_path("planner-compact")
+
+
+def work_dir() -> Path:
+    """Where a sitting's scratch files (exported checkpoints, the log, the pid) go: not committed."""
+    root = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+    return root / "tinyagent" / "train" / "campaign"
+
+
+def plan_calls(plan: str) -> list[str]:
+    return [t for t in CALL.findall(plan) if t != "join"]
+
+
+def is_long(record: Record) -> bool:
+    """A plan of the kind the tuned planner gets wrong most: 5+ calls (13% right against 20% for
+    2-4), or three or more lookups (one per person). In those, files opened to be attached and
+    summaries passed on are common (the reference's: 517 of 795 train plans have 5+ calls)."""
+    calls = plan_calls(record.plan)
+    return len(calls) >= 5 or sum(c in LOOKUPS for c in calls) >= 3
+
+
+def source_records(source: Source, root: Path) -> list[Record]:
+    from engine.train.lora import load_records
+
+    path = root / source.path
+    if not path.is_file():
+        raise CampaignError(f"{path} is missing: run python -m engine.data generate --seed 0 && python -m engine.data reference")
+    records = load_records(path)
+    if any(r.split == "test" for r in records):
+        raise CampaignError(f"{path} holds test-split records; refusing to train on them")
+    chosen = records if source.focus is Focus.ALL else [r for r in records if is_long(r)]
+    if not chosen:
+        raise CampaignError(f"source {source.name}: no records of {path} are {source.focus}")
+    return sorted(chosen, key=lambda r: r.id)
+
+
+def epoch_order(records: Sequence[Record], seed: int, name: str, epoch: int) -> list[Record]:
+    """An epoch's order: a shuffle fixed by (seed, source, epoch), so a place is two numbers."""
+    order = list(records)
+    random.Random(f"{seed}/{name}/{epoch}").shuffle(order)
+    return order
+
+
+class Mix:
+    """The endless sample stream of a campaign, resumable from ``State.turn`` and ``positions``."""
+
+    def __init__(self, state: State, records: dict[str, list[Record]]) -> None:
+        self.state = state
+        self.records = records
+        self.round = [s.name for s in state.settings.sources for _ in range(s.weight)]
+
+    def __iter__(self) -> Iterator[Record]:
+        return self
+
+    def __next__(self) -> Record:
+        st = self.state
+        name = self.round[st.turn % len(self.round)]
+        st.turn += 1
+        epoch, index = st.positions.get(name, [0, 0])
+        records = self.records[name]
+        if index >= len(records):
+            epoch, index = epoch + 1, 0
+        rec = epoch_order(records, st.settings.seed, name, epoch)[index]
+        st.positions[name] = [epoch, index + 1]
+        return rec
+
+
+def read_state(folder: Path) -> State:
+    path = folder / STATE_FILE
+    try:
+        return State.from_json(json.loads(path.read_text(encoding="utf-8")))
+    except FileNotFoundError:
+        raise CampaignError(f"no campaign in {folder}: {STATE_FILE} is missing") from None
+    except (OSError, ValueError) as exc:
+        raise CampaignError(f"{path} is unreadable ({type(exc).__name__}: {exc})") from None
+
+
+def write_json(path: Path, data: object) -> None:
+    """Whole or not at all: a sitting killed mid-write leaves the previous file."""
+    tmp = path.with_suffix(path.suffix + ".tmp")
+    tmp.write_text(json.dumps(data, indent=1) + "\n", encoding="utf-8")
+    tmp.replace(path)
+
+
+def check_weights(folder: Path, state: State) -> Path:
+    """The committed weights, refused unless size and sha256 are those ``campaign.json`` records
+    (a truncated checkout, a file of another run), before torch reads a byte of them."""
+    path = folder / WEIGHTS_FILE
+    if not path.is_file():
+        raise CampaignError(f"{path} is missing (campaign.json expects {state.weights_bytes} bytes)")
+    size = path.stat().st_size
+    if size != state.weights_bytes:
+        raise CampaignError(f"{path} has {size} bytes, campaign.json records {state.weights_bytes}: truncated or foreign")
+    digest = hashlib.sha256(path.read_bytes()).hexdigest()
+    if digest != state.weights_sha256:
+        raise CampaignError(f"{path}: sha256 {digest[:12]}… is not the {str(state.weights_sha256)[:12]}… campaign.json records")
+    return path
+
+
+def adapter_to_peft(gguf_path: Path, base_gguf: Path, names: Sequence[str]) -> dict[str, Any]:
+    """A GGUF LoRA read back into PEFT's names (the inverse of ``gguf_lora.export_adapter``): the
+    shipped adapter is where the campaign's first sitting starts."""
+    import gguf
+    import torch
+
+    from engine.train.gguf_lora import base_info, gguf_tensor_name
+
+    arch, n_blocks = base_info(base_gguf)
+    reader = gguf.GGUFReader(str(gguf_path))
+    tensors = {t.name: t for t in reader.tensors}
+    out = {}
+    for name in names:
+        gname, part = gguf_tensor_name(name, arch, n_blocks)
+        t = tensors.get(f"{gname}.{part}")
+        if t is None:
+            raise CampaignError(f"{gguf_path} has no {gname}.{part} for {name}")
+        out[name] = torch.from_numpy(t.data.astype("float32").reshape([int(d) for d in reversed(t.shape)]))
+    return out
+
+
+def start_state(folder: Path, settings: Settings) -> State:
+    """The campaign's first state: the shipped adapter's step and samples (its manifest), its
+    val checkpoints as the start of the curve."""
+    manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
+    batch = int(manifest["config"].get("batch", 1))
+    curve = [Point(c.get("samples", c["step"] * batch), c["step"], c["loss"], c["val_success"], c["val_success_args"],
+                   c["seconds"] / 3600, c["step"] == manifest.get("best_step")) for c in manifest["checkpoints"]]
+    kept = next((p for p in curve if p.kept), None)
+    return State(settings, step=int(manifest.get("best_step") or 0), samples_seen=int(manifest.get("samples_seen", 0)),
+                 hours=curve[-1].hours if curve else 0.0, curve=curve,
+                 best=[kept.val_success, kept.val_success_args] if kept else None)
+
+
+@dataclass
+class Sitting:
+    """One session's share of the campaign."""
+
+    folder: Path
+    minutes: float
+    threads: int | None = None
+    save_every: int = 5
+    val_every_minutes: float = 40.0
+    log: Callable[[str], None] = print
+    stop_requested: bool = False
+    max_steps: int | None = None
+    """Stop after this many steps (tests, the GPU script's dry run)."""
+    work: Path = field(default_factory=work_dir)
+
+    def request_stop(self, *_: object) -> None:
+        self.stop_requested = True
+
+
+def run_sitting(sit: Sitting, settings: Settings | None = None) -> State:
+    """Train until ``minutes`` are spent (or a stop is requested), saving every ``save_every``
+    steps, scoring on val every ``val_every_minutes`` and at the end, keeping the best adapter."""
+    import torch
+    from peft import LoraConfig, get_peft_model, get_peft_model_state_dict, set_peft_model_state_dict
+    from transformers import AutoModelForCausalLM
+
+    from engine import models
+    from engine.llm import LocalLLM
+    from engine.tools.desktop import desktop_specs
+    from engine.train.gguf_lora import write_gguf_lora
+    from engine.train.lora import ADAPTER_FILE, TARGET_MODULES, batch_loss, prefix_cache
+    from engine.train.samples import SampleBuilder
+
+    folder = sit.folder
+    fresh = not (folder / STATE_FILE).exists()
+    state = start_state(folder, settings or Settings()) if fresh else read_state(folder)
+    if settings is not None and not fresh and settings != state.settings:
+        raise CampaignError("the campaign was started with other settings; continue it with its own")
+    cfg = state.settings
+    if sit.threads:
+        torch.set_num_threads(sit.threads)
+    records = {s.name: source_records(s, Path.cwd()) for s in cfg.sources}
+    sit.log(f"campaign at step {state.step}, {state.samples_seen} samples seen; sources "
+            + ", ".join(f"{n} {len(r)}" for n, r in records.items()))
+    base = models.resolve(cfg.base)
+    cuda = torch.cuda.is_available()
+    device = "cuda" if cuda else "cpu"
+    model = AutoModelForCausalLM.from_pretrained(str(base.parent), gguf_file=base.name, dtype=torch.bfloat16).to(device)
+    model = get_peft_model(model, LoraConfig(r=cfg.rank, lora_alpha=cfg.alpha, lora_dropout=0.0,
+                                             target_modules=list(TARGET_MODULES), task_type="CAUSAL_LM"))
+    params = [p for p in model.parameters() if p.requires_grad]
+    for p in params:
+        p.data = p.data.float()
+    names = list(get_peft_model_state_dict(model))
+    if fresh:
+        weights = adapter_to_peft(folder / ADAPTER_FILE, base, names)
+    else:
+        from safetensors.torch import load_file
+
+        weights = {k: v.float() for k, v in load_file(str(check_weights(folder, state))).items()}
+    if set(weights) != set(names):
+        raise CampaignError(f"the saved weights do not fit a rank-{cfg.rank} LoRA of {base.name}")
+    set_peft_model_state_dict(model, weights)
+    optim = torch.optim.AdamW(params, lr=cfg.lr, weight_decay=0.0)
+
+    specs = desktop_specs()
+    vocab = LocalLLM(base, vocab_only=True)
+    builder = SampleBuilder(vocab, specs, select=None, examples=1, distractors=0, seed=cfg.seed, prompt="compact")
+    prefix = builder.static_prefix_ids()
+    mix = Mix(state, records)
+    sit.work.mkdir(parents=True, exist_ok=True)
+    hours0 = state.hours
+    losses: list[float] = []
+    sitting = {"date": dt.datetime.now().isoformat(timespec="minutes"), "device": device, "from_step": state.step,
+               "from_samples": state.samples_seen, "threads": sit.threads or torch.get_num_threads()}
+    train_seconds = 0.0
+    last_val = time.monotonic()
+
+    def save() -> None:
+        from safetensors.torch import save_file
+
+        state.hours = hours0 + train_seconds / 3600
+        sitting.update(to_step=state.step, to_samples=state.samples_seen, train_minutes=round(train_seconds / 60, 1),
+                       seconds_per_sample=round(train_seconds / max(1, state.samples_seen - sitting["from_samples"]), 2))
+        if not state.sittings or state.sittings[-1] is not sitting:
+            state.sittings.append(sitting)
+        tmp = folder / (WEIGHTS_FILE + ".tmp")
+        sd = {k: v.detach().to("cpu", torch.float16).contiguous() for k, v in get_peft_model_state_dict(model).items()}
+        save_file(sd, str(tmp))
+        state.weights_bytes = tmp.stat().st_size
+        state.weights_sha256 = hashlib.sha256(tmp.read_bytes()).hexdigest()
+        tmp.replace(folder / WEIGHTS_FILE)
+        write_json(folder / STATE_FILE, state.to_json())
+
+    def checkpoint() -> None:
+        from engine.train.gguf_lora import base_info
+
+        arch, n_blocks = base_info(base)
+        sd = {k: v.detach().float().cpu().numpy() for k, v in get_peft_model_state_dict(model).items()}
+        gguf_path = write_gguf_lora(sit.work / f"step-{state.step}.gguf", arch, n_blocks, cfg.alpha, sd)
+        summary = score(base, gguf_path, cfg, sit.threads)
+        n = max(1, summary.n)
+        recent = losses[-50:] or [float("nan")]
+        point = Point(state.samples_seen, state.step, sum(recent) / len(recent), summary.success / n,
+                      summary.success_args / n, hours0 + train_seconds / 3600)
+        key = [point.val_success, point.val_success_args]
+        state.curve.append(point)
+        if state.best is None or key >= state.best:
+            for p in state.curve:
+                p.kept = p is point
+            state.best = key
+            keep_adapter(folder, gguf_path, state, base)
+        sit.log(f"  val at {state.samples_seen} samples: {point.val_success:.1%} ({point.val_success_args:.1%} with "
+                f"arguments){' kept' if point.kept else ''}")
+        model.train()
+
+    model.train()
+    steps_here = 0
+    while True:
+        over = train_seconds / 60 >= sit.minutes or sit.stop_requested
+        if over or (sit.max_steps is not None and steps_here >= sit.max_steps):
+            break
+        ts = time.monotonic()
+        for group in optim.param_groups:
+            group["lr"] = cfg.lr * min(1.0, (steps_here + 1) / cfg.warmup)
+        batch: list[TokenizedSample] = []
+        while len(batch) < cfg.batch:
+            tok = next_sample(builder, mix, cfg.max_len)
+            if tok is None:
+                state.skipped_too_long += 1
+                continue
+            batch.append(tok)
+        shared = prefix_cache(model, prefix, device)
+        with torch.autocast(device, dtype=torch.bfloat16):
+            loss = batch_loss(model, batch, device, prefix, shared)
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(params, 1.0)
+        optim.step()
+        optim.zero_grad(set_to_none=True)
+        losses.append(loss.item())
+        state.step += 1
+        state.samples_seen += len(batch)
+        steps_here += 1
+        train_seconds += time.monotonic() - ts
+        sit.log(f"  step {state.step}  samples {state.samples_seen}  loss {loss.item():.3f}  "
+                f"{(time.monotonic() - ts) / len(batch):.2f} s/sample")
+        if steps_here % sit.save_every == 0:
+            save()
+        if time.monotonic() - last_val > sit.val_every_minutes * 60:
+            save()
+            checkpoint()
+            save()
+            last_val = time.monotonic()
+    if steps_here:
+        save()
+        checkpoint()
+        save()
+    sit.log(f"sitting done: {steps_here} steps, {train_seconds / 60:.1f} min; campaign at {state.samples_seen} samples")
+    return state
+
+
+def next_sample(builder: SampleBuilder, mix: Mix, max_len: int) -> TokenizedSample | None:
+    tok = builder.tokenized(builder.sample(next(mix)))
+    return None if tok.length > max_len else tok
+
+
+def score(base: Path, adapter: Path, cfg: Settings, threads: int | None):  # type: ignore[no-untyped-def]
+    """Val success of ``adapter``, planned by llama.cpp as the app plans (``lora.val_success``)."""
+    from engine.train.lora import TrainConfig, interleaved, load_records, val_success
+
+    root = Path.cwd()
+    val = interleaved([load_records(root / p, cfg.val_limit) for p in cfg.val], cfg.val_limit)
+    if any(r.split == "test" for r in val):
+        raise CampaignError("refusing to select on test-split records")
+    tc = TrainConfig(data=[], val=[], base=cfg.base, out=Path(), prompt="compact", examples=1, threads=threads)
+    return val_success(base, adapter, val, tc)
+
+
+def keep_adapter(folder: Path, gguf_path: Path, state: State, base: Path) -> None:
+    """Make ``gguf_path`` what plans: copy it in and rewrite the manifest (whose test rows then
+    describe the previous adapter, so they move to ``test_previous`` until measured again)."""
+    from engine.train.lora import ADAPTER_FILE
+
+    manifest_path = folder / "manifest.json"
+    data = json.loads(manifest_path.read_text(encoding="utf-8"))
+    tmp = folder / (ADAPTER_FILE + ".tmp")
+    shutil.copyfile(gguf_path, tmp)
+    tmp.replace(folder / ADAPTER_FILE)
+    if "test" in data:
+        data["test_previous"] = data.pop("test")
+    data.update(adapter_bytes=(folder / ADAPTER_FILE).stat().st_size, adapter_sha256=file_sha256(folder / ADAPTER_FILE),
+                base_sha256=file_sha256(base), best_step=state.step, samples_seen=state.samples_seen,
+                campaign=STATE_FILE)
+    data["config"] = {**data.get("config", {}), "prompt": "compact", "examples": 1, "rank": state.settings.rank,
+                      "alpha": state.settings.alpha}
+    data["checkpoints"] = [{"step": p.step, "samples": p.samples, "loss": p.loss, "val_success": p.val_success,
+                            "val_success_args": p.val_success_args, "seconds": p.hours * 3600}
+                           for p in state.curve]
+    write_json(manifest_path, data)
+
+
+def curve_table(state: State) -> str:
+    rows = ["| samples seen | step | mean loss (last 50 steps) | val success | with arguments | training hours |",
+            "|---|---|---|---|---|---|"]
+    for p in state.curve:
+        rows.append(f"| {p.samples}{' (kept)' if p.kept else ''} | {p.step} | {p.loss:.3f} | {p.val_success:.1%} | "
+                    f"{p.val_success_args:.1%} | {p.hours:.2f} |")
+    return "\n".join(rows)
+
+
+def pid_file() -> Path:
+    return work_dir() / "sitting.pid"
+
+
+def launch_background(argv: list[str]) -> tuple[int, Path]:
+    """Start ``argv`` (a ``continue --foreground`` command) detached, at the lowest CPU priority,
+    its output in the work folder's log: the session goes on working while it trains."""
+    work_dir().mkdir(parents=True, exist_ok=True)
+    log = work_dir() / "sitting.log"
+    with open(log, "ab") as out:
+        proc = subprocess.Popen([sys.executable, "-m", "engine.train", *argv], stdout=out, stderr=subprocess.STDOUT,
+                                stdin=subprocess.DEVNULL, start_new_session=True, preexec_fn=lambda: os.nice(19))
+    pid_file().write_text(str(proc.pid))
+    return proc.pid, log
+
+
+def stop_background(timeout: float = 900.0) -> bool:
+    """Ask a background sitting to stop (it saves and scores first); True once it has ended."""
+    try:
+        pid = int(pid_file().read_text())
+        os.kill(pid, signal.SIGTERM)
+    except (OSError, ValueError):
+        return True
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        try:
+            os.kill(pid, 0)
+        except OSError:
+            return True
+        time.sleep(2)
+    return False
