@@ -40,3 +40,15 @@ def as_email_address(text: str) -> str | None:
     """``text`` if it already is an e-mail address (see ``as_phone_number``), else None."""
     t = text.strip().removeprefix("mailto:")
     return t if _EMAIL.fullmatch(t) else None
+
+
+def normal_value(value: object) -> object:
+    """One spelling per value, to tell whether two calls do the same thing: an address or number
+    in its normal form (``+1 415 555 0100`` is ``+14155550100``), text trimmed, its spaces
+    collapsed and case folded, a list as the sorted normal forms of its items."""
+    if isinstance(value, (list, tuple)):
+        return tuple(sorted(map(str, (normal_value(v) for v in value))))
+    if not isinstance(value, str):
+        return value
+    v = " ".join(value.split())
+    return as_email_address(v) or as_phone_number(v) or v.casefold()

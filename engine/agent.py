@@ -12,12 +12,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from engine.addresses import normal_value
 from engine.answer import summarize
 from engine.events import Answer, PlanToken, ReplanStarted, TaskStatus, fan_out
 from engine.examples import ExampleBank
 from engine.executor import ApprovalHook, Executor, Observer, RunResult
 from engine.llm import PlanningModel
-from engine.plan import Plan
+from engine.plan import WHOLE_REF, Plan, Ref, Task
 from engine.planner import Planner, PlannerConfig, PlanStream
 from engine.tools.spec import ToolBox, load_tool_set
 
@@ -190,7 +191,29 @@ def _why(run: AgentRun) -> str:
 
 
 def _superseded(plan: Plan, result: RunResult, first: int) -> set[int]:
-    """Steps of earlier rounds that did not succeed but whose tool a later round ran: the
-    later round did that part of the request, so the answer speaks of it, not of the failure."""
-    done_later = {t.tool for t in plan.calls if t.id >= first and result.status.get(t.id) == TaskStatus.SUCCEEDED}
-    return {t.id for t in plan.calls if t.id < first and result.status.get(t.id) != TaskStatus.SUCCEEDED and t.tool in done_later}
+    """Steps of earlier rounds that did not succeed but that a later round's step did: the same
+    tool with the same values, a ``$N`` input counting as what its step was asked for
+    (``get_phone_number("Sid")`` and ``get_email_address("Sid")`` both stand for Sid). The answer
+    speaks of what was done, not of the failure; a failed request that no later step did (a text
+    to Sid, when the later round texted Ana) stays in it."""
+    by_id = {t.id: t for t in plan.calls}
+    done_later = [t for t in plan.calls if t.id >= first and result.status.get(t.id) == TaskStatus.SUCCEEDED]
+    return {t.id for t in plan.calls if t.id < first and result.status.get(t.id) != TaskStatus.SUCCEEDED
+            and any(_asked(t, by_id) == _asked(later, by_id) for later in done_later)}
+
+
+def _asked(task: Task, by_id: Mapping[int, Task], depth: int = 0) -> object:
+    """What ``task`` was asked to do, as written, each ``$N`` replaced by what its step was asked."""
+
+    def value(v: object) -> object:
+        if isinstance(v, list):
+            return tuple(value(x) for x in v)
+        ref = v.id if isinstance(v, Ref) else None
+        if ref is None and isinstance(v, str) and (m := WHOLE_REF.match(v.strip())):
+            ref = int(m.group(1))
+        if ref is not None:
+            source = by_id.get(ref)
+            return ("$", _asked(source, by_id, depth + 1)[1:] if source is not None and depth < 8 else ref)
+        return normal_value(v)
+
+    return (task.tool, tuple(value(v) for v in task.args), tuple((k, value(v)) for k, v in task.kwargs))

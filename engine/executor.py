@@ -23,6 +23,7 @@ from collections.abc import AsyncIterable, Awaitable, Callable, Iterable, Mappin
 from dataclasses import dataclass, field
 from typing import Any
 
+from engine.addresses import normal_value
 from engine.events import (
     Event,
     Observer,
@@ -85,6 +86,8 @@ class RunResult:
     """The tool errors of failed tasks, with their candidates."""
     calls: dict[int, dict[str, Any]] = field(default_factory=dict)
     """The arguments each task was called with: ``$N`` filled in, prepared, edited, fixed."""
+    tools: dict[int, str] = field(default_factory=dict)
+    """The tool each called task ran (with ``calls``: what was done, to tell a repeat)."""
 
     @property
     def ok(self) -> bool:
@@ -152,7 +155,7 @@ class Executor:
         result = RunResult()
         outcomes: dict[int, _Outcome] = {}
         if given is not None:
-            for field_name in ("results", "status", "errors", "failures", "calls"):
+            for field_name in ("results", "status", "errors", "failures", "calls", "tools"):
                 getattr(result, field_name).update(getattr(given, field_name))
             result.blocked |= given.blocked
             for tid, status in given.status.items():
@@ -277,6 +280,11 @@ class Executor:
         if call is None:
             return
 
+        if spec.side_effect and (earlier := _done_before(task, call, result)) is not None:
+            reason = f"not run: step {earlier} already did this ({task.tool} with the same values)"
+            self._settle(task, me, result, TaskStatus.SKIPPED, reason)
+            self._emit(TaskSkipped(task, reason, call.arguments))
+            return
         if spec.side_effect and self.dry_run:
             self._settle(task, me, result, TaskStatus.SKIPPED, "dry run: not executed")
             self._emit(TaskSkipped(task, "dry run: not executed", call.arguments))
@@ -348,6 +356,7 @@ class Executor:
         reported."""
         me.status = TaskStatus.RUNNING
         result.calls[task.id] = dict(call.arguments)
+        result.tools[task.id] = task.tool
         self._emit(TaskStarted(task, call.arguments))
         t0 = time.monotonic()
         in_thread = not inspect.iscoroutinefunction(impl)
@@ -429,3 +438,17 @@ async def _aiter(source: AsyncIterable[Task] | Iterable[Task]):  # type: ignore[
         for item in source:  # type: ignore[union-attr]
             yield item
             await asyncio.sleep(0)
+
+
+def _done_before(task: Task, call: Prepared, result: RunResult) -> int | None:
+    """The earlier step that already made this call, as it would run now (addresses, numbers and
+    text in their normal form), and did not fail: a re-plan round that writes the same SMS
+    another way (``"+1 415 555 0100"`` for ``"+14155550100"``, a new lookup of the same number)
+    must not send it twice. None when no earlier step did."""
+    mine = {k: normal_value(v) for k, v in call.arguments.items()}
+    for tid, arguments in result.calls.items():
+        if tid == task.id or result.tools.get(tid) != task.tool or result.status.get(tid) == TaskStatus.FAILED:
+            continue
+        if {k: normal_value(v) for k, v in arguments.items()} == mine:
+            return tid
+    return None

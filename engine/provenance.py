@@ -21,7 +21,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 
-from engine.addresses import as_email_address, as_phone_number
+from engine.addresses import normal_value
 from engine.executor import Approval, ApprovalHook, RunResult
 from engine.kinds import Kind, check_task_kinds, returns_kind
 from engine.plan import WHOLE_REF, Ref, Task, bind_arguments
@@ -51,9 +51,7 @@ def quote_observation(text: str, cap: int = OBSERVATION_CHARS) -> str:
 
 
 def _normal(value: str) -> str:
-    """One spelling per address, number or name: ``+1 415 555 0100`` is ``+14155550100``."""
-    v = " ".join(str(value).split())
-    return as_email_address(v) or as_phone_number(v) or v.casefold()
+    return str(normal_value(str(value)))
 
 
 class RoundCheck:

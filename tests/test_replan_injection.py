@@ -135,3 +135,30 @@ def test_yes_covers_the_first_round_only_new_side_effects_are_asked(backend) -> 
     assert asked == ["compose_new_email"]
     assert run.result.status[6] != "succeeded" and run.result.status[7] == "succeeded"
     assert not any("sid@example.com" in s for s in _sent(backend))
+
+
+def test_a_later_round_never_sends_the_same_text_again_however_it_is_written(tmp_path) -> None:
+    """The same SMS with the number spaced, a trailing space in the text: compared as it would
+    run, it is the one already sent, so it is not sent again; and the failed request stays in
+    the answer when the later round did something else."""
+    b = LocalBackend(tmp_path / "data", open_in_desktop=False, smtp=None, search_roots=[])
+    b.contacts.add("Sid Jha", ["sid@example.com"], [])
+    b.contacts.add("Ana Ruiz", ["ana@example.com"], ["+1 650 555 0111"])
+    query = "Text +14155550100 that I'm late, and text Sid that I'm late; Ana knows already"
+    first = ('1. send_sms(["+14155550100"], "I\'m late")\n2. get_phone_number("Sid")\n3. send_sms(["$2"], "I\'m late")\n'
+             '4. join()<END_OF_PLAN>')
+    second = ('5. send_sms(["+1 415 555 0100"], "I\'m late ")\n6. get_phone_number("Ana")\n7. send_sms(["$6"], "I\'m late")\n'
+              '8. join()<END_OF_PLAN>')
+    box = b.toolbox()
+    agent = Agent(Planner(ScriptedLLM([first, second]), list(box.specs.values()), config=PlannerConfig(examples=0)), box)
+
+    async def go():
+        run = await agent.run(query, now=NOW)
+        return await agent.replan(run, now=NOW)
+
+    run = asyncio.run(go())
+    assert run.stream.refused is None and run.result.status[7] == "succeeded"
+    assert run.result.status[5] == "skipped" and "step 1 already did this" in run.result.errors[5]
+    outbox = (b.data_dir / "messages" / "outbox.jsonl").read_text().splitlines()
+    assert sum("+14155550100" in line for line in outbox) == 1
+    assert "Did not text Sid" in run.answer  # texting Ana is not what was asked of step 3
