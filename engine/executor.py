@@ -346,7 +346,7 @@ class Executor:
             redone = await self._prepare(task, prepare, arguments, me, result) if decision.arguments is not None else call
             if redone is None:
                 return None
-            call = Prepared(redone.arguments, redone.details, {**redone.extras, **(decision.extras or {})})
+            call = redone.with_extras(decision.extras or {})
         self._fail(task, me, result, f"edited {MAX_EDITS} times without being approved as it stands; not run", 0.0)
         return None
 

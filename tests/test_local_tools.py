@@ -187,3 +187,57 @@ def test_maps_and_meeting_links(backend):
 def test_every_desktop_tool_is_implemented(backend):
     box = backend.toolbox()
     assert len(box) == 16 and set(box.impls) == set(box.specs)
+
+
+def _mail(backend, sender: str, subject: str, text: str, stamp: float) -> None:
+    import os
+
+    (backend.data_dir / "mail").mkdir(parents=True, exist_ok=True)
+    inbox = mailbox.Maildir(backend.data_dir / "mail" / "INBOX", create=True)
+    m = EmailMessage()
+    m["From"], m["Subject"] = sender, subject
+    m.set_content(text)
+    key = inbox.add(m)
+    path = backend.data_dir / "mail" / "INBOX" / inbox._lookup(key)
+    os.utime(path, (stamp, stamp))
+
+
+def test_a_reply_or_forward_acts_on_the_message_approval_showed(backend):
+    """A mail that arrives while the person reads the approval is not the one answered or
+    forwarded: the call is bound to the message shown, and the forwarded text is shown."""
+    _mail(backend, "boss@example.com", "Slides", "Can you send the slides?", 1_000_000)
+    reply = backend.prepare_reply_to_email([], "Sending tomorrow.", [])
+    forward = backend.prepare_forward_email(["Sid"], [], "FYI", [])
+    assert "replies to boss@example.com: Re: Slides" in reply.details[0]
+    assert any(d.startswith("body:\n") and "Can you send the slides?" in d for d in forward.details)
+    _mail(backend, "noreply@bank.example", "Reset your password", "Your code is 123456", 2_000_000)
+    backend.reply_to_email(**reply.arguments, **reply.extras)
+    backend.forward_email(**forward.arguments, **forward.extras)
+    drafts = {d["Subject"]: d for d in mailbox.Maildir(backend.data_dir / "mail" / "Drafts")}
+    assert set(drafts) == {"Re: Slides", "Fwd: Slides"}
+    assert drafts["Re: Slides"]["To"] == "boss@example.com"
+    assert "123456" not in drafts["Fwd: Slides"].as_string() and "send the slides" in drafts["Fwd: Slides"].as_string()
+
+
+def test_an_attachment_changed_after_approval_is_not_sent(backend, tmp_path):
+    import os
+
+    files = backend.search_roots[0]
+    files.mkdir(parents=True, exist_ok=True)
+    (files / "report.txt").write_text("Q3 numbers")
+    call = backend.prepare_compose_new_email(["Sid"], [], "Report", "Here it is", ["report.txt"])
+    (files / "report.txt").write_text("something else entirely")
+    os.utime(files / "report.txt", (3_000_000, 3_000_000))
+    with pytest.raises(ToolError, match="changed after it was shown for approval"):
+        backend.compose_new_email(**call.arguments, **call.extras)
+    assert not list((backend.data_dir / "mail").rglob("Drafts/*/*"))
+    again = backend.prepare_compose_new_email(["Sid"], [], "Report", "Here it is", ["report.txt"])
+    assert "Email 'Report'" in backend.compose_new_email(**again.arguments, **again.extras)
+
+
+def test_an_edited_body_is_shown_as_edited() -> None:
+    from engine.tools.spec import Prepared
+
+    call = Prepared({"recipients": ["a@example.com"]}, ("to a@example.com", "body:\nold text"), {"body": "old text"})
+    edited = call.with_extras({"body": "new text"})
+    assert edited.details == ("to a@example.com", "body:\nnew text") and edited.extras["body"] == "new text"

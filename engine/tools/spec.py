@@ -301,6 +301,13 @@ class Prepared:
     details: tuple[str, ...] = ()
     extras: dict[str, Any] = field(default_factory=dict)
 
+    def with_extras(self, edited: dict[str, Any]) -> Prepared:
+        """This call with ``edited`` extras (the person rewrote the body), each detail line that
+        shows one of them (``"body:\n…"``) shown as it now is: approval shows what will be sent."""
+        details = tuple(next((f"{k}:\n{v}" for k, v in edited.items() if line.startswith(f"{k}:\n")), line)
+                        for line in self.details)
+        return Prepared(self.arguments, details, {**self.extras, **edited})
+
 
 Preparer = Callable[..., Prepared]
 

@@ -151,45 +151,69 @@ class LocalBackend:
 
     def compose_new_email(
         self, recipients: list[str], cc: list[str], subject: str, context: str, attachments: list[str],
-        *, body: str | None = None,
+        *, body: str | None = None, files: dict[str, list[int]] | None = None,
     ) -> str:
         to = self._emails(recipients or [])
         if not to:
             raise ToolError("The email has no recipients.")
         if body is None:
             body = self.writer.email_body(subject or "", context or "")
-        msg = self.mail.build(to, self._emails(cc or []), subject or "", body, self._paths(attachments or []))
+        msg = self.mail.build(to, self._emails(cc or []), subject or "", body, self._attached(attachments, files))
         status = self.mail.deliver(msg)
         return f"Email '{subject}' to {', '.join(to)}: {status}."
 
-    def _replying_to(self) -> tuple[EmailMessage, str, str]:
-        original = self.mail.selected()
+    def _attached(self, attachments: list[str] | None, files: dict[str, list[int]] | None) -> list[str]:
+        """The attachments' paths, refused if a file changed (size or modification time) since
+        approval showed it (``files``, from the preparer): what was approved is what is sent."""
+        paths = self._paths(attachments or [])
+        for path in paths:
+            if files is not None and path in files:
+                st = Path(path).stat()
+                if [st.st_size, st.st_mtime_ns] != list(files[path]):
+                    raise ToolError(f"{path} changed after it was shown for approval (size or modification time); "
+                                    "nothing was sent. Ask again to send the file as it is now.")
+        return paths
+
+    @staticmethod
+    def _stamps(paths: list[str]) -> dict[str, list[int]]:
+        return {p: [Path(p).stat().st_size, Path(p).stat().st_mtime_ns] for p in paths}
+
+    def _replying_to(self, key: str | None = None) -> tuple[str, EmailMessage, str, str]:
+        key, original = (key, self.mail.message(key)) if key is not None else self.mail.selected()
         subject = str(original["Subject"] or "")
         subject = subject if subject.lower().startswith("re:") else f"Re: {subject}"
         sender = str(original["Reply-To"] or original["From"] or "")
         if not sender:
             raise ToolError("The selected email has no sender to reply to.")
-        return original, subject, sender
+        return key, original, subject, sender
 
-    def reply_to_email(self, cc: list[str], context: str, attachments: list[str], *, body: str | None = None) -> str:
-        original, subject, sender = self._replying_to()
+    def reply_to_email(self, cc: list[str], context: str, attachments: list[str], *, body: str | None = None,
+                       message: str | None = None, files: dict[str, list[int]] | None = None) -> str:
+        """``message``: the inbox key approval showed (a newer mail is not the one answered)."""
+        _, original, subject, sender = self._replying_to(message)
         if body is None:
             body = self.writer.email_body(subject, context or "", thread=self.mail.body_of(original))
-        msg = self.mail.build([sender], self._emails(cc or []), subject, body, self._paths(attachments or []), original)
+        msg = self.mail.build([sender], self._emails(cc or []), subject, body, self._attached(attachments, files), original)
         return f"Reply to {sender}: {self.mail.deliver(msg)}."
 
-    def forward_email(self, recipients: list[str], cc: list[str], context: str, attachments: list[str]) -> str:
-        original = self.mail.selected()
-        to = self._emails(recipients or [])
-        if not to:
-            raise ToolError("Forward to whom? No recipients were given.")
-        subject = f"Fwd: {original['Subject'] or ''}"
+    def _forwarded(self, key: str | None, context: str) -> tuple[str, EmailMessage, str]:
+        key, original = (key, self.mail.message(key)) if key is not None else self.mail.selected()
         quoted = (
             f"---------- Forwarded message ----------\nFrom: {original['From']}\n"
             f"Subject: {original['Subject']}\n\n{self.mail.body_of(original)}"
         )
-        body = (f"{context.strip()}\n\n" if context and context.strip() else "") + quoted
-        msg = self.mail.build(to, self._emails(cc or []), subject, body, self._paths(attachments or []))
+        return key, original, (f"{context.strip()}\n\n" if context and context.strip() else "") + quoted
+
+    def forward_email(self, recipients: list[str], cc: list[str], context: str, attachments: list[str], *,
+                      body: str | None = None, message: str | None = None, files: dict[str, list[int]] | None = None) -> str:
+        """``message`` and ``body``: the inbox key and the text approval showed."""
+        to = self._emails(recipients or [])
+        if not to:
+            raise ToolError("Forward to whom? No recipients were given.")
+        _, original, quoted = self._forwarded(message, context)
+        subject = f"Fwd: {original['Subject'] or ''}"
+        msg = self.mail.build(to, self._emails(cc or []), subject, body if body is not None else quoted,
+                              self._attached(attachments, files))
         return f"Forwarded to {', '.join(to)}: {self.mail.deliver(msg)}."
 
     def maps_open_location(self, location: str) -> str:
@@ -265,22 +289,24 @@ class LocalBackend:
         body = self.writer.email_body(subject or "", context or "")
         details = (f"to {', '.join(to)}",) + ((f"cc {', '.join(copy)}",) if copy else ()) + self._files_shown(files, "attaches")
         return Prepared({"recipients": to, "cc": copy, "subject": subject, "context": context, "attachments": files},
-                        (*details, f"body:\n{body}"), {"body": body})
+                        (*details, f"body:\n{body}"), {"body": body, "files": self._stamps(files)})
 
     def prepare_reply_to_email(self, cc: list[str], context: str, attachments: list[str]) -> Prepared:
-        original, subject, sender = self._replying_to()
+        key, original, subject, sender = self._replying_to()
         copy, files = self._emails(cc or []), self._paths(attachments or [])
         body = self.writer.email_body(subject, context or "", thread=self.mail.body_of(original))
         details = (f"replies to {sender}: {subject}",) + ((f"cc {', '.join(copy)}",) if copy else ())
         return Prepared({"cc": copy, "context": context, "attachments": files},
-                        (*details, *self._files_shown(files, "attaches"), f"body:\n{body}"), {"body": body})
+                        (*details, *self._files_shown(files, "attaches"), f"body:\n{body}"),
+                        {"body": body, "message": key, "files": self._stamps(files)})
 
     def prepare_forward_email(self, recipients: list[str], cc: list[str], context: str, attachments: list[str]) -> Prepared:
-        original = self.mail.selected()
+        key, original, body = self._forwarded(None, context)
         to, copy, files = self._emails(recipients or []), self._emails(cc or []), self._paths(attachments or [])
         details = (f"forwards '{original['Subject'] or ''}' from {original['From'] or 'unknown'} to {', '.join(to)}",)
         details += ((f"cc {', '.join(copy)}",) if copy else ()) + self._files_shown(files, "attaches")
-        return Prepared({"recipients": to, "cc": copy, "context": context, "attachments": files}, details)
+        return Prepared({"recipients": to, "cc": copy, "context": context, "attachments": files},
+                        (*details, f"body:\n{body}"), {"body": body, "message": key, "files": self._stamps(files)})
 
     def prepare_send_sms(self, recipients: list[str], message: str) -> Prepared:
         handles = self._phones(recipients or [])

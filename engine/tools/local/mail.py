@@ -105,19 +105,29 @@ class MailStore:
         self._file("Sent", msg)
         return "sent"
 
-    def selected(self) -> EmailMessage:
+    def selected(self) -> tuple[str, EmailMessage]:
+        """The message a reply or forward acts on: the newest in the inbox, with its key. The key
+        is what approval binds the call to, so a mail that arrives meanwhile is not the one
+        answered (``message``)."""
         inbox = self._box("INBOX")
-        newest: tuple[float, EmailMessage] | None = None
+        newest: tuple[float, str] | None = None
         for key in inbox.iterkeys():
-            path = Path(inbox._path) / inbox._lookup(key)  # type: ignore[attr-defined]
-            with open(path, "rb") as f:
-                msg = BytesParser(policy=policy.default).parse(f)
-            stamp = path.stat().st_mtime
+            stamp = (Path(inbox._path) / inbox._lookup(key)).stat().st_mtime  # type: ignore[attr-defined]
             if newest is None or stamp > newest[0]:
-                newest = (stamp, msg)  # type: ignore[assignment]
+                newest = (stamp, key)
         if newest is None:
             raise ToolError(f"There is no email to reply to or forward: the inbox {self.root / 'INBOX'} is empty.")
-        return newest[1]
+        return newest[1], self.message(newest[1])
+
+    def message(self, key: str) -> EmailMessage:
+        """The inbox message ``key``; gone (moved, deleted) is an error, never another message."""
+        inbox = self._box("INBOX")
+        try:
+            path = Path(inbox._path) / inbox._lookup(key)  # type: ignore[attr-defined]
+            with open(path, "rb") as f:
+                return BytesParser(policy=policy.default).parse(f)  # type: ignore[return-value]
+        except (KeyError, OSError):
+            raise ToolError("The email that was shown for approval is no longer in the inbox; nothing was sent.") from None
 
     @staticmethod
     def body_of(msg: EmailMessage) -> str:
