@@ -91,12 +91,17 @@ def clean_query(text: str) -> str:
     return raw.decode("utf-8", "replace")
 
 
+_UNSAFE = ("Cc", "Cf", "Cs")
+"""Control and format characters, and the lone surrogates a non-UTF-8 file name decodes to."""
+
+
 def plain(text: object) -> str:
     """``text`` safe to print to a terminal: control and format characters (escape sequences,
-    OSC 52 clipboard writes, bidi overrides) are shown as ``\\xNN`` instead of being obeyed."""
+    OSC 52 clipboard writes, bidi overrides) and undecodable bytes of a file name are shown as
+    ``\\xNN`` instead of being obeyed (or crashing the print)."""
     out = []
     for c in str(text):
-        if c in "\n\t\u200c\u200d" or unicodedata.category(c) not in ("Cc", "Cf"):
+        if c in "\n\t\u200c\u200d" or unicodedata.category(c) not in _UNSAFE:
             out.append(c)
         else:
             out.append(f"\\x{ord(c):02x}" if ord(c) < 0x100 else f"\\u{ord(c):04x}")
@@ -162,7 +167,6 @@ def config_from_args(args: argparse.Namespace) -> Config:
 async def _run_query(args: argparse.Namespace, config: Config) -> int:
     from rich.console import Console
 
-    from engine.events import TaskStatus
     from engine.models import ModelError
     from engine.provenance import KnownOnly, known_values
     from engine.runtime import load_agent
@@ -210,9 +214,27 @@ async def _run_query(args: argparse.Namespace, config: Config) -> int:
         _say(err, (
             f"plan: {t.prompt_tokens} prompt tokens in {t.prompt_ms:.0f} ms, {t.generated_tokens} tokens in "
             f"{t.generation_ms:.0f} ms; first task after {t.first_task_ms or 0:.0f} ms; run {run.result.seconds:.1f} s", "dim"))
+    return exit_status(run, agent.tools.specs, dry_run=args.dry_run)
+
+
+NOTHING_DONE = 4
+"""Exit status when no failure happened but nothing that was asked for was done (every side
+effect declined or skipped): a script must not read that as success."""
+
+
+def exit_status(run: Any, specs: Any, *, dry_run: bool = False) -> int:
+    """0 all done, 1 a task failed, 3 the plan was invalid, 4 nothing asked for was done."""
+    from engine.answer import requests
+    from engine.events import TaskStatus
+
     if run.result.plan_error is not None:
         return 3
-    return 0 if all(s != TaskStatus.FAILED for s in run.result.status.values()) else 1
+    if any(s == TaskStatus.FAILED for s in run.result.status.values()):
+        return 1
+    asked = requests(run.plan, specs)
+    if asked and not dry_run and not any(run.result.status.get(t.id) == TaskStatus.SUCCEEDED for t in asked):
+        return NOTHING_DONE
+    return 0
 
 
 async def _plan_only(args: argparse.Namespace, query: str, console: Any, err: Any) -> int:
@@ -227,7 +249,7 @@ async def _plan_only(args: argparse.Namespace, query: str, console: Any, err: An
         return 2
     stream = await agent.planner.plan(query, args.now)
     if args.json:
-        print(json.dumps({"event": "Plan", "plan": stream.plan_text, "error": str(stream.error) if stream.error else None}))
+        print(json_line({"event": "Plan", "plan": stream.plan_text, "error": str(stream.error) if stream.error else None}))
     else:
         _say(console, (stream.plan_text, ""))
         if stream.error:
@@ -399,9 +421,17 @@ class _TextPrinter:
         self.line = ""
 
 
+def json_line(data: object) -> str:
+    """``data`` as one JSON line whose strings carry no raw control or format character (C1
+    controls, DEL, bidi overrides) nor lone surrogate: each is written as its ``\\uXXXX`` escape,
+    which a JSON reader decodes to the same string and a terminal cannot obey."""
+    text = json.dumps(data, ensure_ascii=False)
+    return "".join(f"\\u{ord(c):04x}" if unicodedata.category(c) in _UNSAFE else c for c in text)
+
+
 class _JsonPrinter:
     def __call__(self, event: Any) -> None:
-        print(json.dumps(event.to_json(), ensure_ascii=False), flush=True)
+        print(json_line(event.to_json()), flush=True)
 
     def close(self) -> None:
         pass
@@ -443,9 +473,9 @@ def _subcommand(argv: list[str]) -> int:
         book = Contacts((args.data_dir or default_data_dir()) / "contacts")
         if args.action == "list":
             for contact in book.all():
-                print(f"{contact.name}\t{', '.join(contact.emails)}\t{', '.join(contact.phones)}")
+                print(plain(f"{contact.name}\t{', '.join(contact.emails)}\t{', '.join(contact.phones)}"))
             for problem in book.unreadable:
-                print(f"warning: skipped {problem}", file=sys.stderr)
+                print(plain(f"warning: skipped {problem}"), file=sys.stderr)
             return 0
         if args.action == "add":
             print(book.add(args.name, args.email, args.phone))

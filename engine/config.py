@@ -122,9 +122,26 @@ def _check_fields(obj: Any) -> None:
         object.__setattr__(obj, f.name, _checked(type(obj), f.name, getattr(obj, f.name), hints[f.name]))
 
 
-def _positive(name: str, value: int | None, smallest: int = 1) -> None:
+def _positive(name: str, value: int | None, smallest: int = 1, largest: int | None = None) -> None:
     if value is not None and value < smallest:
         raise ConfigError(f"{name}: must be at least {smallest}, got {value}")
+    if value is not None and largest is not None and value > largest:
+        raise ConfigError(f"{name}: must be at most {largest}, got {value}")
+
+
+LIMITS = {"examples": 16, "max_steps": 64, "max_tokens": 4096, "threads": 256}
+"""The largest value each count may take: the grammar is unrolled per step (``max_steps`` of a
+million built a 9 GB grammar), and a settings file is not trusted to be sane."""
+
+
+def _allowed_root(root: Path) -> None:
+    """A folder whose files may be attached must not hold the whole home folder (``/``, ``~``):
+    that would let a plan mail ``~/.ssh``. Subfolders of home and other folders are fine."""
+    resolved = Path(root).expanduser().resolve()
+    home = Path.home().resolve()
+    if resolved == Path(resolved.anchor) or home.is_relative_to(resolved):
+        raise ConfigError(f"file_roots: {root} would allow every file in your home folder; name narrower folders "
+                          "(e.g. ~/Documents)")
 
 
 @dataclass(frozen=True)
@@ -155,9 +172,9 @@ class PlannerConfig:
 
     def __post_init__(self) -> None:
         _check_fields(self)
-        _positive("examples", self.examples, 0)
-        _positive("max_steps", self.max_steps)
-        _positive("max_tokens", self.max_tokens)
+        _positive("examples", self.examples, 0, LIMITS["examples"])
+        _positive("max_steps", self.max_steps, 1, LIMITS["max_steps"])
+        _positive("max_tokens", self.max_tokens, 1, LIMITS["max_tokens"])
         if self.selection is None:
             object.__setattr__(self, "selection", Selection.GRAMMAR if self.grammar else Selection.PROMPT)
         if self.selection is Selection.GRAMMAR and not self.grammar:
@@ -211,7 +228,9 @@ class Config:
 
     def __post_init__(self) -> None:
         _check_fields(self)
-        _positive("threads", self.threads)
+        _positive("threads", self.threads, 1, LIMITS["threads"])
+        for root in self.file_roots or ():
+            _allowed_root(root)
         if not _TOOLRAG_RE.fullmatch(self.toolrag):
             raise ConfigError(f"toolrag: {self.toolrag!r} is not one of {', '.join(TOOLRAG_NAMES)}")
 

@@ -63,6 +63,8 @@ class Settings:
             return cls(), None
         try:
             raw = json.loads(path.read_text(encoding="utf-8"))
+        except RecursionError:
+            return cls(), f"Settings file {path} is nested too deeply to be settings; using the defaults until you save."
         except (OSError, ValueError) as exc:
             return cls(), f"Settings file {path} could not be read ({exc}); using the defaults until you save."
         if not isinstance(raw, dict):

@@ -392,10 +392,11 @@ def test_two_processes_appending_to_one_note_lose_nothing(tmp_path):
 
 
 def test_a_symlinked_note_stays_a_symlink_when_appended_to(tmp_path):
+    """A link to another note (one outside the notes folder is refused: test_hardening)."""
     backend = LocalBackend(tmp_path / "data", open_in_desktop=False, smtp=None, search_roots=[])
-    target = tmp_path / "elsewhere.md"
+    (backend.data_dir / "notes" / "Archive").mkdir(parents=True)
+    target = backend.data_dir / "notes" / "Archive" / "Original.md"
     target.write_text("# Linked\n", encoding="utf-8")
-    (backend.data_dir / "notes").mkdir(parents=True)
     link = backend.data_dir / "notes" / "Linked.md"
     link.symlink_to(target)
     backend.append_note_content("Linked", "added", "")

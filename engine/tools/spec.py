@@ -357,6 +357,8 @@ def load_tool_set(path: Path) -> list[ToolSpec]:
 
     try:
         data = json.loads(Path(path).read_text(encoding="utf-8"))
+    except RecursionError:
+        raise ToolSpecError(f"cannot read the tool set {path}: it is nested too deeply") from None
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise ToolSpecError(f"cannot read the tool set {path}: {exc}") from None
     rules: Any = []
@@ -364,7 +366,12 @@ def load_tool_set(path: Path) -> list[ToolSpec]:
         data, rules = data.get("tools"), data.get("x-rules", [])
     if not isinstance(data, list) or not all(isinstance(d, Mapping) for d in data):
         raise ToolSpecError(f"{path}: a tool set is a JSON list of function definitions (or {{\"tools\": [...]}})")
-    specs = [ToolSpec.from_json_schema(d) for d in data]
+    try:
+        specs = [ToolSpec.from_json_schema(d) for d in data]
+    except ToolSpecError:
+        raise
+    except (KeyError, TypeError, ValueError, AttributeError, RecursionError) as exc:
+        raise ToolSpecError(f"{path}: a tool definition is malformed ({type(exc).__name__}: {exc})") from None
     names = {s.name for s in specs}
     if len(names) != len(specs):
         raise ToolSpecError(f"{path}: two tools share a name")

@@ -15,14 +15,23 @@ class Notes:
     def _folder(self, folder: str | None) -> Path:
         return self.root / safe_filename(folder) if folder and folder.strip() else self.root
 
+    def inside(self, path: Path) -> bool:
+        """Whether ``path``, links followed, is a note in this folder: a link in the notes folder
+        that points elsewhere (``~/.bashrc``) is not a note, and is never read or written; one to
+        another note is."""
+        try:
+            return Path(path).resolve().is_relative_to(self.root.resolve())
+        except OSError:
+            return False
+
     def find(self, name: str, folder: str | None) -> Path:
         base = self._folder(folder)
         exact = base / f"{safe_filename(name)}.md"
-        if exact.exists():
+        if exact.exists() and self.inside(exact):
             return exact
-        pool = list(base.rglob("*.md")) if base.is_dir() else []
+        pool = [p for p in base.rglob("*.md") if self.inside(p)] if base.is_dir() else []
         if folder and not pool:
-            pool = list(self.root.rglob("*.md")) if self.root.is_dir() else []
+            pool = [p for p in self.root.rglob("*.md") if self.inside(p)] if self.root.is_dir() else []
         by_name = {fold(p.stem): p for p in pool}
         if fold(name) in by_name:
             return by_name[fold(name)]

@@ -101,11 +101,16 @@ def create_new(path: Path, data: str | bytes) -> Path:
 
 
 def append_line(path: Path, line: str) -> None:
-    """Append one line durably (used for the SMS outbox, an append-only log)."""
-    with locked(path) as real, open(real, "a", encoding="utf-8") as f:
-        f.write(line.rstrip("\n") + "\n")
-        f.flush()
-        os.fsync(f.fileno())
+    """Append one line durably (used for the SMS outbox, an append-only log), to a file only its
+    owner may read: it holds the person's messages."""
+    with locked(path) as real:
+        fd = os.open(real, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+        with open(fd, "a", encoding="utf-8") as f:
+            if os.fstat(fd).st_mode & 0o077:
+                os.fchmod(fd, 0o600)
+            f.write(line.rstrip("\n") + "\n")
+            f.flush()
+            os.fsync(f.fileno())
 
 
 _UNSAFE = re.compile(r"[\x00-\x1f/\\:*?\"<>|]+")
@@ -113,8 +118,10 @@ _UNSAFE = re.compile(r"[\x00-\x1f/\\:*?\"<>|]+")
 
 def safe_filename(name: str, fallback: str = "untitled") -> str:
     """A file name that keeps the user's words (accents, spaces) but cannot escape its folder, hide
-    itself (no leading dot) or exceed the file system's limit in bytes (``MAX_NAME_BYTES``)."""
-    cleaned = _UNSAFE.sub(" ", unicodedata.normalize("NFC", name)).strip().strip(".")
+    itself (no leading dot), disguise itself (no bidi overrides or other invisible characters:
+    ``invoice\u202efdp.exe``) or exceed the file system's limit in bytes (``MAX_NAME_BYTES``)."""
+    visible = "".join(" " if unicodedata.category(c) in ("Cc", "Cf") else c for c in unicodedata.normalize("NFC", name))
+    cleaned = _UNSAFE.sub(" ", visible).strip().strip(".")
     cleaned = re.sub(r"\s+", " ", cleaned)
     cleaned = cleaned.encode("utf-8")[:MAX_NAME_BYTES].decode("utf-8", "ignore").strip()
     return cleaned or fallback
