@@ -21,7 +21,7 @@ from typing import Any
 
 from engine.events import TaskStatus
 from engine.executor import RunResult
-from engine.kinds import Kind
+from engine.kinds import Kind, returns_kind
 from engine.plan import EMBEDDED_REF, Plan, PlanError, Ref, Task, bind_arguments
 from engine.tools.spec import ToolSpec
 
@@ -34,6 +34,8 @@ _IRREGULAR = {"send": "sent", "get": "got", "find": "found", "make": "made", "wr
               "run": "ran", "set": "set", "put": "put", "take": "took", "buy": "bought", "pay": "paid",
               "tell": "told", "begin": "began", "leave": "left", "meet": "met", "bring": "brought"}
 _LOOKUP_KINDS = {Kind.EMAIL.value, Kind.PHONE.value}
+_LOOKUP_RESULTS = {Kind.EMAIL, Kind.PHONE, Kind.FILE, Kind.URL, Kind.MEETING_LINK}
+"""Results that are an address, a number, a path or a link: shown as they are, not quoted."""
 
 
 def summarize(plan: Plan, result: RunResult, specs: Mapping[str, ToolSpec] | None = None, *,
@@ -165,9 +167,14 @@ class _Story:
         detail = self.result.errors.get(task.id, "")
         if status == TaskStatus.SUCCEEDED:
             value = self.result.results.get(task.id)
-            if _tool_sentence(value):
+            spec = self.specs.get(task.tool)
+            writes = spec is None or spec.side_effect
+            if writes and _tool_sentence(value):
                 return value.strip()
             shown = _short(value, LONG) if value not in (None, "") else ""
+            if shown and not writes and returns_kind(spec) not in _LOOKUP_RESULTS:
+                # what was read (a note, a summary) is quoted, never said as the agent's own
+                shown = '"' + " ".join(shown.split()) + '"'
             return _capital(past(action)) + (f": {shown}" if shown and shown not in action else ".")
         if status == TaskStatus.FAILED:
             if "may have" in detail:

@@ -9,9 +9,19 @@ from pathlib import Path
 _REPO = Path(__file__).resolve().parent.parent
 
 
+def _is_checkout(root: Path) -> bool:
+    """Whether ``root`` is tinyagent's own source tree. Installed, the engine sits in
+    site-packages, where a ``resources/`` folder may belong to any other package: it must never
+    replace the desktop tool set."""
+    try:
+        return 'name = "tinyagent"' in (root / "pyproject.toml").read_text(encoding="utf-8")
+    except OSError:
+        return False
+
+
 def _locate(package: str, folder: str) -> Path:
     local = _REPO / folder
-    if local.is_dir():
+    if local.is_dir() and _is_checkout(_REPO):
         return local
     spec = importlib.util.find_spec(package)
     if spec is not None and spec.submodule_search_locations:

@@ -70,6 +70,7 @@ class RepairBar(QWidget):
         self.task_id: int | None = None
         self.old = ""
         self.label = QLabel()
+        self.label.setTextFormat(Qt.TextFormat.PlainText)  # file and contact names are not markup
         self.label.setWordWrap(True)
         self.choice = QComboBox()
         self.choice.setEditable(True)
@@ -165,6 +166,8 @@ class MainWindow(QMainWindow):
         controller.load_failed.connect(self.on_load_failed)
         controller.run_finished.connect(self.on_finished)
         controller.run_failed.connect(lambda msg: self.chat.add_note(msg, error=True))
+        controller.run_failed.connect(lambda _: self.drop_pending())
+        controller.run_finished.connect(lambda _: self.drop_pending())
         controller.approval_requested.connect(self.on_approval)
         self.approval.approve.clicked.connect(lambda: self.answer(Approval(True)))
         self.approval.skip.clicked.connect(lambda: self.answer(Approval(False, "skipped by you")))
@@ -314,6 +317,15 @@ class MainWindow(QMainWindow):
         self.approval.label.setText(f"Task {req.task.id}, <b>{html.escape(req.task.tool)}</b>, will run with:<br>{shown}{details}")
         self.approval.show()
         self.show_task(req.task.id)
+
+    def drop_pending(self) -> None:
+        """The run ended (cancelled with Esc, failed, done): no approval of it stays on screen,
+        and none can be answered after the fact."""
+        for req in self.pending:
+            if not req.future.done():
+                req.future.set_result(Approval(False, "the run ended"))
+        self.pending.clear()
+        self.approval.hide()
 
     def answer(self, decision: Approval) -> None:
         if not self.pending:

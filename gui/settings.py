@@ -33,6 +33,7 @@ from PySide6.QtWidgets import (
 )
 
 from engine.config import Config, Selection
+from engine.tools.local import default_file_roots
 from engine.tools.spec import ToolSpec
 
 TOOLRAG_CHOICES = ("classifier", "none", "embed")
@@ -183,12 +184,19 @@ class SettingsDialog(QDialog):
         self.threads.setSpecialValueText("all cores")
         self.threads.setValue(settings.config.threads or 0)
 
+        roots = settings.config.file_roots or default_file_roots(settings.config.data_dir)
+        self.file_roots = QLabel("\n".join(str(r) for r in roots))
+        self.file_roots.setTextFormat(Qt.TextFormat.PlainText)
+        self.file_roots.setToolTip("Files in these folders (and no others) may be opened, summarised and attached. "
+                                   "Change them with tinyagent --files or file_roots in the settings file.")
+
         form = QFormLayout()
         form.addRow("Model", _picker(self.model, "Choose a GGUF model", "GGUF models (*.gguf)"))
         form.addRow("LoRA adapter", _picker(self.lora, "Choose a GGUF LoRA adapter", "GGUF (*.gguf)"))
         form.addRow("", self.check)
         form.addRow("", self.check_result)
         form.addRow("Data folder", _picker(self.data_dir, "Choose the data folder", "", directory=True))
+        form.addRow("Files from", self.file_roots)
         form.addRow("Tool selection", self.toolrag)
         form.addRow("", self.selection)
         form.addRow("Approval", self.approve)

@@ -404,3 +404,51 @@ def test_approve_all_and_always_allow_do_not_reach_a_replan_round(qtbot, loop):
     loop.run_until_complete(scenario())
     assert ("send", ("a@example.com",), "one") in log
     assert not [x for x in log if x[0] == "send" and x[1] == ("mallory@example.com",)]
+
+
+def test_the_repair_bar_shows_names_as_text_not_markup(qtbot):
+    from gui.main_window import RepairBar
+    from engine.tools.spec import ToolError
+
+    bar = RepairBar()
+    qtbot.addWidget(bar)
+    bar.offer(2, "open_and_get_file_path", ToolError("No file named '<img src=x><b>bold</b>'", candidates=["a"], value="x"))
+    assert bar.label.textFormat() == Qt.TextFormat.PlainText and "<b>bold</b>" in bar.label.text()
+
+
+def test_an_approval_does_not_outlive_its_run(qtbot, loop):
+    """Esc cancels the run: the approval bar goes, and the waiting call is declined."""
+    log = []
+    box = make_box(log)
+    controller = AgentController()
+    window = MainWindow(controller)
+    qtbot.addWidget(window)
+    requests = []
+    controller.approval_requested.connect(requests.append)
+    controller._plan_complete.set()
+
+    async def scenario():
+        job = asyncio.ensure_future(Executor(box, approve=controller._approve).run(
+            stream(box, '1. send(["a@example.com"], "hi")\n2. join()<END_OF_PLAN>')))
+        await _until(lambda: requests)
+        assert window.pending
+        controller.run_failed.emit("Cancelled.")
+        assert not window.pending and not window.approval.isVisible()
+        return await job
+
+    result = loop.run_until_complete(scenario())
+    assert result.status[1] == "skipped" and not [x for x in log if x[0] == "send"]
+
+
+def test_settings_show_the_folders_files_may_come_from(qtbot, tmp_path):
+    from pathlib import Path
+
+    from engine.config import Config
+    from gui.settings import Settings, SettingsDialog
+
+    dialog = SettingsDialog(Settings(Config(file_roots=(tmp_path / "shared",))), [])
+    qtbot.addWidget(dialog)
+    assert dialog.file_roots.text() == str(tmp_path / "shared")
+    default = SettingsDialog(Settings(Config(data_dir=tmp_path)), [])
+    qtbot.addWidget(default)
+    assert str(tmp_path / "files") in default.file_roots.text() and str(Path.home() / "Documents") in default.file_roots.text()

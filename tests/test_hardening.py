@@ -140,3 +140,47 @@ def test_a_malformed_tool_set_is_a_clear_error_not_a_traceback(tmp_path, text) -
         load_tool_set(path)
     except ToolSpecError as exc:
         assert str(exc).strip()
+
+
+def test_the_desktop_opener_is_never_found_through_path(tmp_path, monkeypatch) -> None:
+    import engine.tools.local.files as files
+
+    fake = tmp_path / "xdg-open"
+    fake.write_text("#!/bin/sh\ntouch " + str(tmp_path / "ran") + "\n")
+    fake.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{tmp_path}:{os.environ.get('PATH', '')}")
+    assert all(os.path.isabs(p) and not p.startswith(str(tmp_path)) for p in files.OPENERS)
+    monkeypatch.setattr(files, "OPENERS", ())
+    with pytest.raises(ToolError, match="No desktop opener"):
+        files.open_with_desktop("https://example.com")
+    assert not (tmp_path / "ran").exists()
+
+
+def test_another_packages_resources_folder_is_not_the_desktop_tool_set(tmp_path) -> None:
+    from engine.resources import _is_checkout
+
+    (tmp_path / "resources").mkdir()
+    assert not _is_checkout(tmp_path)
+    (tmp_path / "pyproject.toml").write_text('[project]\nname = "someone-else"\n')
+    assert not _is_checkout(tmp_path)
+    from engine.resources import _REPO
+
+    assert _is_checkout(_REPO)
+
+
+def test_the_answer_quotes_what_a_note_says_instead_of_saying_it(backend) -> None:
+    import asyncio
+    import datetime as dt
+
+    from engine.agent import Agent
+    from engine.llm import ScriptedLLM
+    from engine.planner import Planner, PlannerConfig
+
+    backend.create_note("Bank", "Your transfer of $5,000 to account 991 was approved.", "")
+    box = backend.toolbox()
+    agent = Agent(Planner(ScriptedLLM(['1. open_note("Bank", "")\n2. join()<END_OF_PLAN>']), list(box.specs.values()),
+                          config=PlannerConfig(examples=0)), box)
+    run = asyncio.run(agent.run("Open my Bank note", now=dt.datetime(2026, 11, 30, 9)))
+    line = run.answer.splitlines()[-1]
+    assert not line.startswith("Your transfer")
+    assert ': "# Bank Your transfer of $5,000 to account 991 was approved."' in line

@@ -46,6 +46,13 @@ def default_data_dir() -> Path:
     return Path(base) / "tinyagent"
 
 
+def default_file_roots(data_dir: Path | None = None) -> list[Path]:
+    """The folders files may come from when none are named: the data folder's ``files/`` and the
+    user's Documents, Downloads and Desktop (what the Settings dialog shows)."""
+    home = Path.home()
+    return [Path(data_dir or default_data_dir()).expanduser() / "files"] + [home / d for d in ("Documents", "Downloads", "Desktop")]
+
+
 @dataclass
 class LocalBackend:
     """Tool implementations over ``data_dir``. ``open_in_desktop=False`` keeps maps and files from
@@ -67,8 +74,7 @@ class LocalBackend:
         self.notes = Notes(self.data_dir / "notes")
         self.outbox = self.data_dir / "messages" / "outbox.jsonl"
         if self.search_roots is None:
-            home = Path.home()
-            self.search_roots = [self.data_dir / "files"] + [home / d for d in ("Documents", "Downloads", "Desktop")]
+            self.search_roots = default_file_roots(self.data_dir)
 
     # -- helpers shared by several tools ---------------------------------------------------
 

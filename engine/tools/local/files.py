@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import mimetypes
 import os
-import shutil
 import subprocess
 from collections.abc import Callable, Iterable
 from pathlib import Path
@@ -141,9 +140,15 @@ def describe_file(path: Path) -> str:
     return f"{path} ({kind}, {shown})"
 
 
+OPENERS = ("/usr/bin/xdg-open", "/usr/local/bin/xdg-open", "/bin/xdg-open", "/usr/bin/open")
+"""Where a desktop opener may be: Linux's xdg-open, macOS's open."""
+
+
 def open_with_desktop(target: str) -> None:
-    """Hand a path or URL to the desktop's opener, without waiting for it."""
-    opener = shutil.which("xdg-open") or shutil.which("open")
+    """Hand a path or URL to the desktop's opener, without waiting for it. The opener is found in
+    the system's own folders only, never through ``PATH`` (a folder early in it could hold
+    another program of that name)."""
+    opener = next((p for p in OPENERS if os.access(p, os.X_OK)), None)
     if opener is None:
         raise ToolError(f"No desktop opener (xdg-open) is installed to open {target}.")
     subprocess.Popen([opener, target], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
