@@ -407,8 +407,8 @@ def test_approve_all_and_always_allow_do_not_reach_a_replan_round(qtbot, loop):
 
 
 def test_the_repair_bar_shows_names_as_text_not_markup(qtbot):
-    from gui.main_window import RepairBar
     from engine.tools.spec import ToolError
+    from gui.main_window import RepairBar
 
     bar = RepairBar()
     qtbot.addWidget(bar)
