@@ -261,7 +261,12 @@ TRAIN_SETUPS = (  # (adapter, precision, sequence length)
     ("LoRA all layers", "bf16", 512),
     ("full fine-tuning", "fp32", 512),
     ("LoRA all layers, shared prefix", "fp32", 512),
+    ("LoRA all layers, shared prefix, batched 8", "bf16", 512),
+    ("LoRA top half, shared prefix, batched 8", "bf16", 512),
 )
+BATCH = 8
+"""Samples per step in the batched rows: the campaign's (``engine.train.campaign``), their rests
+padded into one forward pass on the shared prefix's cache (``batch_loss``)."""
 SHARED_PREFIX = 344
 """The compact prompt's static prefix in Qwen tokens (the tool list): with ``--shared-prefix`` it is
 run once per step of 4 samples without gradient; the row's time is per sample."""
@@ -269,7 +274,7 @@ LOSS_TOKENS = 128
 """Loss on the last 128 positions only (the plan), as training does (``logits_to_keep``)."""
 
 
-def bench_train(bases: list[str], steps: int, threads: int | None) -> None:
+def bench_train(bases: list[str], steps: int, threads: int | None, only: list[str] | None = None) -> None:
     """Training speed on this CPU: seconds per sample and trained tokens per second for each base
     and setup (LoRA r 16 on all linear layers or the top half of the layers, full fine-tuning
     for the small bases, fp32 or bf16 autocast, 256 or 512 tokens: a packed sequence costs what
@@ -278,7 +283,7 @@ def bench_train(bases: list[str], steps: int, threads: int | None) -> None:
     from peft import LoraConfig, get_peft_model
     from transformers import AutoModelForCausalLM
 
-    from engine.train.lora import TARGET_MODULES, prefix_cache, sample_loss
+    from engine.train.lora import TARGET_MODULES, batch_loss, prefix_cache, sample_loss
     from engine.train.samples import TokenizedSample
 
     if threads:
@@ -287,6 +292,8 @@ def bench_train(bases: list[str], steps: int, threads: int | None) -> None:
     for base in bases:
         path = models.resolve(base)
         for adapter, precision, length in TRAIN_SETUPS:
+            if only and not any(o in adapter for o in only):
+                continue
             full = adapter.startswith("full")
             if full and path.stat().st_size > 600 << 20:
                 rows.append([path.name, adapter, precision, length, "-", "-", "skipped: optimizer state > memory"])
@@ -305,7 +312,13 @@ def bench_train(bases: list[str], steps: int, threads: int | None) -> None:
             for step in range(steps + 1):
                 ids = torch.randint(1000, 20000, (1, length), generator=gen).tolist()[0]
                 t0 = time.monotonic()
-                if "shared" in adapter:
+                if "batched" in adapter:
+                    prefix = ids[:SHARED_PREFIX]
+                    rests = torch.randint(1000, 20000, (BATCH, length - SHARED_PREFIX), generator=gen).tolist()
+                    batch = [TokenizedSample("bench", prefix + r[:-LOSS_TOKENS], r[-LOSS_TOKENS:]) for r in rests]
+                    with torch.autocast("cpu", dtype=torch.bfloat16):
+                        batch_loss(model, batch, "cpu", prefix, prefix_cache(model, prefix, "cpu")).backward()
+                elif "shared" in adapter:
                     prefix = ids[:SHARED_PREFIX]
                     cache = prefix_cache(model, prefix, "cpu")
                     for _ in range(4):
@@ -317,7 +330,8 @@ def bench_train(bases: list[str], steps: int, threads: int | None) -> None:
                 optim.step()
                 optim.zero_grad(set_to_none=True)
                 if step:
-                    times.append((time.monotonic() - t0) / (4 if "shared" in adapter else 1))
+                    per_step = BATCH if "batched" in adapter else 4 if "shared" in adapter else 1
+                    times.append((time.monotonic() - t0) / per_step)
             sec = statistics.median(times)
             rows.append([path.name, adapter, precision, length, f"{sec:.2f}", f"{length / sec:.0f}",
                          f"{sum(p.numel() for p in params) / 1e6:.1f} M trainable"])
@@ -351,6 +365,7 @@ def main(argv: list[str] | None = None) -> int:
     tn.add_argument("--base", action="append", help="tiny, fast, default or a .gguf (repeatable; default: all three)")
     tn.add_argument("--steps", type=int, default=3)
     tn.add_argument("--threads", type=int)
+    tn.add_argument("--only", action="append", help="only the setups whose name holds this (repeatable)")
     tr = sub.add_parser("toolrag", help="ToolRAG selection latency (encoder + head) per query")
     tr.add_argument("--repeat", type=int, default=20)
     for sp in (pl, pr):
@@ -365,7 +380,7 @@ def main(argv: list[str] | None = None) -> int:
     elif args.what == "lookup":
         bench_lookup(args.candidate, args.queries, args.n, args.threads)
     elif args.what == "train":
-        bench_train(args.base or ["tiny", "fast", "default"], args.steps, args.threads)
+        bench_train(args.base or ["tiny", "fast", "default"], args.steps, args.threads, args.only)
     elif args.what == "toolrag":
         bench_toolrag(args.repeat)
     else:
