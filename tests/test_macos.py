@@ -163,6 +163,7 @@ def test_scripts_read_exactly_the_arguments_they_are_given(script, fake, mac, tm
     (a counted tail is checked by its counts)."""
     monkeypatch.setenv("FAKE_OUT", "x@example.com")
     monkeypatch.setenv("FAKE_OUT_list_contacts", "Sid")
+    monkeypatch.setenv("FAKE_OUT_selected_message", "\x1e".join(["<m@x>", "a@b.c", "S", "text"]))
     pdf = str(tmp_path / "files" / "report.pdf")
     for spec in desktop_specs():
         if spec.name == "summarize_pdf":  # no app involved: text extraction and the local model
@@ -174,6 +175,8 @@ def test_scripts_read_exactly_the_arguments_they_are_given(script, fake, mac, tm
                 "due_date": "2026-11-24 09:00:00", "list_name": "", "priority": 1, "all_day": False, "message": "m",
                 "topic": "t", "start_time": "2026-11-24 09:00:00", "duration": 30, "meeting_invitees": []}
         getattr(mac, spec.name)(**{p.name: args[p.name] for p in spec.params})
+        if prepare := getattr(mac, f"prepare_{spec.name}", None):
+            prepare(**{p.name: args[p.name] for p in spec.params})
     calls = [c for c in fake.calls() if _script(c) == script.stem]
     assert calls, f"no tool runs {script.name}"
     fixed, variable = _declared_argc(script)
@@ -276,3 +279,22 @@ def test_without_osascript_the_backend_says_so(mac, monkeypatch, tmp_path):
     monkeypatch.setitem(osascript.BINARIES, "osascript", str(tmp_path / "empty" / "osascript"))
     with pytest.raises(ScriptError, match="only on macOS"):
         mac.get_email_address("Sid")
+
+
+def test_a_reply_or_forward_is_bound_to_the_message_approval_showed(fake, mac, monkeypatch):
+    """Approval shows which message (and a forward's text); the call carries its id, which the
+    script compares with Mail's selection before sending (error 1405 if another is selected)."""
+    monkeypatch.setenv("FAKE_OUT_selected_message", "\x1e".join(["<m1@x>", "boss@example.com", "Slides", "Can you send them?"]))
+    monkeypatch.setenv("FAKE_OUT", "sid@example.com")
+    reply = mac.prepare_reply_to_email([], "Sending tomorrow.", [])
+    forward = mac.prepare_forward_email(["sid@example.com"], [], "FYI", [])
+    assert reply.details[0] == "replies to boss@example.com: Re: Slides" and reply.extras["message"] == "<m1@x>"
+    assert any(d.startswith("forwards:\n") and "Can you send them?" in d for d in forward.details)
+    fake.reset()
+    mac.reply_to_email(**reply.arguments, **reply.extras)
+    mac.forward_email(**forward.arguments, **forward.extras)
+    calls = fake.calls()
+    assert [(_script(c), c[1]) for c in calls] == [("reply_to_email", "<m1@x>"), ("forward_email", "<m1@x>")]
+    for name in ("reply_to_email", "forward_email"):
+        text = resource_path("applescript", f"{name}.applescript").read_text(encoding="utf-8")
+        assert 'if expected is not "" and (message id of (item 1 of picked)) is not expected then error' in text

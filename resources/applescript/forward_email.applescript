@@ -1,9 +1,10 @@
 -- forward_email: forward the message selected in Mail, sent at once.
--- argv: 1 body, 2 recipient count R, then R addresses, then cc count C, then C addresses,
+-- argv: 1 the message id approval showed ("": the selected one), 2 body, 3 recipient count R, then R addresses, then cc count C, then C addresses,
 --       then attachment count A, then A POSIX paths
 on run argv
-	set theBody to item 1 of argv
-	set i to 2
+	set expected to item 1 of argv
+	set theBody to item 2 of argv
+	set i to 3
 	set nTo to (item i of argv) as integer
 	set toList to {}
 	if nTo > 0 then set toList to items (i + 1) thru (i + nTo) of argv
@@ -18,6 +19,7 @@ on run argv
 	tell application "Mail"
 		set picked to selection
 		if (count of picked) is 0 then error "No message is selected in Mail: select the one to forward." number 1404
+		if expected is not "" and (message id of (item 1 of picked)) is not expected then error "The message selected in Mail is not the one shown for approval; nothing was sent. Select it again and ask again." number 1405
 		set msg to forward (item 1 of picked) opening window false
 		tell msg
 			if theBody is not "" then set content to theBody & return & return & content

@@ -48,6 +48,10 @@ def _counted(values: list[str]) -> list[str]:
     return [str(len(values)), *values]
 
 
+SHOWN_CHARS = 2000
+"""Characters of a selected message's text that approval of a forward shows."""
+
+
 @dataclass
 class MacBackend(LocalBackend):
     timeout: float = DEFAULT_TIMEOUT
@@ -140,18 +144,30 @@ class MacBackend(LocalBackend):
                                         *_counted(self._paths(attachments or []))])
         return f"Email '{subject}' to {', '.join(to)}: sent from Mail."
 
-    def reply_to_email(self, cc: list[str], context: str, attachments: list[str], *, body: str | None = None) -> str:
+    def reply_to_email(self, cc: list[str], context: str, attachments: list[str], *, body: str | None = None,
+                       message: str | None = None) -> str:
+        """``message``: the Mail message id approval showed; Mail refuses if another is selected."""
         if body is None:
             body = self.writer.email_body("", context or "")
-        return self._run("reply_to_email", [body, *_counted(self._emails(cc or [])), *_counted(self._paths(attachments or []))])
+        return self._run("reply_to_email", [message or "", body, *_counted(self._emails(cc or [])),
+                                            *_counted(self._paths(attachments or []))])
 
-    def forward_email(self, recipients: list[str], cc: list[str], context: str, attachments: list[str]) -> str:
+    def forward_email(self, recipients: list[str], cc: list[str], context: str, attachments: list[str], *,
+                      message: str | None = None) -> str:
         to = self._emails(recipients or [])
         if not to:
             raise ToolError("Forward to whom? No recipients were given.")
-        self._run("forward_email", [context or "", *_counted(to), *_counted(self._emails(cc or [])),
+        self._run("forward_email", [message or "", context or "", *_counted(to), *_counted(self._emails(cc or [])),
                                     *_counted(self._paths(attachments or []))])
         return f"Forwarded to {', '.join(to)}."
+
+    def selected_message(self) -> tuple[str, str, str, str]:
+        """(message id, sender, subject, text) of the message selected in Mail: what approval shows
+        and binds a reply or forward to (``SHOWN_CHARS`` of its text)."""
+        parts = self._run("selected_message", [str(SHOWN_CHARS)]).split("\x1e", 3)
+        if len(parts) != 4 or not parts[0].strip():
+            raise ToolError("Mail did not say which message is selected; select the one to reply to or forward.")
+        return parts[0].strip(), parts[1], parts[2], parts[3]
 
     def maps_open_location(self, location: str) -> str:
         if not location or not location.strip():
@@ -196,21 +212,25 @@ class MacBackend(LocalBackend):
                                               str(level), "true" if all_day else "false"])
         return reminder_added(name, due, bool(all_day), where)
 
-    # Mail's selected message lives in Mail, not in the data folder: the approval says what is
-    # known here (the body that will be sent), and Mail shows the thread.
+    # Mail's selected message lives in Mail: approval shows which one (sender, subject, and for a
+    # forward its text) and the call is bound to its message id, so selecting another meanwhile
+    # makes Mail refuse instead of answering the wrong message.
 
     def prepare_reply_to_email(self, cc: list[str], context: str, attachments: list[str]) -> Prepared:
+        key, sender, subject, _ = self.selected_message()
         copy, files = self._emails(cc or []), self._paths(attachments or [])
         body = self.writer.email_body("", context or "")
-        details = ("replies to the message selected in Mail",) + ((f"cc {', '.join(copy)}",) if copy else ())
+        details = (f"replies to {sender}: Re: {subject}",) + ((f"cc {', '.join(copy)}",) if copy else ())
         return Prepared({"cc": copy, "context": context, "attachments": files},
-                        (*details, *self._files_shown(files, "attaches"), f"body:\n{body}"), {"body": body})
+                        (*details, *self._files_shown(files, "attaches"), f"body:\n{body}"), {"body": body, "message": key})
 
     def prepare_forward_email(self, recipients: list[str], cc: list[str], context: str, attachments: list[str]) -> Prepared:
+        key, sender, subject, text = self.selected_message()
         to, copy, files = self._emails(recipients or []), self._emails(cc or []), self._paths(attachments or [])
-        details = (f"forwards the message selected in Mail to {', '.join(to)}",) + ((f"cc {', '.join(copy)}",) if copy else ())
+        details = (f"forwards '{subject}' from {sender} to {', '.join(to)}",) + ((f"cc {', '.join(copy)}",) if copy else ())
+        shown = (f"{context.strip()}\n\n" if context and context.strip() else "") + f"---------- Forwarded message ----------\n{text}"
         return Prepared({"recipients": to, "cc": copy, "context": context, "attachments": files},
-                        (*details, *self._files_shown(files, "attaches")))
+                        (*details, *self._files_shown(files, "attaches"), f"forwards:\n{shown}"), {"message": key})
 
     def send_sms(self, recipients: list[str], message: str) -> str:
         handles = self._phones(recipients or [])
