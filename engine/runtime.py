@@ -28,7 +28,10 @@ def tool_selector(name: str, specs: list[ToolSpec], warn: Callable[[str], None] 
     from engine.encoder import EncoderError
 
     try:
-        return make_selector(name, specs)
+        select = make_selector(name, specs)
+        if unlabelled := getattr(select, "unlabelled", None):
+            warn(f"ToolRAG's classifier has no label for {', '.join(unlabelled)}: always offered to the planner")
+        return select
     except (ToolRAGError, EncoderError) as exc:
         warn(f"ToolRAG '{name}' unavailable ({exc}); offering all tools to the planner")
         return None

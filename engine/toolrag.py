@@ -85,6 +85,9 @@ class ClassifierSelector:
         self.labels: list[str] = self.manifest["labels"]
         self.threshold = float(threshold if threshold is not None else self.manifest["threshold"])
         self.specs = {s.name: s for s in specs}
+        self.unlabelled = [n for n in self.specs if n not in self.labels]
+        """Tools the classifier was never trained on (a 17th tool, another tool set's): it cannot
+        say they are not needed, so they are always offered (``runtime.tool_selector`` says so)."""
         self.encoder = default_encoder()
         self.layers = int(self.manifest["encoder"].get("layers", self.encoder.layers))
         self._last: tuple[str, np.ndarray] | None = None
@@ -109,7 +112,7 @@ class ClassifierSelector:
 
     def choose(self, probs: np.ndarray) -> set[str]:
         picked = {self.labels[i] for i in np.flatnonzero(probs >= self.threshold)}
-        return with_helpers(picked, self.specs)
+        return with_helpers(picked, self.specs) | set(self.unlabelled) if picked else set()
 
     def __call__(self, query: str) -> list[ToolSpec]:
         names = self.choose(self.probabilities([query])[0])

@@ -113,3 +113,19 @@ def test_head_training_learns_a_separable_labelling_and_loads_back(tmp_path):
         save_head(head, tmp_path / "head.npz")
         again = Head.load(tmp_path / "head.npz")
         assert np.allclose(again.predict(x), head.predict(x), atol=1e-2)
+
+
+def test_a_tool_the_classifier_does_not_know_is_always_offered_and_said_at_load():
+    """A 17th tool: the classifier has no label for it, so it cannot rule it out; it is offered
+    with whatever else is chosen, and loading says so."""
+    from engine.runtime import tool_selector
+    from engine.tools.spec import ToolSpec
+
+    extra = ToolSpec.from_json_schema({"type": "function", "function": {
+        "name": "play_music", "description": "Play a song.", "parameters": {
+            "type": "object", "properties": {"song": {"type": "string"}}, "required": ["song"]}}})
+    warnings: list[str] = []
+    sel = tool_selector("classifier", [*desktop_specs(), extra], warnings.append)
+    assert sel.unlabelled == ["play_music"] and any("no label for play_music" in w for w in warnings)
+    names = [t.name for t in sel("Text Sid that I'm running late")]
+    assert "play_music" in names and "send_sms" in names and len(names) < 17
