@@ -117,16 +117,31 @@ def test_the_committed_campaign_is_consistent() -> None:
 # -- sittings on the 270M (torch, llama.cpp) -------------------------------------------------------
 
 
+def _tiny_lora(base: Path):  # type: ignore[no-untyped-def]
+    """The 270M with a rank-4 LoRA on every linear layer whose B is not zero: a trained adapter,
+    not the identity PEFT starts with."""
+    import torch
+    from peft import LoraConfig, get_peft_model
+    from transformers import AutoModelForCausalLM
+
+    from engine.train.lora import TARGET_MODULES
+
+    torch.manual_seed(0)
+    model = AutoModelForCausalLM.from_pretrained(str(base.parent), gguf_file=base.name, dtype=torch.float32)
+    model = get_peft_model(model, LoraConfig(r=4, lora_alpha=8, target_modules=list(TARGET_MODULES), task_type="CAUSAL_LM"))
+    for name, p in model.named_parameters():
+        if "lora_B" in name:
+            torch.nn.init.normal_(p, std=0.02)
+    return model
+
+
 def _tiny_campaign(tmp_path: Path) -> tuple[Path, Settings, dict]:
     """A campaign folder for the 270M started from a shipped-style adapter (manifest + GGUF)."""
-    import torch
-    from peft import LoraConfig, get_peft_model, get_peft_model_state_dict
-    from transformers import AutoModelForCausalLM
+    from peft import get_peft_model_state_dict
 
     from engine import models
     from engine.adapters import file_sha256
     from engine.train.gguf_lora import base_info, write_gguf_lora
-    from engine.train.lora import TARGET_MODULES
 
     data = tmp_path / "train.jsonl"
     rows = [{"id": f"r{i}", "query": f"Remind me to call Ana {i} times", "date": "2026-11-30 09:00", "split": "train",
@@ -134,12 +149,7 @@ def _tiny_campaign(tmp_path: Path) -> tuple[Path, Settings, dict]:
             for i in range(6)]
     data.write_text("\n".join(json.dumps(r) for r in rows) + "\n")
     base = models.resolve("tiny")
-    torch.manual_seed(0)
-    model = AutoModelForCausalLM.from_pretrained(str(base.parent), gguf_file=base.name, dtype=torch.float32)
-    model = get_peft_model(model, LoraConfig(r=4, lora_alpha=8, target_modules=list(TARGET_MODULES), task_type="CAUSAL_LM"))
-    for name, p in model.named_parameters():
-        if "lora_B" in name:
-            torch.nn.init.normal_(p, std=0.02)
+    model = _tiny_lora(base)
     weights = {k: v.detach().numpy() for k, v in get_peft_model_state_dict(model).items()}
     folder = tmp_path / "campaign"
     write_gguf_lora(folder / "planner-lora.gguf", *base_info(base), 8.0, weights)
@@ -204,13 +214,10 @@ def test_the_batched_step_gives_each_samples_own_loss(tmp_path) -> None:
     pytest.importorskip("peft")
     import datetime as dt
 
-    from peft import LoraConfig, get_peft_model
-    from transformers import AutoModelForCausalLM
-
     from engine import models
     from engine.llm import LocalLLM
     from engine.tools.desktop import desktop_specs
-    from engine.train.lora import TARGET_MODULES, batch_loss, prefix_cache, sample_loss
+    from engine.train.lora import batch_loss, prefix_cache, sample_loss
     from engine.train.samples import SampleBuilder
 
     base = models.resolve("tiny")
@@ -224,12 +231,7 @@ def test_the_batched_step_gives_each_samples_own_loss(tmp_path) -> None:
                    '3. open_note("Notes", "")\n4. compose_new_email(["$1", "$2"], [], "Notes", "$3", [])\n5. join()', [], date=when)]
     samples = [builder.tokenized(builder.sample(r)) for r in recs]
     prefix = builder.static_prefix_ids()
-    torch.manual_seed(0)
-    model = AutoModelForCausalLM.from_pretrained(str(base.parent), gguf_file=base.name, dtype=torch.float32)
-    model = get_peft_model(model, LoraConfig(r=4, lora_alpha=8, target_modules=list(TARGET_MODULES), task_type="CAUSAL_LM"))
-    for name, p in model.named_parameters():
-        if "lora_B" in name:
-            torch.nn.init.normal_(p, std=0.02)
+    model = _tiny_lora(base)
     model.train()
     each = torch.stack([sample_loss(model, s, "cpu") for s in samples]).mean()
     batched = batch_loss(model, samples, "cpu", prefix, prefix_cache(model, prefix, "cpu"))

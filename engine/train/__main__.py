@@ -92,7 +92,7 @@ def campaign_command(args: argparse.Namespace, argv: list[str]) -> int:
         done = campaign.stop_background()
         print("stopped" if done else "still running after the wait; see the log in " + str(campaign.work_dir()))
         return 0 if done else 1
-    folder = args.folder or campaign.campaign_dir()
+    folder = getattr(args, "folder", None) or campaign.campaign_dir()
     if args.cmd == "campaign":
         state = campaign.read_state(folder)
         print(campaign.curve_table(state))
