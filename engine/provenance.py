@@ -63,17 +63,14 @@ class RoundCheck:
     def __init__(self, request: str, earlier: Sequence[Task], specs: Mapping[str, ToolSpec], first_round_end: int) -> None:
         self.specs = specs
         self.request = " ".join(request.split()).casefold()
-        self.request_normal = {_normal(w) for w in re.findall(r"[^\s,;:()\[\]\"']+", request)}
+        self.request_normal = _request_values(request)
         self.trusted: set[str] = set()
         self.produced: dict[int, Kind | None] = {}
         for t in earlier:
             spec = specs.get(t.tool)
             self.produced[t.id] = returns_kind(spec) if spec else None
             if t.id < first_round_end and spec is not None:
-                for value in bind_arguments(t, spec).values():
-                    for item in value if isinstance(value, list) else [value]:
-                        if isinstance(item, str) and not WHOLE_REF.match(item.strip()):
-                            self.trusted.add(_normal(item))
+                self.trusted |= {_normal(v) for v in _strings(bind_arguments(t, spec)) if not WHOLE_REF.match(v.strip())}
 
     def refusal(self, task: Task) -> str | None:
         """Why ``task`` may not run in this round, or None. It also learns ``task``'s kind, so
@@ -109,10 +106,16 @@ class RoundCheck:
 def known_values(request: str, result: RunResult) -> set[str]:
     """Every value the person saw or gave before any re-plan round: the request's words and the
     arguments of the first round's calls as they ran (``$N`` filled in), normalised."""
-    out = {_normal(w) for w in re.findall(r"[^\s,;:()\[\]\"']+", request)} | {" ".join(request.split()).casefold()}
+    out = _request_values(request) | {" ".join(request.split()).casefold()}
     for arguments in result.calls.values():
         out |= {_normal(v) for v in _strings(arguments)}
     return out
+
+
+def _request_values(request: str) -> set[str]:
+    """The request's words (split at spaces, brackets, quotes and punctuation that cannot be part
+    of an address or number), each in its normal form."""
+    return {_normal(w) for w in re.findall(r"[^\s,;:()\[\]\"']+", request)}
 
 
 def _strings(arguments: Mapping[str, object]) -> list[str]:

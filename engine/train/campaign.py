@@ -30,7 +30,6 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import hashlib
 import json
 import os
 import random
@@ -257,7 +256,7 @@ def check_weights(folder: Path, state: State) -> Path:
     size = path.stat().st_size
     if size != state.weights_bytes:
         raise CampaignError(f"{path} has {size} bytes, campaign.json records {state.weights_bytes}: truncated or foreign")
-    digest = hashlib.sha256(path.read_bytes()).hexdigest()
+    digest = file_sha256(path)
     if digest != state.weights_sha256:
         raise CampaignError(f"{path}: sha256 {digest[:12]}… is not the {str(state.weights_sha256)[:12]}… campaign.json records")
     return path
@@ -387,7 +386,7 @@ def run_sitting(sit: Sitting, settings: Settings | None = None) -> State:
         sd = {k: v.detach().to("cpu", torch.float16).contiguous() for k, v in get_peft_model_state_dict(model).items()}
         save_file(sd, str(tmp))
         state.weights_bytes = tmp.stat().st_size
-        state.weights_sha256 = hashlib.sha256(tmp.read_bytes()).hexdigest()
+        state.weights_sha256 = file_sha256(tmp)
         tmp.replace(folder / WEIGHTS_FILE)
         write_json(folder / STATE_FILE, state.to_json())
 
