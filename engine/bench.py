@@ -283,8 +283,7 @@ def bench_train(bases: list[str], steps: int, threads: int | None, only: list[st
     from peft import LoraConfig, get_peft_model
     from transformers import AutoModelForCausalLM
 
-    from engine.train.lora import TARGET_MODULES, batch_loss, prefix_cache, sample_loss
-    from engine.train.samples import TokenizedSample
+    from engine.train.step import TARGET_MODULES, TokenizedSample, batch_loss, prefix_cache, sample_loss
 
     if threads:
         torch.set_num_threads(threads)

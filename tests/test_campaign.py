@@ -124,7 +124,7 @@ def _tiny_lora(base: Path):  # type: ignore[no-untyped-def]
     from peft import LoraConfig, get_peft_model
     from transformers import AutoModelForCausalLM
 
-    from engine.train.lora import TARGET_MODULES
+    from engine.train.step import TARGET_MODULES
 
     torch.manual_seed(0)
     model = AutoModelForCausalLM.from_pretrained(str(base.parent), gguf_file=base.name, dtype=torch.float32)
@@ -217,8 +217,8 @@ def test_the_batched_step_gives_each_samples_own_loss(tmp_path) -> None:
     from engine import models
     from engine.llm import LocalLLM
     from engine.tools.desktop import desktop_specs
-    from engine.train.lora import batch_loss, prefix_cache, sample_loss
     from engine.train.samples import SampleBuilder
+    from engine.train.step import batch_loss, prefix_cache, sample_loss
 
     base = models.resolve("tiny")
     builder = SampleBuilder(LocalLLM(base, vocab_only=True), desktop_specs(), select=None, examples=0, distractors=0,

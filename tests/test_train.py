@@ -237,8 +237,8 @@ def test_a_shared_prefix_gives_the_same_loss_for_less_work(fast_model) -> None:
     from engine import models
     from engine.llm import LocalLLM
     from engine.tools.desktop import desktop_specs
-    from engine.train.lora import TARGET_MODULES, prefix_cache, sample_loss
     from engine.train.samples import SampleBuilder
+    from engine.train.step import TARGET_MODULES, prefix_cache, sample_loss
 
     base = models.resolve("tiny")
     builder = SampleBuilder(LocalLLM(base, vocab_only=True), desktop_specs(), select=None, examples=0, distractors=0,

@@ -1,4 +1,4 @@
-"""``python -m engine.train continue|stop|planner|export|attach-test|curve``."""
+"""``python -m engine.train continue|stop|campaign|gpu-pack|gpu-adopt|planner|export|attach-test|curve``."""
 
 from __future__ import annotations
 
@@ -56,10 +56,26 @@ def main(argv: list[str] | None = None) -> int:
     c.add_argument("--steps", type=int, help="stop after this many steps")
     c.add_argument("--folder", type=Path, help="the campaign's folder (default: models/planner-compact)")
     c.add_argument("--foreground", action="store_true", help="train in this process instead of in the background")
+    g = sub.add_parser("gpu-pack", help="pack the campaign's next samples for a sitting on a lent GPU machine "
+                       "(python -m engine.train.gpu_sitting runs there)")
+    g.add_argument("--samples", type=int, required=True)
+    g.add_argument("--out", type=Path, required=True)
+    g.add_argument("--val-records", type=int, default=200, help="val records whose loss the GPU run reports")
+    s = sub.add_parser("gpu-stage", help="cut a pack, the base and wheels into folders, one per call to the lent machine")
+    s.add_argument("--pack", type=Path, required=True)
+    s.add_argument("--out", type=Path, default=Path(".xfer"), help="an ignored folder of the checkout (carried)")
+    s.add_argument("--wheel", type=Path, nargs="*", default=[], help="wheels the machine lacks (gguf)")
+    s.add_argument("--margin", type=int, default=512 * 1024, help="bytes left free in each call")
+    d = sub.add_parser("gpu-adopt", help="score a GPU sitting's returned checkpoints on val and advance the campaign")
+    d.add_argument("returned", type=Path, help="the folder the GPU run wrote (its $OUT)")
+    d.add_argument("--pack", type=Path, required=True, help="the folder gpu-pack wrote")
+    d.add_argument("--threads", type=int)
     sub.add_parser("stop", help="ask the background sitting to save, score and stop; waits for it")
     sub.add_parser("campaign", help="the campaign's curve and sittings")
     args = p.parse_args(argv)
 
+    if args.cmd in ("gpu-pack", "gpu-stage", "gpu-adopt"):
+        return gpu_command(args)
     if args.cmd in ("continue", "stop", "campaign"):
         return campaign_command(args, argv if argv is not None else sys.argv[1:])
 
@@ -82,6 +98,36 @@ def main(argv: list[str] | None = None) -> int:
     from engine.train.lora import attach_test
 
     print(attach_test(args.folder, args.summaries))
+    return 0
+
+
+def gpu_command(args: argparse.Namespace) -> int:
+    from engine.train import campaign, gpu_sitting
+
+    try:
+        if args.cmd == "gpu-pack":
+            meta = gpu_sitting.pack(campaign.campaign_dir(), args.samples, args.out, args.val_records)
+            print(f"packed {meta['steps']} steps ({meta['unique_samples']} unique samples, {meta['val_samples']} val) "
+                  f"from step {meta['from_step']} in {args.out}")
+        elif args.cmd == "gpu-stage":
+            import json
+
+            from engine import models
+
+            meta = json.loads((args.pack / gpu_sitting.PACK_FILE).read_text(encoding="utf-8"))
+            tree = gpu_sitting.tree_bytes(Path.cwd())
+            calls = gpu_sitting.stage(args.pack, models.resolve(meta["settings"]["base"]), args.wheel, args.out,
+                                      gpu_sitting.CALL_BYTES - tree - args.margin)
+            print(f"working tree {tree} bytes; {len(calls)} calls, each carrying {args.out}/pN:")
+            for i, (names, command) in enumerate(zip(calls, gpu_sitting.call_commands(calls, str(args.out)), strict=True), 1):
+                print(f"  p{i}: {' '.join(names)}\n     run: {command}")
+        else:
+            state = gpu_sitting.adopt(args.returned, args.pack, campaign.campaign_dir(), args.threads,
+                                      log=lambda m: print(m, flush=True))
+            print(f"campaign at step {state.step}, {state.samples_seen} samples")
+    except (campaign.CampaignError, gpu_sitting.GpuSittingError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
     return 0
 
 

@@ -51,7 +51,8 @@ from engine.errors import TinyAgentError
 from engine.resources import models_path
 
 if TYPE_CHECKING:
-    from engine.train.samples import SampleBuilder, TokenizedSample
+    from engine.train.samples import SampleBuilder
+    from engine.train.step import TokenizedSample
 
 STATE_FILE = "campaign.json"
 WEIGHTS_FILE = "campaign-last.safetensors"
@@ -326,8 +327,9 @@ def run_sitting(sit: Sitting, settings: Settings | None = None) -> State:
     from engine.llm import LocalLLM
     from engine.tools.desktop import desktop_specs
     from engine.train.gguf_lora import write_gguf_lora
-    from engine.train.lora import ADAPTER_FILE, TARGET_MODULES, batch_loss, prefix_cache
+    from engine.train.lora import ADAPTER_FILE
     from engine.train.samples import SampleBuilder
+    from engine.train.step import TARGET_MODULES, optimizer_step
 
     folder = sit.folder
     fresh = not (folder / STATE_FILE).exists()
@@ -398,17 +400,11 @@ def run_sitting(sit: Sitting, settings: Settings | None = None) -> State:
         gguf_path = write_gguf_lora(sit.work / f"step-{state.step}.gguf", arch, n_blocks, cfg.alpha, sd)
         summary = score(base, gguf_path, cfg, sit.threads)
         n = max(1, summary.n)
-        recent = losses[-50:] or [float("nan")]
+        recent = [x for x in losses[-50:] if x == x] or [float("nan")]
         point = Point(state.samples_seen, state.step, sum(recent) / len(recent), summary.success / n,
                       summary.success_args / n, hours0 + train_seconds / 3600)
-        key = [point.val_success, point.val_success_args]
-        state.curve.append(point)
         release_memory()
-        if state.best is None or key >= state.best:
-            for p in state.curve:
-                p.kept = p is point
-            state.best = key
-            keep_adapter(folder, gguf_path, state, base)
+        record_point(folder, state, point, gguf_path, base)
         sit.log(f"  val at {state.samples_seen} samples: {point.val_success:.1%} ({point.val_success_args:.1%} with "
                 f"arguments){' kept' if point.kept else ''}")
         model.train()
@@ -429,15 +425,10 @@ def run_sitting(sit: Sitting, settings: Settings | None = None) -> State:
                 state.skipped_too_long += 1
                 continue
             batch.append(tok)
-        shared = prefix_cache(model, prefix, device)
-        with torch.autocast(device, dtype=torch.bfloat16):
-            loss = batch_loss(model, batch, device, prefix, shared)
-        loss.backward()
-        torch.nn.utils.clip_grad_norm_(params, 1.0)
-        optim.step()
-        optim.zero_grad(set_to_none=True)
-        losses.append(loss.item())
-        del loss, shared, batch
+        losses.append(optimizer_step(model, optim, params, batch, prefix, device))
+        if losses[-1] != losses[-1]:
+            sitting["skipped_nonfinite"] = sitting.get("skipped_nonfinite", 0) + 1
+        del batch
         release_memory()
         state.step += 1
         state.samples_seen += cfg.batch
@@ -498,7 +489,19 @@ def score(base: Path, adapter: Path, cfg: Settings, threads: int | None):  # typ
     return val_success(base, adapter, val, tc)
 
 
-def keep_adapter(folder: Path, gguf_path: Path, state: State, base: Path) -> None:
+def record_point(folder: Path, state: State, point: Point, gguf_path: Path, base: Path) -> None:
+    """Add a val checkpoint to the curve; if it is the best so far (ties go to the later one),
+    its adapter becomes what plans."""
+    key = [point.val_success, point.val_success_args]
+    state.curve.append(point)
+    if state.best is None or key >= state.best:
+        for p in state.curve:
+            p.kept = p is point
+        state.best = key
+        keep_adapter(folder, gguf_path, state, base, point)
+
+
+def keep_adapter(folder: Path, gguf_path: Path, state: State, base: Path, point: Point) -> None:
     """Make ``gguf_path`` what plans: copy it in and rewrite the manifest (whose test rows then
     describe the previous adapter, so they move to ``test_previous`` until measured again)."""
     from engine.train.lora import ADAPTER_FILE
@@ -511,7 +514,7 @@ def keep_adapter(folder: Path, gguf_path: Path, state: State, base: Path) -> Non
     if "test" in data:
         data["test_previous"] = data.pop("test")
     data.update(adapter_bytes=(folder / ADAPTER_FILE).stat().st_size, adapter_sha256=file_sha256(folder / ADAPTER_FILE),
-                base_sha256=file_sha256(base), best_step=state.step, samples_seen=state.samples_seen,
+                base_sha256=file_sha256(base), best_step=point.step, samples_seen=point.samples,
                 campaign=STATE_FILE)
     data["config"] = {**data.get("config", {}), "prompt": "compact", "examples": 1, "rank": state.settings.rank,
                       "alpha": state.settings.alpha}

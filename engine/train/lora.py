@@ -30,18 +30,14 @@ import time
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from engine.adapters import file_sha256
 from engine.config import Config, PlannerConfig, PromptStyle, Selection
 from engine.data.records import Record, first_valid
 from engine.eval.metrics import Summary
 from engine.train.gguf_lora import export_adapter
+from engine.train.step import TARGET_MODULES, prefix_cache, sample_loss
 
-if TYPE_CHECKING:
-    from engine.train.samples import TokenizedSample
-
-TARGET_MODULES = ("q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj")
 ADAPTER_FILE = "planner-lora.gguf"
 
 
@@ -306,74 +302,6 @@ def train_planner(cfg: TrainConfig, log=print) -> TrainReport:  # type: ignore[n
         if step % cfg.save_every == 0 or step == cfg.steps or step == last_checkpoint:
             save_state(step)
     return report
-
-
-def prefix_cache(model, prefix: list[int], device: str):  # type: ignore[no-untyped-def]
-    """The KV cache of the prompt's static prefix under the current weights, without gradient:
-    computed once per optimizer step and shared by its samples (``shared_prefix``)."""
-    import torch
-
-    with torch.no_grad():
-        return model(input_ids=torch.tensor([prefix], device=device), use_cache=True).past_key_values
-
-
-def sample_loss(model, s: TokenizedSample, device: str, prefix: Sequence[int] = (), shared=None):  # type: ignore[no-untyped-def]
-    """Cross-entropy on the sample's plan tokens. With a ``shared`` prefix cache only the rest of
-    the sample is run: the same forward pass (so the same loss), without the gradient that would
-    flow back through the prefix's keys and values."""
-    import copy
-
-    import torch
-
-    n = len(s.target_ids)
-    ids = s.prompt_ids + s.target_ids
-    if shared is not None and ids[: len(prefix)] == list(prefix) and len(ids) > len(prefix):
-        rest = torch.tensor([ids[len(prefix):]], device=device)
-        out = model(input_ids=rest, past_key_values=copy.deepcopy(shared), use_cache=True, logits_to_keep=n + 1)
-    else:
-        out = model(input_ids=torch.tensor([ids], device=device), logits_to_keep=n + 1)
-    return torch.nn.functional.cross_entropy(out.logits[0, :n].float(), torch.tensor(ids[-n:], device=device))
-
-
-def batch_loss(model, batch: Sequence[TokenizedSample], device: str, prefix: Sequence[int], shared):  # type: ignore[no-untyped-def]
-    """The mean over ``batch`` of each sample's plan-token cross-entropy, in one forward pass: the
-    shared prefix's cache (``prefix_cache``, consumed here) is repeated for each sample, the
-    samples' rests are right-padded into one batch, and the vocabulary projection runs only on
-    the positions that predict a plan token. The same loss as ``sample_loss`` per sample averaged
-    (a test checks it), at a fraction of the cost on a CPU: one pass of wide matrix products
-    instead of ``len(batch)`` narrow ones, and no logits for the prompt's padding.
-
-    A sample that does not start with ``prefix`` (a tokenizer boundary moved) falls back to
-    ``sample_loss`` on its own."""
-    import torch
-
-    inner = model.get_base_model() if hasattr(model, "get_base_model") else model
-    fits = [s for s in batch if (s.prompt_ids + s.target_ids)[: len(prefix)] == list(prefix)
-            and s.length - len(prefix) > len(s.target_ids)]
-    losses = [sample_loss(model, s, device) for s in batch if s not in fits]
-    if fits:
-        rests = [(s.prompt_ids + s.target_ids)[len(prefix):] for s in fits]
-        width = max(map(len, rests))
-        ids = torch.zeros((len(fits), width), dtype=torch.long, device=device)
-        mask = torch.zeros((len(fits), len(prefix) + width), dtype=torch.long, device=device)
-        mask[:, : len(prefix)] = 1
-        for i, rest in enumerate(rests):
-            ids[i, : len(rest)] = torch.tensor(rest, device=device)
-            mask[i, len(prefix) : len(prefix) + len(rest)] = 1
-        shared.batch_repeat_interleave(len(fits))
-        hidden = inner.model(input_ids=ids, attention_mask=mask, past_key_values=shared, use_cache=True).last_hidden_state
-        rows, labels, owner = [], [], []
-        for i, (s, rest) in enumerate(zip(fits, rests, strict=True)):
-            n = len(s.target_ids)
-            rows.append(hidden[i, len(rest) - n - 1 : len(rest) - 1])
-            labels.extend(rest[len(rest) - n :])
-            owner.extend([i] * n)
-        logits = inner.lm_head(torch.cat(rows)).float()
-        per_token = torch.nn.functional.cross_entropy(logits, torch.tensor(labels, device=device), reduction="none")
-        who = torch.tensor(owner, device=device)
-        counts = torch.bincount(who, minlength=len(fits)).float()
-        losses.extend(torch.zeros(len(fits), device=device).index_add(0, who, per_token) / counts)
-    return torch.stack(list(losses)).mean()
 
 
 def load_state(path: Path, cfg: TrainConfig) -> dict | None:

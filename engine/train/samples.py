@@ -23,6 +23,7 @@ from engine.plan import END_OF_PLAN
 from engine.planner import ToolSelector
 from engine.prompt import user_prompt
 from engine.tools.spec import ToolSpec
+from engine.train.step import TokenizedSample
 
 
 @dataclass(frozen=True)
@@ -33,17 +34,6 @@ class Sample:
     tools: tuple[str, ...]
     question: str = ""
     """The user turn as it stands in ``prompt``: tokenized as text, as planning does."""
-
-
-@dataclass(frozen=True)
-class TokenizedSample:
-    id: str
-    prompt_ids: list[int]
-    target_ids: list[int]
-
-    @property
-    def length(self) -> int:
-        return len(self.prompt_ids) + len(self.target_ids)
 
 
 def offered_names(
