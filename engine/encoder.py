@@ -107,7 +107,15 @@ class MiniLMEncoder:
             with _blas_controller().limit(limits=1, user_api="blas"):
                 out = [self._encode_batch(texts, depth)] if texts else []
         else:
-            out = [self._encode_batch(texts[i : i + batch_size], depth) for i in range(0, len(texts), batch_size)]
+            # Batches of similar lengths: a batch is padded to its longest text, and the lengths of
+            # a training set's queries vary several-fold.
+            order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
+            ranked = [texts[i] for i in order]
+            out = [self._encode_batch(ranked[i : i + batch_size], depth) for i in range(0, len(ranked), batch_size)]
+            merged = np.concatenate(out)
+            result = np.empty_like(merged)
+            result[order] = merged
+            return result
         return np.concatenate(out) if out else np.zeros((0, self.dim), np.float32)
 
     def _encode_batch(self, texts: list[str], depth: int) -> np.ndarray:
