@@ -146,7 +146,7 @@ def campaign_command(args: argparse.Namespace, argv: list[str]) -> int:
         print("| date | device | threads | samples | train minutes | s / sample |")
         print("|---|---|---|---|---|---|")
         for s in state.sittings:
-            print(f"| {s['date']} | {s['device']} | {s['threads']} | {s['from_samples']} → {s.get('to_samples')} | "
+            print(f"| {s['date']} | {s['device']} | {s['threads'] or '–'} | {s['from_samples']} → {s.get('to_samples')} | "
                   f"{s.get('train_minutes')} | {s.get('seconds_per_sample')} |")
         return 0
     if not args.foreground:
