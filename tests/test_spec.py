@@ -143,3 +143,18 @@ def test_a_tool_set_file_carries_its_own_prompt_rules_and_helpers(tmp_path):
         path.write_text(json.dumps(broken))
         with pytest.raises(ToolSpecError, match=why):
             load_tool_set(path)
+
+
+def test_a_non_ascii_tool_name_is_refused_at_load_with_its_name() -> None:
+    """It passed ``isidentifier`` and failed at the first plan, as "a bug in engine.grammar"."""
+    import pytest
+
+    from engine import Agent
+    from engine.tools.spec import ToolSpecError
+
+    def café_lookup(city: str) -> str:
+        """Find a café."""
+        return city
+
+    with pytest.raises(ToolSpecError, match="café_lookup.*ASCII"):
+        Agent.for_tools([café_lookup])

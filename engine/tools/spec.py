@@ -131,8 +131,11 @@ class ToolSpec:
     they belong to the set, not the tool's own schema, so they do not take part in equality)."""
 
     def __post_init__(self) -> None:
-        if not self.name.isidentifier() or self.name == "join":
-            raise ToolSpecError(f"tool name {self.name!r} must be a Python identifier other than 'join'")
+        if not (self.name.isascii() and self.name.isidentifier()) or self.name == "join":
+            # ASCII only: plans are parsed and constrained as ASCII call names, and a non-ASCII name
+            # used to pass here and fail later inside llama.cpp's grammar, at the first plan.
+            raise ToolSpecError(f"tool name {self.name!r} must be an ASCII Python identifier other than 'join' "
+                                "(letters a-z, A-Z, digits and _)")
         seen: set[str] = set()
         for p in self.params:
             if p.type not in SUPPORTED_TYPES:
