@@ -320,8 +320,7 @@ def run_sitting(sit: Sitting, settings: Settings | None = None) -> State:
     """Train until ``minutes`` are spent (or a stop is requested), saving every ``save_every``
     steps, scoring on val every ``val_every_minutes`` and at the end, keeping the best adapter."""
     import torch
-    from peft import LoraConfig, get_peft_model, get_peft_model_state_dict, set_peft_model_state_dict
-    from transformers import AutoModelForCausalLM
+    from peft import get_peft_model_state_dict, set_peft_model_state_dict
 
     from engine import models
     from engine.llm import LocalLLM
@@ -329,7 +328,7 @@ def run_sitting(sit: Sitting, settings: Settings | None = None) -> State:
     from engine.train.gguf_lora import write_gguf_lora
     from engine.train.lora import ADAPTER_FILE
     from engine.train.samples import SampleBuilder
-    from engine.train.step import TARGET_MODULES, optimizer_step
+    from engine.train.step import lora_model, optimizer_step
 
     folder = sit.folder
     fresh = not (folder / STATE_FILE).exists()
@@ -345,12 +344,7 @@ def run_sitting(sit: Sitting, settings: Settings | None = None) -> State:
     base = models.resolve(cfg.base)
     cuda = torch.cuda.is_available()
     device = "cuda" if cuda else "cpu"
-    model = AutoModelForCausalLM.from_pretrained(str(base.parent), gguf_file=base.name, dtype=torch.bfloat16).to(device)
-    model = get_peft_model(model, LoraConfig(r=cfg.rank, lora_alpha=cfg.alpha, lora_dropout=0.0,
-                                             target_modules=list(TARGET_MODULES), task_type="CAUSAL_LM"))
-    params = [p for p in model.parameters() if p.requires_grad]
-    for p in params:
-        p.data = p.data.float()
+    model, params = lora_model(base, device, cfg.rank, cfg.alpha)
     names = list(get_peft_model_state_dict(model))
     if fresh:
         weights = adapter_to_peft(folder / ADAPTER_FILE, base, names)
@@ -418,13 +412,7 @@ def run_sitting(sit: Sitting, settings: Settings | None = None) -> State:
         ts = time.monotonic()
         for group in optim.param_groups:
             group["lr"] = cfg.lr * min(1.0, (steps_here + 1) / cfg.warmup)
-        batch: list[TokenizedSample] = []
-        while len(batch) < cfg.batch:
-            tok = next_sample(builder, mix, cfg.max_len)
-            if tok is None:
-                state.skipped_too_long += 1
-                continue
-            batch.append(tok)
+        batch = next_batch(builder, mix)
         losses.append(optimizer_step(model, optim, params, batch, prefix, device))
         if losses[-1] != losses[-1]:
             sitting["skipped_nonfinite"] = sitting.get("skipped_nonfinite", 0) + 1
@@ -472,9 +460,18 @@ def resident_gb() -> float:
         return float("nan")
 
 
-def next_sample(builder: SampleBuilder, mix: Mix, max_len: int) -> TokenizedSample | None:
-    tok = builder.tokenized(builder.sample(next(mix)))
-    return None if tok.length > max_len else tok
+def next_batch(builder: SampleBuilder, mix: Mix) -> list[TokenizedSample]:
+    """The stream's next step: ``batch`` samples, a sample over ``max_len`` tokens skipped (and
+    counted in the state)."""
+    state = mix.state
+    batch: list[TokenizedSample] = []
+    while len(batch) < state.settings.batch:
+        tok = builder.tokenized(builder.sample(next(mix)))
+        if tok.length > state.settings.max_len:
+            state.skipped_too_long += 1
+            continue
+        batch.append(tok)
+    return batch
 
 
 def score(base: Path, adapter: Path, cfg: Settings, threads: int | None):  # type: ignore[no-untyped-def]

@@ -35,8 +35,9 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from engine.adapters import file_sha256
 from engine.errors import TinyAgentError
-from engine.train.step import TARGET_MODULES, TokenizedSample, batch_loss, optimizer_step, prefix_cache
+from engine.train.step import TARGET_MODULES, TokenizedSample, batch_loss, lora_model, optimizer_step, prefix_cache
 
 PACK_FILE = "pack.json"
 SAMPLES_FILE = "samples.npz"
@@ -52,14 +53,6 @@ SAVE_RESERVE = 45.0
 
 class GpuSittingError(TinyAgentError, RuntimeError):
     """A pack, a result or a returned checkpoint that does not belong to this campaign."""
-
-
-def sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with path.open("rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 # -- here: pack -----------------------------------------------------------------------------------
@@ -85,6 +78,12 @@ def _flatten(samples: Sequence[TokenizedSample]) -> tuple[list[int], list[int], 
     return tokens, starts, targets, order
 
 
+def _place(state: Any) -> dict[str, Any]:
+    """The stream's place in a campaign state, as ``adopt`` puts it back."""
+    return {"turn": state.turn, "positions": {k: list(v) for k, v in state.positions.items()},
+            "skipped_too_long": state.skipped_too_long}
+
+
 def pack(folder: Path, samples: int, out: Path, val_records: int = 200) -> dict[str, Any]:
     """Write the next ``samples`` samples of the campaign in ``folder`` (and its val set) to
     ``out``; the campaign itself is not changed."""
@@ -93,10 +92,9 @@ def pack(folder: Path, samples: int, out: Path, val_records: int = 200) -> dict[
     import numpy as np
 
     from engine import models
-    from engine.adapters import file_sha256
     from engine.llm import LocalLLM
     from engine.tools.desktop import desktop_specs
-    from engine.train.campaign import Mix, check_weights, next_sample, read_state, source_records
+    from engine.train.campaign import Mix, check_weights, next_batch, read_state, source_records
     from engine.train.lora import interleaved, load_records
     from engine.train.samples import SampleBuilder
 
@@ -108,22 +106,12 @@ def pack(folder: Path, samples: int, out: Path, val_records: int = 200) -> dict[
     builder = SampleBuilder(LocalLLM(base, vocab_only=True), desktop_specs(), select=None, examples=1, distractors=0,
                             seed=cfg.seed, prompt="compact")
     prefix = builder.static_prefix_ids()
-    start = {"turn": state.turn, "positions": {k: list(v) for k, v in state.positions.items()},
-             "skipped_too_long": state.skipped_too_long}
     mix = Mix(state, records)
     stream: list[TokenizedSample] = []
-    places = [start]
+    places = [_place(state)]
     for _ in range(samples // cfg.batch):
-        batch: list[TokenizedSample] = []
-        while len(batch) < cfg.batch:
-            tok = next_sample(builder, mix, cfg.max_len)
-            if tok is None:
-                state.skipped_too_long += 1
-                continue
-            batch.append(tok)
-        stream.extend(batch)
-        places.append({"turn": state.turn, "positions": {k: list(v) for k, v in state.positions.items()},
-                       "skipped_too_long": state.skipped_too_long})
+        stream.extend(next_batch(builder, mix))
+        places.append(_place(state))
     val = interleaved([load_records(Path.cwd() / p) for p in cfg.val], val_records)
     if any(r.split == "test" for r in val):
         raise GpuSittingError("refusing to measure on test-split records")
@@ -140,7 +128,7 @@ def pack(folder: Path, samples: int, out: Path, val_records: int = 200) -> dict[
             "batch": cfg.batch, "lr": cfg.lr, "warmup": cfg.warmup, "rank": cfg.rank, "alpha": cfg.alpha,
             "target_modules": list(TARGET_MODULES), "settings": cfg.to_json(), "base_file": base.name,
             "base_bytes": base.stat().st_size, "base_sha256": file_sha256(base),
-            "weights_sha256": state.weights_sha256, "samples_sha256": sha256(out / SAMPLES_FILE),
+            "weights_sha256": state.weights_sha256, "samples_sha256": file_sha256(out / SAMPLES_FILE),
             "unique_samples": len(targets), "val_samples": len(v_targets)}
     (out / PACK_FILE).write_text(json.dumps(meta, indent=1) + "\n", encoding="utf-8")
     (out / PLACES_FILE).write_text(json.dumps(places) + "\n", encoding="utf-8")
@@ -264,23 +252,21 @@ def train(pack_dir: Path, base: Path, seconds: float, out: Path, eval_every: int
     leave the result and the chosen checkpoints (in parts) in ``out``."""
     import numpy as np
     import torch
-    from peft import LoraConfig, get_peft_model, get_peft_model_state_dict, set_peft_model_state_dict
+    from peft import get_peft_model_state_dict, set_peft_model_state_dict
     from safetensors.torch import load_file, save_file
 
     t_begin = time.monotonic()
     meta = json.loads((pack_dir / PACK_FILE).read_text(encoding="utf-8"))
     for path, key in ((pack_dir / WEIGHTS_FILE, "weights_sha256"), (pack_dir / SAMPLES_FILE, "samples_sha256"),
                       (base, "base_sha256")):
-        if sha256(path) != meta[key]:
+        if file_sha256(path) != meta[key]:
             raise GpuSittingError(f"{path} is not the file the pack was made with ({key} differs)")
+    if meta["target_modules"] != list(TARGET_MODULES):
+        raise GpuSittingError(f"the pack's LoRA covers {meta['target_modules']}, this code {list(TARGET_MODULES)}")
     data = dict(np.load(pack_dir / SAMPLES_FILE))
     prefix = data["prefix"].tolist()
     device = "cuda" if torch.cuda.is_available() else "cpu"
-    model = get_peft_model(load_base(base, device), LoraConfig(r=meta["rank"], lora_alpha=meta["alpha"], lora_dropout=0.0,
-                                             target_modules=list(meta["target_modules"]), task_type="CAUSAL_LM"))
-    params = [p for p in model.parameters() if p.requires_grad]
-    for p in params:
-        p.data = p.data.float()
+    model, params = lora_model(base, device, meta["rank"], meta["alpha"])
     weights = {k: v.float() for k, v in load_file(str(pack_dir / WEIGHTS_FILE)).items()}
     names = set(get_peft_model_state_dict(model))
     if set(weights) != names:
@@ -329,32 +315,12 @@ def train(pack_dir: Path, base: Path, seconds: float, out: Path, eval_every: int
         step = evals[i]["step"]
         tmp = out / f"step-{step}.safetensors"
         save_file(kept[step], str(tmp))
-        returned.append({"step": step, "bytes": tmp.stat().st_size, "sha256": sha256(tmp), "parts": _split(tmp)})
+        returned.append({"step": step, "bytes": tmp.stat().st_size, "sha256": file_sha256(tmp), "parts": _split(tmp)})
     _write_result(out, result, losses, evals, train_seconds, batch_size, returned)
     log(f"done: {done} steps, {done * batch_size} samples in {train_seconds:.0f} s "
         f"({train_seconds / max(1, done * batch_size) * 1000:.1f} ms per sample); returned steps "
         + ", ".join(str(r["step"]) for r in returned))
     return result
-
-
-def load_base(base: Path, device: str):  # type: ignore[no-untyped-def]
-    """The GGUF base in bf16 on ``device``. On a GPU the weights are unpacked into dense bf16 (what
-    its matrix units run fastest) where transformers can keep them packed instead."""
-    import torch
-    import transformers
-
-    options = {}
-    gguf_config = getattr(transformers, "GgufConfig", None)
-    if device == "cuda" and gguf_config is not None:
-        options["quantization_config"] = gguf_config(gguf_file=base.name, dequantize=True)
-    load = transformers.AutoModelForCausalLM.from_pretrained
-    try:
-        model = load(str(base.parent), gguf_file=base.name, dtype=torch.bfloat16, **options)
-    except Exception:  # noqa: BLE001 - an older transformers may not take the option; plain loading unpacks too
-        if not options:
-            raise
-        model = load(str(base.parent), gguf_file=base.name, dtype=torch.bfloat16)
-    return model.to(device)
 
 
 def _versions() -> dict[str, str]:
@@ -409,7 +375,6 @@ def adopt(returned: Path, pack_dir: Path, folder: Path, threads: int | None = No
     from safetensors.numpy import load as load_bytes
 
     from engine import models
-    from engine.adapters import file_sha256
     from engine.train.campaign import Point, read_state, record_point, score, work_dir, write_json
     from engine.train.gguf_lora import base_info, write_gguf_lora
 

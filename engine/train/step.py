@@ -9,8 +9,42 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 TARGET_MODULES = ("q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj")
+
+
+def load_base(base: Path, device: str):  # type: ignore[no-untyped-def]
+    """The GGUF base in bf16 on ``device``. On a GPU the weights are unpacked into dense bf16 (what
+    its matrix units run fastest) where transformers can keep them packed instead."""
+    import torch
+    import transformers
+
+    options = {}
+    gguf_config = getattr(transformers, "GgufConfig", None)
+    if device == "cuda" and gguf_config is not None:
+        options["quantization_config"] = gguf_config(gguf_file=base.name, dequantize=True)
+    load = transformers.AutoModelForCausalLM.from_pretrained
+    try:
+        model = load(str(base.parent), gguf_file=base.name, dtype=torch.bfloat16, **options)
+    except Exception:  # noqa: BLE001 - an older transformers may not take the option; plain loading unpacks too
+        if not options:
+            raise
+        model = load(str(base.parent), gguf_file=base.name, dtype=torch.bfloat16)
+    return model.to(device)
+
+
+def lora_model(base: Path, device: str, rank: int, alpha: float):  # type: ignore[no-untyped-def]
+    """The base with a fresh LoRA on every linear layer (``TARGET_MODULES``), and its trainable
+    parameters, kept in fp32 while the base runs in bf16."""
+    from peft import LoraConfig, get_peft_model
+
+    model = get_peft_model(load_base(base, device), LoraConfig(r=rank, lora_alpha=alpha, lora_dropout=0.0,
+                                                               target_modules=list(TARGET_MODULES), task_type="CAUSAL_LM"))
+    params = [p for p in model.parameters() if p.requires_grad]
+    for p in params:
+        p.data = p.data.float()
+    return model, params
 
 
 @dataclass(frozen=True)
