@@ -61,7 +61,7 @@ class GrammarFirstCheck:
         self._advance(input_ids)
         best = int(np.argmax(scores))
         if self.guard is not None:
-            chosen = self._guarded(scores)
+            chosen = self._guarded(scores, best)
             if chosen is not None:
                 self.quick += 1
                 if chosen == best:
@@ -92,19 +92,26 @@ class GrammarFirstCheck:
                 self._written += self._llama.detokenize([int(token)])
         self._seen = len(input_ids)
 
-    def _guarded(self, scores: np.ndarray) -> int | None:
+    def _guarded(self, scores: np.ndarray, best: int) -> int | None:
         """The best of the model's top tokens that the grammar and the kind guard both allow."""
         assert self.guard is not None
+        text = self._written.decode("utf-8", "ignore")
+        if np.isfinite(scores[best]) and self._ok(best, text):
+            return best  # the usual case: no partition of the whole vocabulary
         k = min(GUARD_CANDIDATES, len(scores))
         top = np.argpartition(-scores, k - 1)[:k]
-        text = self._written.decode("utf-8", "ignore")
         for token in top[np.argsort(-scores[top])]:
             token = int(token)
             if not np.isfinite(scores[token]):
                 break
-            if self._allows(token) and self.guard.allows(text + self._llama.detokenize([token]).decode("utf-8", "ignore")):
+            if token != best and self._ok(token, text):
                 return token
         return None
+
+    def _ok(self, token: int, text: str) -> bool:
+        """The grammar and the kind guard both allow ``token`` after ``text``."""
+        assert self.guard is not None
+        return self._allows(token) and self.guard.allows(text + self._llama.detokenize([token]).decode("utf-8", "ignore"))
 
     def _allows(self, token: int) -> bool:
         self._one.id = token

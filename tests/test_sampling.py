@@ -53,3 +53,21 @@ def test_grammar_is_enforced_when_the_model_disagrees(tiny):
 def test_a_grammar_that_does_not_parse_is_an_error(tiny):
     with pytest.raises(ValueError, match="did not parse"):
         GrammarFirstCheck(tiny.llama, "root ::= (")
+
+
+class _NoLowDigits:
+    """A stand-in kind guard that refuses any text holding a digit below 5."""
+
+    yielded = 0
+
+    def allows(self, text: str) -> bool:
+        return not re.search(r"[0-4]", text)
+
+
+def test_the_guard_picks_the_best_token_it_allows(tiny):
+    guard = _NoLowDigits()
+    check = GrammarFirstCheck(tiny.llama, 'root ::= "Answer: " [0-9] [0-9] "."', guard=guard)  # type: ignore[arg-type]
+    out = tiny.llama.create_completion(
+        "Write a short poem about the sea.\n", max_tokens=12, temperature=0.0, logits_processor=[check]
+    )["choices"][0]["text"]
+    assert re.fullmatch(r"Answer: [5-9][5-9]\.", out), out
