@@ -25,7 +25,7 @@ __version__ = "0.1.0"
 
 _WHERE = {
     "Agent": "engine.agent", "AgentRun": "engine.agent",
-    "Planner": "engine.planner", "PlanStream": "engine.planner",
+    "Planner": "engine.planner", "PlanStream": "engine.planner", "RequestError": "engine.planner",
     "Config": "engine.config", "PlannerConfig": "engine.config", "ConfigError": "engine.config",
     "Selection": "engine.config", "Backend": "engine.config", "PromptStyle": "engine.config",
     "Executor": "engine.executor", "RunResult": "engine.executor", "Approval": "engine.executor",

@@ -16,6 +16,7 @@ from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass, field
 
 from engine.config import PlannerConfig, PromptStyle, Selection
+from engine.errors import TinyAgentError
 from engine.events import TaskStatus
 from engine.examples import ExampleBank
 from engine.executor import RunResult
@@ -35,6 +36,10 @@ from engine.provenance import RoundCheck, quote_observation
 from engine.tools.spec import ToolSpec
 
 ToolSelector = Callable[[str], Sequence[ToolSpec]]
+
+
+class RequestError(TinyAgentError, ValueError):
+    """A request there is nothing to plan for (empty or only whitespace)."""
 
 
 @dataclass
@@ -143,6 +148,8 @@ class Planner:
 
     def prepare(self, query: str, now: dt.datetime | None = None, user: str | None = None) -> PlanStream:
         """The planning run before the model is called: chosen tools, prompt, cached prefix."""
+        if not query.strip():
+            raise RequestError("say what you want done: the request is empty")
         now = now or dt.datetime.now().replace(second=0, microsecond=0)
         user = user if user is not None else user_prompt(query, now, self.config.dates)
         tools = self.offered_tools(query)

@@ -22,6 +22,7 @@ Training, the report and the thresholds are in ``engine.train.toolrag``:
 from __future__ import annotations
 
 import json
+import zipfile
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
@@ -80,9 +81,9 @@ class ClassifierSelector:
         manifest_path = folder / "manifest.json"
         if not manifest_path.is_file():
             raise ToolRAGError(f"no trained ToolRAG classifier in {folder}; run: python -m engine.train.toolrag train")
-        self.manifest = json.loads(manifest_path.read_text())
-        self.head = Head.load(folder / self.manifest["weights"])
+        self.manifest = read_manifest(manifest_path)
         self.labels: list[str] = self.manifest["labels"]
+        self.head = Head.load(checked_weights(folder, self.manifest))
         self.threshold = float(threshold if threshold is not None else self.manifest["threshold"])
         self.specs = {s.name: s for s in specs}
         self.unlabelled = [n for n in self.specs if n not in self.labels]
@@ -90,6 +91,7 @@ class ClassifierSelector:
         say they are not needed, so they are always offered (``runtime.tool_selector`` says so)."""
         self.encoder = default_encoder()
         self.layers = int(self.manifest["encoder"].get("layers", self.encoder.layers))
+        self.head.check(self.encoder.dim, len(self.labels), folder / self.manifest["weights"])
         self._last: tuple[str, np.ndarray] | None = None
 
     def probabilities(self, queries: list[str]) -> np.ndarray:
@@ -119,6 +121,39 @@ class ClassifierSelector:
         if not names:
             return list(self.specs.values())
         return [s for n, s in self.specs.items() if n in names]
+
+
+def read_manifest(path: Path) -> dict:
+    """The classifier's manifest, refused with its reason when it is not one (the app then offers
+    every tool, and says why)."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, ValueError) as exc:
+        raise ToolRAGError(f"{path} is unreadable ({type(exc).__name__}: {exc})") from None
+    missing = [k for k in ("weights", "labels", "threshold", "encoder") if not isinstance(data, dict) or k not in data]
+    if missing:
+        raise ToolRAGError(f"{path} lacks {', '.join(missing)}: not a ToolRAG classifier manifest")
+    labels = data["labels"]
+    if not isinstance(labels, list) or not labels or not all(isinstance(x, str) for x in labels) \
+            or len(set(labels)) != len(labels):
+        raise ToolRAGError(f"{path}: labels must be a non-empty list of distinct tool names")
+    return data
+
+
+def checked_weights(folder: Path, manifest: dict) -> Path:
+    """The head's file, refused unless its size (and sha256, where the manifest records one) is
+    what the manifest says: a truncated or foreign file must not pick the tools."""
+    from engine.adapters import file_sha256
+
+    path = folder / str(manifest["weights"])
+    if not path.is_file():
+        raise ToolRAGError(f"{path} is missing (the classifier's manifest names it)")
+    size = path.stat().st_size
+    if "weights_bytes" in manifest and size != manifest["weights_bytes"]:
+        raise ToolRAGError(f"{path} has {size} bytes, its manifest records {manifest['weights_bytes']}: truncated or foreign")
+    if "weights_sha256" in manifest and file_sha256(path) != manifest["weights_sha256"]:
+        raise ToolRAGError(f"{path}: sha256 is not the {str(manifest['weights_sha256'])[:12]}… its manifest records")
+    return path
 
 
 def make_selector(name: str, specs: Sequence[ToolSpec]) -> ToolSelector | None:
@@ -156,5 +191,22 @@ class Head:
 
     @classmethod
     def load(cls, path: Path) -> Head:
-        with np.load(path) as f:
-            return cls({k: f[k].astype(np.float32) for k in f.files})
+        try:
+            with np.load(path, allow_pickle=False) as f:
+                return cls({k: f[k].astype(np.float32) for k in f.files})
+        except (OSError, ValueError, EOFError, KeyError, zipfile.BadZipFile) as exc:
+            raise ToolRAGError(f"{path} is not a readable head ({type(exc).__name__}: {exc})") from None
+
+    def check(self, features: int, labels: int, path: Path) -> None:
+        """Refuse a head that does not map the encoder's ``features`` to one logit per label."""
+        need = ("w1", "b1", "w2", "b2") if "w1" in self.p else ("w2", "b2")
+        missing = [k for k in need if k not in self.p]
+        if missing:
+            raise ToolRAGError(f"{path} lacks {', '.join(missing)}")
+        inner = self.p["w1"].shape[1] if "w1" in self.p else features
+        shapes = {"w2": (inner, labels), "b2": (labels,)}
+        if "w1" in self.p:
+            shapes |= {"w1": (features, inner), "b1": (inner,)}
+        wrong = [f"{k} is {self.p[k].shape}, not {v}" for k, v in shapes.items() if self.p[k].shape != v]
+        if wrong:
+            raise ToolRAGError(f"{path} does not fit {features} encoder features and {labels} labels: {'; '.join(wrong)}")

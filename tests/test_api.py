@@ -58,6 +58,17 @@ def test_your_own_functions_plan_and_run_with_no_desktop_rules_examples_or_date_
     assert llm.primed and llm.primed[-1][1] == "tools"
 
 
+@pytest.mark.parametrize("query", ["", "   \n\t "])
+def test_an_empty_request_is_a_clear_error_before_the_model_is_asked(query):
+    from engine import RequestError
+
+    llm = ScriptedLLM(['1. get_weather("Paris")\n2. join()<END_OF_PLAN>'])
+    agent = Agent.for_tools([get_weather], model=llm)
+    with pytest.raises(RequestError, match="empty"):
+        asyncio.run(agent.run(query))
+    assert llm.calls == []
+
+
 def test_a_json_tool_list_loads_checked_and_a_broken_one_is_refused(tmp_path):
     tools = [{"type": "function", "function": {"name": "lookup", "description": "Find a record.",
                                                 "parameters": {"type": "object", "properties": {"key": {"type": "string"}}}}}]

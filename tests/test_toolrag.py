@@ -129,3 +129,62 @@ def test_a_tool_the_classifier_does_not_know_is_always_offered_and_said_at_load(
     assert sel.unlabelled == ["play_music"] and any("no label for play_music" in w for w in warnings)
     names = [t.name for t in sel("Text Sid that I'm running late")]
     assert "play_music" in names and "send_sms" in names and len(names) < 17
+
+
+def _copy_classifier(tmp_path):
+    import shutil
+
+    from engine.resources import models_path
+
+    folder = tmp_path / "toolrag"
+    shutil.copytree(models_path("toolrag"), folder)
+    return folder
+
+
+@pytest.mark.parametrize("damage, reason", [
+    (lambda f: (f / "head.npz").write_bytes((f / "head.npz").read_bytes()[:-100]), "truncated or foreign"),
+    (lambda f: (f / "head.npz").unlink(), "missing"),
+    (lambda f: (f / "manifest.json").write_text("{not json"), "unreadable"),
+    (lambda f: (f / "manifest.json").write_text('{"weights": "head.npz"}'), "lacks labels"),
+])
+def test_a_damaged_classifier_is_refused_at_load_with_its_reason(tmp_path, damage, reason):
+    folder = _copy_classifier(tmp_path)
+    damage(folder)
+    with pytest.raises(ToolRAGError, match=reason):
+        ClassifierSelector(desktop_specs(), folder)
+
+
+def test_a_same_size_foreign_head_is_refused_by_its_sha256(tmp_path):
+    folder = _copy_classifier(tmp_path)
+    data = bytearray((folder / "head.npz").read_bytes())
+    data[-200] ^= 0xFF
+    (folder / "head.npz").write_bytes(bytes(data))
+    with pytest.raises(ToolRAGError, match="sha256"):
+        ClassifierSelector(desktop_specs(), folder)
+
+
+def test_a_head_of_other_shapes_is_refused_with_the_shapes(tmp_path):
+    from engine.toolrag import Head
+
+    rng = np.random.default_rng(0)
+    head = Head({"w1": rng.normal(size=(384, 8)), "b1": np.zeros(8), "w2": rng.normal(size=(8, 15)), "b2": np.zeros(15)})
+    with pytest.raises(ToolRAGError, match=r"16 labels: w2 is \(8, 15\)"):
+        head.check(384, 16, tmp_path / "head.npz")
+    head.check(384, 15, tmp_path / "head.npz")
+    with pytest.raises(ToolRAGError, match="w1 is"):
+        head.check(768, 15, tmp_path / "head.npz")
+    with pytest.raises(ToolRAGError, match="not a readable head"):
+        (tmp_path / "x.npz").write_bytes(b"PK\x03\x04 not a zip")
+        Head.load(tmp_path / "x.npz")
+
+
+def test_a_broken_classifier_leaves_every_tool_offered_and_says_why(tmp_path, monkeypatch):
+    import engine.toolrag as T
+    from engine.runtime import tool_selector
+
+    folder = _copy_classifier(tmp_path)
+    (folder / "head.npz").write_bytes(b"")
+    monkeypatch.setattr(T, "models_path", lambda name: folder)
+    warnings: list[str] = []
+    assert tool_selector("classifier", desktop_specs(), warnings.append) is None
+    assert any("truncated or foreign" in w for w in warnings)

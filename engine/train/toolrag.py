@@ -179,6 +179,7 @@ def train(
         "head": best,
         "weights": "head.npz",
         "weights_bytes": (out / "head.npz").stat().st_size,
+        "weights_sha256": hashlib.sha256((out / "head.npz").read_bytes()).hexdigest(),
         "labels": labels,
         "threshold": threshold,
         "target_recall": target_recall,
