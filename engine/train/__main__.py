@@ -1,4 +1,4 @@
-"""``python -m engine.train continue|stop|campaign|gpu-pack|gpu-adopt|planner|export|attach-test|curve``."""
+"""``python -m engine.train continue|stop|revise|campaign|gpu-pack|gpu-adopt|planner|export|attach-test|curve``."""
 
 from __future__ import annotations
 
@@ -70,13 +70,17 @@ def main(argv: list[str] | None = None) -> int:
     d.add_argument("returned", type=Path, help="the folder the GPU run wrote (its $OUT)")
     d.add_argument("--pack", type=Path, required=True, help="the folder gpu-pack wrote")
     d.add_argument("--threads", type=int)
+    v = sub.add_parser("revise", help="move the campaign to the current default settings (data mix, learning rate) "
+                       "from its next step, recording when and why")
+    v.add_argument("--why", required=True)
+    v.add_argument("--folder", type=Path, help="the campaign's folder (default: models/planner-compact)")
     sub.add_parser("stop", help="ask the background sitting to save, score and stop; waits for it")
     sub.add_parser("campaign", help="the campaign's curve and sittings")
     args = p.parse_args(argv)
 
     if args.cmd in ("gpu-pack", "gpu-stage", "gpu-adopt"):
         return gpu_command(args)
-    if args.cmd in ("continue", "stop", "campaign"):
+    if args.cmd in ("continue", "stop", "campaign", "revise"):
         return campaign_command(args, argv if argv is not None else sys.argv[1:])
 
     if args.cmd == "planner":
@@ -139,6 +143,15 @@ def campaign_command(args: argparse.Namespace, argv: list[str]) -> int:
         print("stopped" if done else "still running after the wait; see the log in " + str(campaign.work_dir()))
         return 0 if done else 1
     folder = getattr(args, "folder", None) or campaign.campaign_dir()
+    if args.cmd == "revise":
+        try:
+            state = campaign.revise(folder, campaign.Settings(), args.why)
+        except campaign.CampaignError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 2
+        print(f"revised at step {state.step} ({state.samples_seen} samples): "
+              + ", ".join(f"{s.name} ×{s.weight}{' varied' if s.vary else ''}" for s in state.settings.sources))
+        return 0
     if args.cmd == "campaign":
         state = campaign.read_state(folder)
         print(campaign.curve_table(state))
@@ -148,6 +161,8 @@ def campaign_command(args: argparse.Namespace, argv: list[str]) -> int:
         for s in state.sittings:
             print(f"| {s['date']} | {s['device']} | {s['threads'] or '–'} | {s['from_samples']} → {s.get('to_samples')} | "
                   f"{s.get('train_minutes')} | {s.get('seconds_per_sample')} |")
+        for r in state.revisions:
+            print(f"\nrevised at {r['samples']} samples ({r['date']}): {r['why']}")
         return 0
     if not args.foreground:
         pid, log = campaign.launch_background([*argv, "--foreground"])

@@ -51,6 +51,7 @@ from engine.errors import TinyAgentError
 from engine.resources import models_path
 
 if TYPE_CHECKING:
+    from engine.data.vary import NearGuard, Pools
     from engine.train.samples import SampleBuilder
     from engine.train.step import TokenizedSample
 
@@ -80,13 +81,23 @@ class Source:
     focus: Focus = Focus.ALL
     weight: int = 1
     """Turns per round: a source of weight 2 gives two samples where one of weight 1 gives one."""
+    vary: bool = False
+    """Swap each record's people, files and places for others each epoch (``engine.data.vary``)."""
 
 
 DEFAULT_SOURCES = (
-    Source("reference", "data/reference-train.jsonl", Focus.ALL, 2),
-    Source("reference-long", "data/reference-train.jsonl", Focus.LONG, 1),
+    Source("reference", "data/reference-train.jsonl", Focus.ALL, 1),
+    Source("reference-varied", "data/reference-train.jsonl", Focus.ALL, 2, vary=True),
+    Source("reference-long-varied", "data/reference-train.jsonl", Focus.LONG, 1, vary=True),
     Source("v2-long", "data/v2/train.jsonl", Focus.LONG, 1),
 )
+"""Revised at 7,896 samples (see ``State.revisions``): the reference records as written had been
+seen five times and val success stopped rising while val loss kept falling; three of every five
+reference samples are now varied."""
+
+HELD_OUT = ("data/reference-val.jsonl", "data/reference-test.jsonl", "data/v2/val.jsonl", "data/v2/test.jsonl",
+            "resources/eval/handwritten.jsonl")
+"""Queries no varied record may come near (``engine.data.near``)."""
 
 
 @dataclass(frozen=True)
@@ -111,7 +122,8 @@ class Settings:
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Settings:
         try:
-            sources = tuple(Source(s["name"], s["path"], Focus(s["focus"]), int(s["weight"])) for s in data["sources"])
+            sources = tuple(Source(s["name"], s["path"], Focus(s["focus"]), int(s["weight"]), bool(s.get("vary", False)))
+                            for s in data["sources"])
             return cls(**{**data, "sources": sources, "val": tuple(data["val"])})
         except (KeyError, TypeError, ValueError) as exc:
             raise CampaignError(f"the campaign's settings are unreadable ({type(exc).__name__}: {exc})") from None
@@ -148,6 +160,9 @@ class State:
     weights_bytes: int | None = None
     weights_sha256: str | None = None
     sittings: list[dict[str, Any]] = field(default_factory=list)
+    revisions: list[dict[str, Any]] = field(default_factory=list)
+    """Each change of settings: at which step and sample, why, and the settings it replaced. The
+    trajectory stays one run (the weights go on); only what it is fed or how fast it moves changes."""
 
     def to_json(self) -> dict[str, Any]:
         out = dataclasses.asdict(self)
@@ -208,12 +223,30 @@ def epoch_order(records: Sequence[Record], seed: int, name: str, epoch: int) -> 
 
 
 class Mix:
-    """The endless sample stream of a campaign, resumable from ``State.turn`` and ``positions``."""
+    """The endless sample stream of a campaign, resumable from ``State.turn`` and ``positions``.
 
-    def __init__(self, state: State, records: dict[str, list[Record]]) -> None:
+    A varying source's epoch is its fixed shuffle with every record varied by a generator seeded
+    with (seed, source, epoch, index), so a place is still two numbers."""
+
+    def __init__(self, state: State, records: dict[str, list[Record]], varier: Varier | None = None) -> None:
         self.state = state
         self.records = records
         self.round = [s.name for s in state.settings.sources for _ in range(s.weight)]
+        self.varying = {s.name for s in state.settings.sources if s.vary}
+        if self.varying and varier is None:
+            raise CampaignError(f"sources {sorted(self.varying)} vary their records: the mix needs a Varier")
+        self.varier = varier
+        self.epochs: dict[str, tuple[int, list[Record]]] = {}
+
+    def epoch(self, name: str, epoch: int) -> list[Record]:
+        cached = self.epochs.get(name)
+        if cached is None or cached[0] != epoch:
+            order = epoch_order(self.records[name], self.state.settings.seed, name, epoch)
+            if name in self.varying:
+                assert self.varier is not None
+                order = self.varier.epoch(order, f"{self.state.settings.seed}/{name}/{epoch}")
+            cached = self.epochs[name] = (epoch, order)
+        return cached[1]
 
     def __iter__(self) -> Iterator[Record]:
         return self
@@ -226,9 +259,68 @@ class Mix:
         records = self.records[name]
         if index >= len(records):
             epoch, index = epoch + 1, 0
-        rec = epoch_order(records, st.settings.seed, name, epoch)[index]
+        rec = self.epoch(name, epoch)[index]
         st.positions[name] = [epoch, index + 1]
         return rec
+
+
+def make_mix(state: State, root: Path) -> Mix:
+    """The stream of ``state``'s sources read from ``root``, with a varier (pools from the train
+    records it varies, held-out queries from ``HELD_OUT``) where a source varies."""
+    records = {s.name: source_records(s, root) for s in state.settings.sources}
+    varied = [r for s in state.settings.sources if s.vary for r in records[s.name]]
+    varier = None
+    if varied:
+        from engine.data.vary import NearGuard, Pools
+
+        held = [q for p in HELD_OUT for q in held_out_queries(root / p)]
+        varier = Varier(Pools.build(varied), NearGuard(held))
+    return Mix(state, records, varier)
+
+
+def held_out_queries(path: Path) -> list[str]:
+    from engine.train.lora import load_records
+
+    if not path.is_file():
+        raise CampaignError(f"{path} is missing: varied records cannot be checked against its queries "
+                            "(python -m engine.data generate --seed 0 && python -m engine.data reference)")
+    return [r.query for r in load_records(path)]
+
+
+@dataclass
+class Varier:
+    """Varies an epoch of records (``engine.data.vary``), keeping the original wherever the variant
+    would be a near-duplicate of a held-out query."""
+
+    pools: Pools
+    guard: NearGuard
+    refused: int = 0
+
+    def epoch(self, order: Sequence[Record], tag: str) -> list[Record]:
+        from engine.data.vary import vary
+
+        out = [vary(r, random.Random(f"{tag}/{i}"), self.pools, f"{tag}/{i}") for i, r in enumerate(order)]
+        near = self.guard.near([r.query for r in out])
+        self.refused += len(near)
+        return [order[i] if i in near else r for i, r in enumerate(out)]
+
+
+def revise(folder: Path, settings: Settings, why: str) -> State:
+    """Move the campaign to ``settings`` from its next step on, recording the change: the weights
+    and the samples seen go on, so the curve stays one run."""
+    state = read_state(folder)
+    if settings == state.settings:
+        raise CampaignError("the campaign already has these settings")
+    if not why.strip():
+        raise CampaignError("say why the settings change (--why)")
+    if settings.rank != state.settings.rank or settings.base != state.settings.base:
+        raise CampaignError("rank and base cannot change within a campaign (the weights would not fit)")
+    state.revisions.append({"step": state.step, "samples": state.samples_seen,
+                            "date": dt.datetime.now().isoformat(timespec="minutes"), "why": why.strip(),
+                            "replaced": state.settings.to_json()})
+    state.settings = settings
+    write_json(folder / STATE_FILE, state.to_json())
+    return state
 
 
 def read_state(folder: Path) -> State:
@@ -338,9 +430,9 @@ def run_sitting(sit: Sitting, settings: Settings | None = None) -> State:
     cfg = state.settings
     if sit.threads:
         torch.set_num_threads(sit.threads)
-    records = {s.name: source_records(s, Path.cwd()) for s in cfg.sources}
+    mix = make_mix(state, Path.cwd())
     sit.log(f"campaign at step {state.step}, {state.samples_seen} samples seen; sources "
-            + ", ".join(f"{n} {len(r)}" for n, r in records.items()))
+            + ", ".join(f"{n} {len(r)}" for n, r in mix.records.items()))
     base = models.resolve(cfg.base)
     cuda = torch.cuda.is_available()
     device = "cuda" if cuda else "cpu"
@@ -361,7 +453,6 @@ def run_sitting(sit: Sitting, settings: Settings | None = None) -> State:
     vocab = LocalLLM(base, vocab_only=True)
     builder = SampleBuilder(vocab, specs, select=None, examples=1, distractors=0, seed=cfg.seed, prompt="compact")
     prefix = builder.static_prefix_ids()
-    mix = Mix(state, records)
     sit.work.mkdir(parents=True, exist_ok=True)
     hours0 = state.hours
     losses: list[float] = []
@@ -376,6 +467,8 @@ def run_sitting(sit: Sitting, settings: Settings | None = None) -> State:
         state.hours = hours0 + train_seconds / 3600
         sitting.update(to_step=state.step, to_samples=state.samples_seen, train_minutes=round(train_seconds / 60, 1),
                        seconds_per_sample=round(train_seconds / max(1, state.samples_seen - sitting["from_samples"]), 2))
+        if mix.varier is not None:
+            sitting["variants_refused_near_held_out"] = mix.varier.refused
         if not state.sittings or state.sittings[-1] is not sitting:
             state.sittings.append(sitting)
         tmp = folder / (WEIGHTS_FILE + ".tmp")

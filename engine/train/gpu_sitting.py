@@ -94,7 +94,7 @@ def pack(folder: Path, samples: int, out: Path, val_records: int = 200) -> dict[
     from engine import models
     from engine.llm import LocalLLM
     from engine.tools.desktop import desktop_specs
-    from engine.train.campaign import Mix, check_weights, next_batch, read_state, source_records
+    from engine.train.campaign import check_weights, make_mix, next_batch, read_state
     from engine.train.lora import interleaved, load_records
     from engine.train.samples import SampleBuilder
 
@@ -102,11 +102,10 @@ def pack(folder: Path, samples: int, out: Path, val_records: int = 200) -> dict[
     cfg = state.settings
     weights = check_weights(folder, state)
     base = models.resolve(cfg.base)
-    records = {s.name: source_records(s, Path.cwd()) for s in cfg.sources}
     builder = SampleBuilder(LocalLLM(base, vocab_only=True), desktop_specs(), select=None, examples=1, distractors=0,
                             seed=cfg.seed, prompt="compact")
     prefix = builder.static_prefix_ids()
-    mix = Mix(state, records)
+    mix = make_mix(state, Path.cwd())
     stream: list[TokenizedSample] = []
     places = [_place(state)]
     for _ in range(samples // cfg.batch):
