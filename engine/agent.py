@@ -20,7 +20,7 @@ from engine.executor import ApprovalHook, Executor, Observer, RunResult
 from engine.llm import PlanningModel
 from engine.plan import WHOLE_REF, Plan, Ref, Task
 from engine.planner import Planner, PlannerConfig, PlanStream
-from engine.tools.spec import ToolBox, load_tool_set
+from engine.tools.spec import ToolBox, ToolSource, load_tool_set
 
 MAX_REPLANS = 2
 """Re-plan rounds after the first plan, as the reference's joiner allows."""
@@ -70,9 +70,16 @@ class Agent:
     """Plans a request with ``planner`` and runs the plan on ``tools``. ``load_agent`` builds the
     desktop agent; ``Agent.for_tools`` one over your own tools."""
 
-    def __init__(self, planner: Planner, tools: ToolBox) -> None:
+    def __init__(self, planner: Planner, tools: ToolBox, sources: Iterable[ToolSource] = ()) -> None:
         self.planner = planner
         self.tools = tools
+        self.sources = list(sources)
+        """What some of ``tools`` run in and must be stopped with the agent (MCP servers)."""
+
+    def close(self) -> None:
+        """Stop the tool sources (an MCP server's process ends); the agent cannot call their tools after."""
+        while self.sources:
+            self.sources.pop().close()
 
     @classmethod
     def for_tools(

@@ -67,6 +67,9 @@ def _query_parser() -> argparse.ArgumentParser:
     p.add_argument("--tools", type=Path, metavar="FILE.json",
                    help="plan over your own tools (an OpenAI-style JSON list) instead of the desktop ones; they have "
                         "no implementation here, so the plan is shown, not run")
+    p.add_argument("--mcp", action="append", default=[], metavar='"CMD ARGS"',
+                   help="an MCP server to start over stdio; its tools are planned beside the desktop ones "
+                        "(repeatable). Only tools it marks read-only run without asking")
     p.add_argument("--files", type=Path, action="append", metavar="DIR",
                    help="a folder whose files may be opened and attached (repeatable; default: the data folder's "
                         "files/, ~/Documents, ~/Downloads, ~/Desktop)")
@@ -158,7 +161,7 @@ def config_from_args(args: argparse.Namespace) -> Config:
     return Config(
         model=args.model, lora=args.lora, data_dir=args.data_dir, threads=args.threads, backend=args.backend,
         open_in_desktop=not (args.no_open or args.dry_run), toolrag=args.toolrag,
-        file_roots=tuple(args.files) if args.files else None,
+        file_roots=tuple(args.files) if args.files else None, mcp=tuple(args.mcp),
         planner=PlannerConfig(grammar=not args.no_grammar, selection=args.toolrag_in,
                               kinds=False if args.no_kinds else None),
     )
@@ -168,7 +171,6 @@ async def _run_query(args: argparse.Namespace, config: Config) -> int:
     from rich.console import Console
 
     from engine.models import ModelError
-    from engine.provenance import KnownOnly, known_values
     from engine.runtime import load_agent
 
     console = Console(stderr=args.json, highlight=False, soft_wrap=True)
@@ -187,6 +189,15 @@ async def _run_query(args: argparse.Namespace, config: Config) -> int:
     except ModelError as exc:
         _say(err, ("Cannot load the model: ", "red"), (exc, ""))
         return 2
+    try:
+        return await _run_agent(args, query, agent, backend, console, err)
+    finally:
+        agent.close()
+
+
+async def _run_agent(args: argparse.Namespace, query: str, agent: Any, backend: Any, console: Any, err: Any) -> int:
+    from engine.provenance import KnownOnly, known_values
+
     if not args.json:
         _say(err, (f"model {agent.planner.llm.name} · data {backend.data_dir}", "dim"))
 

@@ -224,6 +224,9 @@ class Config:
     # at 17.5 s with all tools allowed (README, "Results").
     toolrag: str = "classifier"
     """The ToolRAG selector: ``classifier``, ``embed``, ``embed:K`` or ``none`` (every tool)."""
+    mcp: tuple[str, ...] = ()
+    """MCP servers whose tools are planned beside the desktop tools, each a command line that
+    starts it over stdio (``engine.tools.mcp``)."""
     planner: PlannerConfig = field(default_factory=PlannerConfig)
 
     def __post_init__(self) -> None:

@@ -145,11 +145,22 @@ def build_planner(
 def load_agent(
     config: Config, progress: Callable[[int, int], None] | None = None, warn: Callable[[str], None] = print
 ) -> tuple[Agent, LocalBackend]:
-    """The desktop agent and its backend (the app's and the CLI's)."""
+    """The desktop agent and its backend (the app's and the CLI's), with the tools of the MCP
+    servers ``config.mcp`` names beside the desktop tools; a server that cannot start is a
+    warning, and ``agent.close`` stops them."""
     config = adapted(config, warn, progress)
     llm = load_llm(config)
     backend = make_backend(config)
     if config.model_writes_text:
         backend.writer = LLMWriter(llm)
     tools = backend.toolbox()
-    return Agent(build_planner(config, list(tools), llm=llm, warn=warn), tools), backend
+    sources = []
+    if config.mcp:
+        from engine.tools.mcp import McpSource
+
+        source = McpSource(config.mcp)
+        sources.append(source)
+        for problem in source.start():
+            warn(problem)
+        source.add_to(tools, warn)
+    return Agent(build_planner(config, list(tools), llm=llm, warn=warn), tools, sources), backend

@@ -3,6 +3,7 @@ plans and models made for the reference work unchanged. Loaded from ``resources/
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 
 from engine.resources import resource_path
@@ -11,7 +12,7 @@ from engine.tools.spec import ToolSpec, load_tool_set
 
 @functools.cache
 def _load() -> tuple[ToolSpec, ...]:
-    return tuple(load_tool_set(resource_path("tools", "desktop.json")))
+    return tuple(dataclasses.replace(s, origin="desktop") for s in load_tool_set(resource_path("tools", "desktop.json")))
 
 
 def desktop_specs() -> list[ToolSpec]:

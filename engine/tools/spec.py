@@ -16,7 +16,7 @@ import typing
 from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from engine.errors import TinyAgentError
 
@@ -129,6 +129,9 @@ class ToolSpec:
     rules: tuple[Rule, ...] = field(default=(), compare=False)
     """The tool set's prompt rules that apply when this tool is offered (its file's ``x-rules``;
     they belong to the set, not the tool's own schema, so they do not take part in equality)."""
+    origin: str = field(default="", compare=False)
+    """Where the tool came from: ``desktop``, ``mcp:SERVER`` (``engine.tools.mcp``), or empty for
+    a Python function or a JSON tool file; warnings and the app name it."""
 
     def __post_init__(self) -> None:
         if not (self.name.isascii() and self.name.isidentifier()) or self.name == "join":
@@ -348,6 +351,15 @@ class ToolBox:
 
     def __len__(self) -> int:
         return len(self.specs)
+
+
+class ToolSource(Protocol):
+    """Tools that come from somewhere that must be started and stopped (an MCP server): it adds
+    its tools to a ``ToolBox`` (never over a name already there) and closes with the agent."""
+
+    def add_to(self, box: ToolBox, warn: Callable[[str], None] = print) -> list[ToolSpec]: ...
+
+    def close(self) -> None: ...
 
 
 def load_tool_set(path: Path) -> list[ToolSpec]:
