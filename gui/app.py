@@ -93,6 +93,8 @@ def main(argv: list[str] | None = None) -> int:
         loop.run_forever()
     window.voice.close()
     window.history.close() if window.history else None
+    if window.controller.agent is not None:
+        window.controller.agent.close()  # MCP servers end with the app
     sys.stdout.flush()
     sys.stderr.flush()
     # Skip interpreter finalization: garbage-collecting llama.cpp and Qt objects at exit crashes

@@ -81,6 +81,8 @@ class AgentController(QObject):
             self.load_failed.emit(f"Could not load the model: {exc}")
             self.status.emit("No model loaded — choose one in Settings")
             return
+        if self.agent is not None:
+            self.agent.close()  # the previous settings' MCP servers
         self.agent = agent
         for w in warnings:
             self.status.emit(w)

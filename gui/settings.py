@@ -26,6 +26,7 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QListWidget,
     QListWidgetItem,
+    QPlainTextEdit,
     QPushButton,
     QSpinBox,
     QVBoxLayout,
@@ -190,6 +191,12 @@ class SettingsDialog(QDialog):
         self.file_roots.setToolTip("Files in these folders (and no others) may be opened, summarised and attached. "
                                    "Change them with tinyagent --files or file_roots in the settings file.")
 
+        self.mcp = QPlainTextEdit("\n".join(settings.config.mcp))
+        self.mcp.setPlaceholderText("one command per line, e.g. uvx mcp-server-time")
+        self.mcp.setToolTip("MCP servers started over stdio when the model loads; their tools are planned beside the "
+                            "desktop ones. Only tools a server marks read-only run without asking.")
+        self.mcp.setFixedHeight(64)
+
         form = QFormLayout()
         form.addRow("Model", _picker(self.model, "Choose a GGUF model", "GGUF models (*.gguf)"))
         form.addRow("LoRA adapter", _picker(self.lora, "Choose a GGUF LoRA adapter", "GGUF (*.gguf)"))
@@ -201,6 +208,7 @@ class SettingsDialog(QDialog):
         form.addRow("", self.selection)
         form.addRow("Approval", self.approve)
         form.addRow("Always allow", self.always)
+        form.addRow("MCP servers", self.mcp)
         form.addRow("Voice model", _picker(self.voice_model, "Choose a Whisper model", "ggml models (*.bin)"))
         form.addRow("", self.voice_sends)
         form.addRow("Threads", self.threads)
@@ -232,7 +240,8 @@ class SettingsDialog(QDialog):
                 model=model or None, lora=self.lora.text().strip() or None,
                 data_dir=self.data_dir.text().strip() or None, toolrag=self.toolrag.currentText(),
                 selection=Selection.GRAMMAR if self.selection.isChecked() else Selection.PROMPT,
-                threads=self.threads.value() or None),
+                threads=self.threads.value() or None,
+                mcp=tuple(line.strip() for line in self.mcp.toPlainText().splitlines() if line.strip())),
             approve_mode=self.approve.isChecked(), always_allow=allowed,
             voice_model=self.voice_model.text().strip() or "default", voice_sends=self.voice_sends.isChecked(),
         )

@@ -240,6 +240,9 @@ def test_settings_dialog_edits_always_allow_and_checks_a_model(qtbot, loop, tmp_
     assert value.always_allow == ["create_note"] and value.config.threads == 1
     assert value.config.planner.selection == "prompt" and Settings().config.planner.selection == "grammar"
     assert value.config.model is None  # an empty box is the tuned planner, not a change that reloads the model
+    assert value.config.mcp == ()
+    dialog.mcp.setPlainText("uvx mcp-server-time\n\n  python my_server.py --stdio  \n")
+    assert dialog.value().config.mcp == ("uvx mcp-server-time", "python my_server.py --stdio")
     bad = tmp_path / "broken.gguf"
     bad.write_bytes(b"GGUF but not really")
     dialog.model.setText(str(bad))
