@@ -52,6 +52,8 @@ class GenerationStats:
     prefix_cache: str = "off"
     generated_tokens: int = 0
     generation_ms: float = 0.0
+    check_ms: float = 0.0
+    """Of ``prompt_ms + generation_ms``, the time the grammar and kind checks took (Python side)."""
 
 
 @contextlib.contextmanager
@@ -324,6 +326,8 @@ class LocalLLM:
                     stats.prompt_ms = (first - t0) * 1000
                 stats.generated_tokens += 1
                 stats.generation_ms = (now - first) * 1000
+                if processors:
+                    stats.check_ms = processors[0].seconds * 1000
                 text = chunk["choices"][0]["text"]
                 if text:
                     yield text

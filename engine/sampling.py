@@ -12,6 +12,7 @@ token is the best token whenever the best token is allowed), so plans do not cha
 from __future__ import annotations
 
 import ctypes
+import time
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -56,8 +57,17 @@ class GrammarFirstCheck:
         self._seen: int | None = None
         self.quick = 0
         self.filtered = 0
+        self.seconds = 0.0
+        """Time spent in the checks, all tokens together (``GenerationStats.check_ms``)."""
 
     def __call__(self, input_ids: Sequence[int], scores: np.ndarray) -> np.ndarray:
+        t0 = time.perf_counter()
+        try:
+            return self._constrain(input_ids, scores)
+        finally:
+            self.seconds += time.perf_counter() - t0
+
+    def _constrain(self, input_ids: Sequence[int], scores: np.ndarray) -> np.ndarray:
         self._advance(input_ids)
         best = int(np.argmax(scores))
         if self.guard is not None:

@@ -41,6 +41,20 @@ def test_same_plan_as_whole_vocabulary_sampling(tiny, query):
     assert parse_plan(fast + "<END_OF_PLAN>", {s.name: s for s in specs}).tasks
 
 
+def test_the_checks_own_time_is_reported_apart_from_the_models():
+    """``GenerationStats.check_ms``: what ``bench targets`` reports per token."""
+    from engine.llm import GenerationStats
+
+    llm = LocalLLM(models.resolve("tiny"), n_threads=2)
+    specs = desktop_specs()
+    prompt = Planner(llm, specs).build_prompt("Text Sid that I'm late", NOW, specs)
+    checked, plain = GenerationStats(), GenerationStats()
+    llm.complete(prompt, grammar=plan_grammar(specs, 8), max_tokens=40, stop=["<END_OF_PLAN>"], stats=checked)
+    llm.complete(prompt, max_tokens=40, stop=["<END_OF_PLAN>"], stats=plain)
+    assert 0 < checked.check_ms < checked.prompt_ms + checked.generation_ms
+    assert plain.check_ms == 0
+
+
 def test_grammar_is_enforced_when_the_model_disagrees(tiny):
     check = GrammarFirstCheck(tiny.llama, 'root ::= "Answer: " [0-9] [0-9] "."')
     out = tiny.llama.create_completion(
