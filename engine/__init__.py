@@ -37,7 +37,7 @@ _WHERE = {
     "Event": "engine.events", "TaskStatus": "engine.events", "Answer": "engine.events",
     "LocalLLM": "engine.llm", "PlanningModel": "engine.llm", "ScriptedLLM": "engine.llm",
     "ExampleBank": "engine.examples", "Example": "engine.examples",
-    "load_agent": "engine.runtime", "build_planner": "engine.runtime",
+    "load_agent": "engine.agent", "build_planner": "engine.runtime",
 }
 
 __all__ = sorted(_WHERE)

@@ -10,7 +10,7 @@ import datetime as dt
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from engine.addresses import normal_value
 from engine.answer import summarize
@@ -20,7 +20,12 @@ from engine.executor import ApprovalHook, Executor, Observer, RunResult
 from engine.llm import PlanningModel
 from engine.plan import WHOLE_REF, Plan, Ref, Task
 from engine.planner import Planner, PlannerConfig, PlanStream
-from engine.tools.spec import ToolBox, ToolSource, load_tool_set
+from engine.tools.spec import ToolBox, ToolSource
+from engine.tools.toolset import load_tool_set
+
+if TYPE_CHECKING:
+    from engine.config import Config
+    from engine.tools.local import LocalBackend
 
 MAX_REPLANS = 2
 """Re-plan rounds after the first plan, as the reference's joiner allows."""
@@ -224,3 +229,30 @@ def _asked(task: Task, by_id: Mapping[int, Task], depth: int = 0) -> object:
         return normal_value(v)
 
     return (task.tool, tuple(value(v) for v in task.args), tuple((k, value(v)) for k, v in task.kwargs))
+
+
+def load_agent(
+    config: Config, progress: Callable[[int, int], None] | None = None, warn: Callable[[str], None] = print
+) -> tuple[Agent, LocalBackend]:
+    """The desktop agent and its backend (the app's and the CLI's), with the tools of the MCP
+    servers ``config.mcp`` names beside the desktop tools; a server that cannot start is a
+    warning, and ``agent.close`` stops them."""
+    from engine.runtime import adapted, build_planner, load_llm, make_backend
+    from engine.writer import LLMWriter
+
+    config = adapted(config, warn, progress)
+    llm = load_llm(config)
+    backend = make_backend(config)
+    if config.model_writes_text:
+        backend.writer = LLMWriter(llm)
+    tools = backend.toolbox()
+    sources: list[ToolSource] = []
+    if config.mcp:
+        from engine.tools.mcp import McpSource
+
+        source = McpSource(config.mcp)
+        sources.append(source)
+        for problem in source.start():
+            warn(problem)
+        source.add_to(tools, warn)
+    return Agent(build_planner(config, list(tools), llm=llm, warn=warn), tools, sources), backend

@@ -170,8 +170,8 @@ def config_from_args(args: argparse.Namespace) -> Config:
 async def _run_query(args: argparse.Namespace, config: Config) -> int:
     from rich.console import Console
 
+    from engine.agent import load_agent
     from engine.models import ModelError
-    from engine.runtime import load_agent
 
     console = Console(stderr=args.json, highlight=False, soft_wrap=True)
     err = Console(stderr=True, highlight=False, soft_wrap=True)

@@ -12,7 +12,6 @@ from typing import Final
 
 from engine import models
 from engine.adapters import AdapterError, check_base, read_adapter
-from engine.agent import Agent
 from engine.config import Backend, Config
 from engine.examples import ExampleBank
 from engine.llm import APP_CACHE, LocalLLM, PlanningModel
@@ -20,7 +19,6 @@ from engine.planner import Planner, ToolSelector
 from engine.toolrag import ToolRAGError, make_selector
 from engine.tools.local import LocalBackend, default_data_dir
 from engine.tools.spec import ToolSpec
-from engine.writer import LLMWriter
 
 
 def tool_selector(name: str, specs: list[ToolSpec], warn: Callable[[str], None] = print) -> ToolSelector | None:
@@ -140,27 +138,3 @@ def build_planner(
                    bank if bank is not None else ExampleBank.default(),
                    select_tools=select, config=planner_config,  # type: ignore[arg-type]
                    cache_group=FOREIGN_CACHE if foreign else APP_CACHE)
-
-
-def load_agent(
-    config: Config, progress: Callable[[int, int], None] | None = None, warn: Callable[[str], None] = print
-) -> tuple[Agent, LocalBackend]:
-    """The desktop agent and its backend (the app's and the CLI's), with the tools of the MCP
-    servers ``config.mcp`` names beside the desktop tools; a server that cannot start is a
-    warning, and ``agent.close`` stops them."""
-    config = adapted(config, warn, progress)
-    llm = load_llm(config)
-    backend = make_backend(config)
-    if config.model_writes_text:
-        backend.writer = LLMWriter(llm)
-    tools = backend.toolbox()
-    sources = []
-    if config.mcp:
-        from engine.tools.mcp import McpSource
-
-        source = McpSource(config.mcp)
-        sources.append(source)
-        for problem in source.start():
-            warn(problem)
-        source.add_to(tools, warn)
-    return Agent(build_planner(config, list(tools), llm=llm, warn=warn), tools, sources), backend

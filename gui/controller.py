@@ -15,12 +15,11 @@ from typing import Any
 
 from PySide6.QtCore import QObject, Signal
 
-from engine.agent import Agent, AgentRun
+from engine.agent import Agent, AgentRun, load_agent
 from engine.config import Config
 from engine.events import Event, PlanComplete, PlanFailed
 from engine.executor import Approval, ApprovalHook
 from engine.plan import Task
-from engine.runtime import load_agent
 from engine.tools.spec import Prepared
 
 

@@ -97,7 +97,7 @@ def test_the_app_plans_with_the_tuned_planner_when_no_model_is_named(tmp_path) -
     import asyncio
     import datetime as dt
 
-    from engine.runtime import load_agent
+    from engine.agent import load_agent
 
     config = Config(data_dir=tmp_path, threads=2, open_in_desktop=False)
     assert adapted(config).lora.endswith("planner-compact/planner-lora.gguf")

@@ -14,7 +14,7 @@ import pytest
 
 import engine
 from engine import Agent, ScriptedLLM, ToolSpecError
-from engine.tools.spec import load_tool_set
+from engine.tools.toolset import load_tool_set
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -132,7 +132,8 @@ def test_a_hostile_settings_file_is_read_as_far_as_it_is_sane(tmp_path) -> None:
     '{"tools": [{"type": "function", "function": {"name": "f"}}], "x-rules": 5}',
 ])
 def test_a_malformed_tool_set_is_a_clear_error_not_a_traceback(tmp_path, text) -> None:
-    from engine.tools.spec import ToolSpecError, load_tool_set
+    from engine.tools.spec import ToolSpecError
+    from engine.tools.toolset import load_tool_set
 
     path = tmp_path / "tools.json"
     path.write_text(text)

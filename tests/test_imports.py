@@ -51,3 +51,28 @@ def test_every_error_the_engine_defines_shares_one_base():
     assert len(errors) >= 12
     outside = [name for name, cls in errors.items() if not issubclass(cls, TinyAgentError) and name != "engine.data.generator.Rejected"]
     assert outside == []
+
+
+def test_the_engines_imports_run_downhill_with_no_cycle():
+    """Every import between engine modules, deferred ones inside functions included: no two
+    modules reach each other (agent↔runtime and kinds→plan→tools.spec→kinds were the last)."""
+    import ast
+
+    import networkx as nx
+
+    names = {}
+    for path in sorted((ROOT / "engine").rglob("*.py")):
+        parts = path.relative_to(ROOT).with_suffix("").parts
+        names[".".join(parts[:-1] if parts[-1] == "__init__" else parts)] = path
+    graph = nx.DiGraph()
+    for name, path in names.items():
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            targets = []
+            if isinstance(node, ast.Import):
+                targets = [a.name for a in node.names]
+            elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+                targets = [node.module, *(f"{node.module}.{a.name}" for a in node.names)]
+            graph.add_edges_from((name, t) for t in targets
+                                 if t in names and t != name and not name.startswith(t + "."))
+    cycles = [sorted(c) for c in nx.strongly_connected_components(graph) if len(c) > 1]
+    assert graph.number_of_edges() > 150 and cycles == []

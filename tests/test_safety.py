@@ -484,7 +484,7 @@ def test_settings_of_the_wrong_shape_give_defaults_and_a_message(tmp_path):
 
 
 def test_cli_refuses_a_bad_time_and_a_blank_query_before_loading_a_model(capsys, monkeypatch):
-    monkeypatch.setattr("engine.runtime.load_agent", lambda *a, **k: pytest.fail("the model was loaded"))
+    monkeypatch.setattr("engine.agent.load_agent", lambda *a, **k: pytest.fail("the model was loaded"))
     with pytest.raises(SystemExit) as exit_:
         main(["--now", "garbage", "hello"])
     assert exit_.value.code == 2 and "not a time like" in capsys.readouterr().err

@@ -119,7 +119,7 @@ def test_a_foreign_tools_descriptions_choices_and_defaults_reach_the_prompt_and_
 
 def test_a_tool_set_file_carries_its_own_prompt_rules_and_helpers(tmp_path):
     from engine.prompt import custom_instructions
-    from engine.tools.spec import load_tool_set
+    from engine.tools.toolset import load_tool_set
 
     def tool(name: str, **extra: object) -> dict:
         return {"type": "function", "function": {"name": name, "description": name,

@@ -27,7 +27,8 @@ from engine.examples import ExampleBank, load_examples
 from engine.planner import Planner, PlanStream
 from engine.runtime import FROM_CONFIG, adapted, build_planner, foreign_model, load_llm, selector_name
 from engine.tools.desktop import desktop_specs
-from engine.tools.spec import ToolSpec, load_tool_set
+from engine.tools.spec import ToolSpec
+from engine.tools.toolset import load_tool_set
 
 UNDATED_NOW = dt.datetime(2026, 11, 23, 10, 0)
 

@@ -7,7 +7,8 @@ import dataclasses
 import functools
 
 from engine.resources import resource_path
-from engine.tools.spec import ToolSpec, load_tool_set
+from engine.tools.spec import ToolSpec
+from engine.tools.toolset import load_tool_set
 
 
 @functools.cache
