@@ -117,6 +117,28 @@ class TaskUncertain(Event):
 
 
 @dataclass(frozen=True)
+class ApprovalRequested(Event):
+    """A task with side effects waits for the person's answer, with the call as it would run
+    (``details``: the lines approval shows, such as a message's body). Every approval is in the
+    event stream, so a log or a second window sees what was asked, in every round."""
+
+    task: Task
+    arguments: dict[str, Any]
+    details: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class ApprovalAnswered(Event):
+    """The answer to the last ``ApprovalRequested`` of ``task``: approved as it stands, edited
+    (it is prepared and asked about again), or declined with an optional reason."""
+
+    task: Task
+    approved: bool
+    edited: bool = False
+    reason: str = ""
+
+
+@dataclass(frozen=True)
 class TaskSkipped(Event):
     """Not run: a dependency failed or was skipped, the user declined, or ``--dry-run``.
 

@@ -25,6 +25,8 @@ from typing import Any
 
 from engine.addresses import normal_value
 from engine.events import (
+    ApprovalAnswered,
+    ApprovalRequested,
     Event,
     Observer,
     PlanComplete,
@@ -325,12 +327,15 @@ class Executor:
         for _ in range(MAX_EDITS + 1):
             try:
                 async with self._approval_lock:
+                    self._emit(ApprovalRequested(task, dict(call.arguments), tuple(call.details)))
                     decision = await self.approve(task, call)
             except asyncio.CancelledError:
                 raise
             except Exception as exc:
                 self._fail(task, me, result, f"approval failed: {type(exc).__name__}: {exc}", 0.0)
                 return None
+            self._emit(ApprovalAnswered(task, decision.approved, bool(decision.approved and decision.edited),
+                                        decision.reason or ""))
             if not decision.approved:
                 reason = "declined" + (f": {decision.reason}" if decision.reason else "")
                 self._settle(task, me, result, TaskStatus.SKIPPED, reason)

@@ -148,6 +148,27 @@ def test_approval_hook_gates_side_effects_and_edits_are_rechecked():
     assert result.status[1] == "failed" and "edited arguments are invalid" in result.errors[1]
 
 
+def test_every_approval_asked_and_answered_is_in_the_event_stream():
+    from engine.events import ApprovalAnswered, ApprovalRequested
+
+    answers = iter([Approval(True, arguments={"to": ["b"], "text": "y"}), Approval(True), Approval(False, "no")])
+
+    async def approve(task, call):
+        return next(answers)
+
+    result, events = run(make_box([]), '1. slow("a")\n2. send(["a"], "x")\n3. send(["c"], "z")\n4. join()',
+                         approve=approve)
+    approvals = [(type(e).__name__, e.task.id, getattr(e, "arguments", None), getattr(e, "approved", None),
+                  getattr(e, "edited", None)) for e in events if isinstance(e, ApprovalRequested | ApprovalAnswered)]
+    # the lookup is never asked about; the edit is asked about again as it now stands
+    assert [a[:2] for a in approvals] == [("ApprovalRequested", 2), ("ApprovalAnswered", 2), ("ApprovalRequested", 2),
+                                          ("ApprovalAnswered", 2), ("ApprovalRequested", 3), ("ApprovalAnswered", 3)]
+    assert approvals[0][2] == {"to": ["a"], "text": "x"} and approvals[2][2] == {"to": ["b"], "text": "y"}
+    assert [a[3:] for a in approvals[1::2]] == [(True, True), (True, False), (False, False)]
+    assert result.status == {1: "succeeded", 2: "succeeded", 3: "skipped"}
+    assert next(e for e in events if isinstance(e, ApprovalAnswered) and not e.approved).reason == "no"
+
+
 def test_tasks_start_while_the_plan_is_still_streaming():
     log = []
     box = make_box(log)
