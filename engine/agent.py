@@ -255,4 +255,9 @@ def load_agent(
         for problem in source.start():
             warn(problem)
         source.add_to(tools, warn)
-    return Agent(build_planner(config, list(tools), llm=llm, warn=warn), tools, sources), backend
+    try:
+        return Agent(build_planner(config, list(tools), llm=llm, warn=warn), tools, sources), backend
+    except BaseException:
+        for source in sources:  # the servers must not outlive a load that failed
+            source.close()
+        raise

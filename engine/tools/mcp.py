@@ -23,6 +23,7 @@ What the user must be able to trust:
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import contextlib
 import dataclasses
 import shlex
@@ -38,6 +39,8 @@ START_TIMEOUT = 20.0
 """Seconds a server has to start and list its tools."""
 CALL_TIMEOUT = 60.0
 """Seconds a call may take before its task fails (the executor's own timeout is longer)."""
+TIMEOUTS = (TimeoutError, asyncio.TimeoutError, concurrent.futures.TimeoutError)
+"""Before Python 3.11 the asyncio and futures timeouts were not the built-in one."""
 MAX_DESCRIPTION = 400
 """Characters of a tool's description shown to the planner: a server's prose must not crowd out
 the request in a small model's context."""
@@ -132,7 +135,7 @@ class McpSource:
                 self._submit(self._open(server)).result(self.start_timeout + 5)
             except McpError as exc:
                 problems.append(str(exc))
-            except TimeoutError:
+            except TIMEOUTS:
                 problems.append(f"MCP server {server.name} did not list its tools within {self.start_timeout:.0f} s")
             problems += [f"MCP server {server.name}: {why}" for why in server.skipped]
         return problems
@@ -143,7 +146,7 @@ class McpSource:
         server._task = asyncio.ensure_future(self._serve(server, ready))
         try:
             await asyncio.wait_for(asyncio.shield(ready), self.start_timeout)
-        except TimeoutError:
+        except TIMEOUTS:
             server._stop.set()
             server._task.cancel()
             raise McpError(f"MCP server {server.name} ({server.command}) did not list its tools "
@@ -207,7 +210,7 @@ class McpSource:
             future = self._submit(self._call(server, name, arguments))
             try:
                 return await asyncio.wait_for(asyncio.wrap_future(future), self.call_timeout + 5)
-            except TimeoutError:
+            except TIMEOUTS:
                 future.cancel()
                 raise ToolError(f"{server.name} did not answer {name} within {self.call_timeout:.0f} s") from None
 
