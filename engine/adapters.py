@@ -86,6 +86,20 @@ def check_base(info: AdapterInfo, base: Path, known_sha256: str | None = None) -
                            f"not {base.name} ({actual[:12]}…)")
 
 
+def recorded_file_problem(path: Path, size: int | None, sha256: str | None, record: str) -> str | None:
+    """Why ``path`` is not the file ``record`` (the manifest or state that names it) describes:
+    missing, of another size (truncated or foreign), or of another sha256; None when it is. Only
+    what ``record`` records is compared; the size first, so a truncated file costs no hashing."""
+    if not path.is_file():
+        return f"{path} is missing ({record} names it)"
+    actual = path.stat().st_size
+    if size is not None and actual != size:
+        return f"{path} has {actual} bytes, {record} records {size}: truncated or foreign"
+    if sha256 is not None and (digest := file_sha256(path)) != sha256:
+        return f"{path}: sha256 {digest[:12]}… is not the {str(sha256)[:12]}… {record} records"
+    return None
+
+
 def file_sha256(path: Path) -> str:
     st = path.stat()
     return _sha256(str(path), st.st_size, st.st_mtime_ns)

@@ -143,16 +143,12 @@ def read_manifest(path: Path) -> dict:
 def checked_weights(folder: Path, manifest: dict) -> Path:
     """The head's file, refused unless its size (and sha256, where the manifest records one) is
     what the manifest says: a truncated or foreign file must not pick the tools."""
-    from engine.adapters import file_sha256
+    from engine.adapters import recorded_file_problem
 
     path = folder / str(manifest["weights"])
-    if not path.is_file():
-        raise ToolRAGError(f"{path} is missing (the classifier's manifest names it)")
-    size = path.stat().st_size
-    if "weights_bytes" in manifest and size != manifest["weights_bytes"]:
-        raise ToolRAGError(f"{path} has {size} bytes, its manifest records {manifest['weights_bytes']}: truncated or foreign")
-    if "weights_sha256" in manifest and file_sha256(path) != manifest["weights_sha256"]:
-        raise ToolRAGError(f"{path}: sha256 is not the {str(manifest['weights_sha256'])[:12]}… its manifest records")
+    if problem := recorded_file_problem(path, manifest.get("weights_bytes"), manifest.get("weights_sha256"),
+                                        "the classifier's manifest"):
+        raise ToolRAGError(problem)
     return path
 
 

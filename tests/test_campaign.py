@@ -88,6 +88,8 @@ def test_a_missing_truncated_or_foreign_weights_file_is_refused(tmp_path) -> Non
     (tmp_path / WEIGHTS_FILE).unlink()
     with pytest.raises(CampaignError, match="missing"):
         check_weights(tmp_path, state)
+    with pytest.raises(CampaignError, match="records no size"):
+        check_weights(tmp_path, State(_settings()))
 
 
 def test_a_broken_state_file_is_a_clear_error(tmp_path) -> None:

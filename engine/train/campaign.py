@@ -45,7 +45,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from engine.adapters import file_sha256
+from engine.adapters import file_sha256, recorded_file_problem
 from engine.data.records import Record
 from engine.errors import TinyAgentError
 from engine.resources import models_path
@@ -344,14 +344,10 @@ def check_weights(folder: Path, state: State) -> Path:
     """The committed weights, refused unless size and sha256 are those ``campaign.json`` records
     (a truncated checkout, a file of another run), before torch reads a byte of them."""
     path = folder / WEIGHTS_FILE
-    if not path.is_file():
-        raise CampaignError(f"{path} is missing (campaign.json expects {state.weights_bytes} bytes)")
-    size = path.stat().st_size
-    if size != state.weights_bytes:
-        raise CampaignError(f"{path} has {size} bytes, campaign.json records {state.weights_bytes}: truncated or foreign")
-    digest = file_sha256(path)
-    if digest != state.weights_sha256:
-        raise CampaignError(f"{path}: sha256 {digest[:12]}… is not the {str(state.weights_sha256)[:12]}… campaign.json records")
+    if state.weights_bytes is None or state.weights_sha256 is None:
+        raise CampaignError(f"{STATE_FILE} records no size and sha256 for {path}: it cannot be checked")
+    if problem := recorded_file_problem(path, state.weights_bytes, state.weights_sha256, STATE_FILE):
+        raise CampaignError(problem)
     return path
 
 
