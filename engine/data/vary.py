@@ -117,11 +117,13 @@ def vary(record: Record, rng: random.Random, pool: Pools, tag: str) -> Record:
     if not found:
         return record
     text = record.query + "\n" + record.plan
+    lowered = text.lower()
     taken = {v.lower() for v in found}
     mapping: dict[str, str] = {}
     for value, slot in found.items():
-        options = [c for c in pool.candidates(value, slot)
-                   if c.lower() not in taken and not re.search(_whole(c), text, re.IGNORECASE)]
+        # A whole-word match needs a substring match: the regex runs only on the few that have one.
+        options = [c for c in pool.candidates(value, slot) if c.lower() not in taken
+                   and not (c.lower() in lowered and re.search(_whole(c), text, re.IGNORECASE))]
         if not options:
             continue
         new = rng.choice(options)
