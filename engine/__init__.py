@@ -35,7 +35,8 @@ _WHERE = {
     "parse_plan": "engine.plan",
     "TinyAgentError": "engine.errors", "ModelError": "engine.models",
     "Event": "engine.events", "TaskStatus": "engine.events", "Answer": "engine.events",
-    "LocalLLM": "engine.llm", "PlanningModel": "engine.llm", "ScriptedLLM": "engine.llm",
+    "LocalLLM": "engine.llama", "PlanningModel": "engine.generation", "ScriptedLLM": "engine.generation",
+    "GenerationRequest": "engine.generation", "Capability": "engine.generation",
     "ExampleBank": "engine.examples", "Example": "engine.examples",
     "load_agent": "engine.agent", "build_planner": "engine.runtime",
 }

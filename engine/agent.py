@@ -17,7 +17,7 @@ from engine.answer import summarize
 from engine.events import Answer, PlanToken, ReplanStarted, TaskStatus, fan_out
 from engine.examples import ExampleBank
 from engine.executor import ApprovalHook, Executor, Observer, RunResult
-from engine.llm import PlanningModel
+from engine.generation import PlanningModel
 from engine.plan import WHOLE_REF, Plan, Ref, Task
 from engine.planner import Planner, PlannerConfig, PlanStream
 from engine.tools.spec import ToolBox, ToolSource

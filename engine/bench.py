@@ -24,7 +24,8 @@ from pathlib import Path
 from engine import models
 from engine.config import Config, PlannerConfig
 from engine.data.records import Record
-from engine.llm import GenerationStats, LocalLLM
+from engine.generation import GenerationStats
+from engine.llama import LocalLLM
 from engine.planner import Planner, PlanStream
 from engine.runtime import adapted, build_planner, load_llm
 from engine.tools.desktop import desktop_specs
@@ -51,8 +52,8 @@ def print_table(headers: list[str], rows: list[list[object]]) -> None:
 
 def _plan(planner: Planner, query: str) -> PlanStream:
     s = asyncio.run(planner.plan(query, NOW))
-    if s.static_prefix:
-        planner.llm.keep_only(s.static_prefix)
+    if isinstance(planner.llm, LocalLLM):
+        planner.llm.keep_only(s.request)
     return s
 
 
@@ -234,10 +235,8 @@ def bench_lookup(candidate: str, queries: Path, n: int, threads: int | None) -> 
     planner's own prompts, without the grammar: llama-cpp-python hands a logits processor the
     unverified draft tokens too, so it cannot run with the planner's grammar check; this measures
     what it could gain, and whether greedy plans stay the same."""
-    from llama_cpp import Llama
-    from llama_cpp.llama_speculative import LlamaPromptLookupDecoding
-
     from engine.eval.runner import UNDATED_NOW
+    from engine.llama.lookup import complete_all
     from engine.plan import END_OF_PLAN
 
     config = _candidate(candidate, threads)
@@ -245,20 +244,12 @@ def bench_lookup(candidate: str, queries: Path, n: int, threads: int | None) -> 
     records = _records_of_length(queries, lambda k: True, n)
     prompts = [planner.prepare(r.query, r.date or UNDATED_NOW).prompt for r in records]
     rows, texts = [], {}
-    for label, draft in (("plain", None), ("prompt lookup", LlamaPromptLookupDecoding(num_pred_tokens=10))):
-        llama = Llama(model_path=config.model, lora_path=None if config.lora == "none" else config.lora, n_ctx=4096,
-                      n_threads=threads or 2, draft_model=draft, logits_all=draft is not None, verbose=False, seed=0)
-        times, tokens, out = [], 0, []
-        for prompt in prompts:
-            t0 = time.monotonic()
-            done = llama.create_completion(prompt, max_tokens=300, temperature=0.0, stop=[END_OF_PLAN])
-            times.append(time.monotonic() - t0)
-            tokens += done["usage"]["completion_tokens"]
-            out.append(done["choices"][0]["text"])
-        texts[label] = out
-        rows.append([label, len(prompts), f"{statistics.median(times) * 1000:.0f}", f"{tokens / sum(times):.1f}"])
-        del llama
-        gc.collect()
+    for label, lookup in (("plain", False), ("prompt lookup", True)):
+        done = complete_all(config.model or "", None if config.lora == "none" else config.lora, prompts,
+                            threads=threads or 2, lookup=lookup, stop=END_OF_PLAN)
+        texts[label] = done.texts
+        rows.append([label, len(prompts), f"{statistics.median(done.seconds) * 1000:.0f}",
+                     f"{done.tokens / sum(done.seconds):.1f}"])
     same = sum(a == b for a, b in zip(texts["plain"], texts["prompt lookup"], strict=True))
     print(f"{Path(config.model or '').name} + {Path(config.lora).name}, {config.planner.prompt.value} prompt, no grammar")
     print_table(["decoding", "plans", "p50 ms", "tokens/s"], rows)

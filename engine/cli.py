@@ -15,7 +15,7 @@ import datetime as dt
 import json
 import sys
 import unicodedata
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -26,7 +26,7 @@ if TYPE_CHECKING:
     from engine.config import Config
     from engine.executor import Approval
     from engine.plan import Task
-    from engine.tools.spec import Prepared
+    from engine.tools.spec import Prepared, ToolError
 
 SUBCOMMANDS = ("contacts", "models", "eval")
 
@@ -196,27 +196,23 @@ async def _run_query(args: argparse.Namespace, config: Config) -> int:
 
 
 async def _run_agent(args: argparse.Namespace, query: str, agent: Any, backend: Any, console: Any, err: Any) -> int:
-    from engine.provenance import KnownOnly, known_values
+    """Renders the engine's ``Conversation`` and answers its questions at the terminal."""
+    from engine.conversation import Conversation
 
     if not args.json:
         _say(err, (f"model {agent.planner.llm.name} · data {backend.data_dir}", "dim"))
 
     printer = _JsonPrinter() if args.json else _TextPrinter(console)
     asker = TerminalApproval(err)
-    approve = None if args.yes else asker
-    run = await agent.run(query, now=args.now, approve=approve, dry_run=args.dry_run, observers=[printer])
+    conversation = Conversation(agent, lambda question: asker(question.task, question.call), ask_first=not args.yes,
+                                replan=not args.no_replan, dry_run=args.dry_run, now=args.now, observers=[printer])
+    run = await conversation.start(query)
     printer.close()
     # A failed lookup offers what may have been meant; only the person's pick is ever used.
-    for _ in range(MAX_REPAIRS):
-        if args.json or args.dry_run or not sys.stdin.isatty() or not (fixes := await pick_fixes(run.result, err)):
+    while not args.json and sys.stdin.isatty() and conversation.offers:
+        if not (fixes := await pick_fixes(conversation.offers, err)):
             break
-        run = await agent.repair(run, fixes, approve=approve, observers=[printer])
-        printer.close()
-    # Where no pick can help (a tool refused an argument), the planner tries another way.
-    # --yes covers what the person asked for: a later round's new side effects are asked about.
-    round_approve = KnownOnly(asker, known_values(query, run.result)) if args.yes else approve
-    while run.replannable and not (args.dry_run or args.no_replan):
-        run = await agent.replan(run, now=args.now, approve=round_approve, observers=[printer])
+        run = await conversation.repair(fixes)
         printer.close()
     t = run.stream.timings
     if not args.json:  # with --json the agent's Answer event was printed with the others
@@ -353,16 +349,14 @@ class TerminalApproval:
         return Approval(answer.strip().lower() in ("y", "yes"))
 
 
-MAX_REPAIRS = 3
-
-
-async def pick_fixes(result: Any, console: Any, read: Callable[[str], Awaitable[str | None]] = read_line) -> dict[int, tuple[str, str]]:
-    """For each failed task whose failing value is known, its candidates numbered; the person
-    picks one, types a value, or leaves it (Enter). Nothing is ever picked for them."""
+async def pick_fixes(offers: Sequence[tuple[int, ToolError]], console: Any,
+                    read: Callable[[str], Awaitable[str | None]] = read_line) -> dict[int, tuple[str, str]]:
+    """For each failed task whose failing value is known (``Conversation.offers``), its
+    candidates numbered; the person picks one, types a value, or leaves it (Enter). Nothing is
+    ever picked for them."""
     fixes: dict[int, tuple[str, str]] = {}
-    for task_id, exc in sorted(result.failures.items()):
-        if exc.value is None:
-            continue
+    for task_id, exc in offers:
+        assert exc.value is not None
         _say(console, (f"Task {task_id} failed: ", "red"), (str(exc), ""))
         for n, candidate in enumerate(exc.candidates, 1):
             _say(console, (f"  {n}. ", "bold"), (candidate, ""))

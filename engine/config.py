@@ -156,7 +156,7 @@ class PlannerConfig:
     prefix_cache: bool = True
     check_first: bool = True
     """With the grammar: ask it about the model's choice before filtering the whole vocabulary
-    (``engine.sampling``); False is llama-cpp-python's own, slower grammar sampling."""
+    (``engine.llama.sampling``); False is llama-cpp-python's own, slower grammar sampling."""
     selection: Selection | None = None
     """Where ToolRAG's choice applies (``Selection``). None: ``grammar`` when the grammar is on,
     else ``prompt`` (without a grammar nothing would hold the plan to the choice)."""

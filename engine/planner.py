@@ -9,6 +9,7 @@ generated tokens, generation time, time to first task).
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import datetime as dt
 import threading
 import time
@@ -20,10 +21,11 @@ from engine.errors import TinyAgentError
 from engine.events import TaskStatus
 from engine.examples import ExampleBank
 from engine.executor import RunResult
+from engine.generation import APP_CACHE, Capability, GenerationRequest, GenerationStats, PlanningModel, missing
 from engine.grammar import plan_grammar
 from engine.kindguard import KindGuard
 from engine.kinds import returns_kind
-from engine.llm import APP_CACHE, GenerationStats, PlanningModel
+from engine.models import ModelError
 from engine.plan import END_OF_PLAN, Plan, PlanError, PlanParser, Task
 from engine.prompt import (
     STATIC_PREFIX_END,
@@ -37,6 +39,8 @@ from engine.tools.spec import ToolSpec
 
 ToolSelector = Callable[[str], Sequence[ToolSpec]]
 
+PLAN_STOPS = (END_OF_PLAN, "\n###", "\nQuestion:")
+
 
 class RequestError(TinyAgentError, ValueError):
     """A request there is nothing to plan for (empty or only whitespace)."""
@@ -44,7 +48,7 @@ class RequestError(TinyAgentError, ValueError):
 
 @dataclass
 class PlanTimings(GenerationStats):
-    """The model's counts (filled by ``LocalLLM.stream`` as it goes) and the planner's own times."""
+    """The model's counts (filled by ``PlanningModel.generate`` as it goes) and the planner's own times."""
 
     first_task_ms: float | None = None
     total_ms: float = 0.0
@@ -57,9 +61,9 @@ class PlanStream:
     query: str
     tools: list[ToolSpec]
     prompt: str
-    static_prefix: str | None = None
-    question: str | None = None
-    """The user turn as it stands in ``prompt``, tokenized as plain text (``LocalLLM.encode``)."""
+    """The prompt as the model reads it (``PlanningModel.render`` of the request's turns)."""
+    request: GenerationRequest
+    """What the model is asked; the grammar and the guard are added when the run starts."""
     guard: KindGuard | None = None
     """The data-kind guard of this run, if on (its ``yielded`` counts steps it gave up on)."""
     text: str = ""
@@ -82,6 +86,16 @@ class PlanStream:
     """Steps with smaller ids are the first round's, planned from the request alone: their values
     count as the person's in later rounds (``engine.provenance``)."""
     _source: AsyncIterator[Task] | None = None
+
+    @property
+    def static_prefix(self) -> str | None:
+        """The start of the system turn that is the same for every request (cached)."""
+        return self.request.prefix
+
+    @property
+    def question(self) -> str:
+        """The user turn, read as plain text."""
+        return self.request.user
 
     @property
     def first(self) -> int:
@@ -117,13 +131,24 @@ class Planner:
         config: PlannerConfig | None = None,
         cache_group: str = APP_CACHE,
     ) -> None:
-        """``cache_group``: where the prompt prefix's KV state is kept (``llm.APP_CACHE``)."""
+        """``cache_group``: where the prompt prefix's cached state is kept (``generation.APP_CACHE``).
+
+        A config that needs what ``llm`` cannot do (a grammar, the kind guard, a cached prefix) is
+        refused here, so no path plans without it unknowingly."""
+        self.config = config or PlannerConfig()
+        needed = {*([Capability.GRAMMAR] if self.config.grammar else []),
+                  *([Capability.TOKEN_CONSTRAINT] if self.config.kinds else []),
+                  *([Capability.PREFIX_CACHE] if self.config.prefix_cache else [])}
+        if lacks := missing(llm, needed):
+            settings = {Capability.GRAMMAR: "grammar", Capability.TOKEN_CONSTRAINT: "kinds",
+                        Capability.PREFIX_CACHE: "prefix_cache"}
+            raise ModelError(f"{llm.name} cannot apply {', '.join(c.value for c in lacks)}; turn off "
+                             f"{', '.join(settings[c] for c in lacks)} in the planner settings to use it")
         self.cache_group = cache_group
         self.llm = llm
         self.tools = list(tools)
         self.bank = bank if bank is not None else ExampleBank.default()
         self.select_tools = select_tools
-        self.config = config or PlannerConfig()
 
     def offered_tools(self, query: str) -> list[ToolSpec]:
         """The tools put in the prompt, in the canonical order of ``self.tools`` (stable order
@@ -133,18 +158,25 @@ class Planner:
         chosen = {t.name for t in self.select_tools(query)}
         return [t for t in self.tools if t.name in chosen]
 
+    def build_turns(
+        self, query: str, now: dt.datetime, tools: Sequence[ToolSpec], callable_tools: Sequence[ToolSpec] | None = None,
+        user: str | None = None,
+    ) -> tuple[str, str]:
+        """The system turn describing ``tools``, with examples that use only ``callable_tools``
+        (default: the described ones), and the user turn (``user`` replaces it: a re-plan's)."""
+        user = user if user is not None else user_prompt(query, now, self.config.dates)
+        if self.config.prompt is PromptStyle.COMPACT:
+            return compact_system_prompt(tools, now), user
+        allowed = [t.name for t in (tools if callable_tools is None else callable_tools)]
+        examples = self.bank.select(query, self.config.examples, offered=allowed, exclude=query)
+        return system_prompt(tools, examples, now, self.config.dates), user
+
     def build_prompt(
         self, query: str, now: dt.datetime, tools: Sequence[ToolSpec], callable_tools: Sequence[ToolSpec] | None = None,
         user: str | None = None,
     ) -> str:
-        """The prompt describing ``tools``, with examples that use only ``callable_tools``
-        (default: the described ones); ``user`` replaces the question turn (a re-plan's)."""
-        user = user if user is not None else user_prompt(query, now, self.config.dates)
-        if self.config.prompt is PromptStyle.COMPACT:
-            return self.llm.render(compact_system_prompt(tools, now), user)
-        allowed = [t.name for t in (tools if callable_tools is None else callable_tools)]
-        examples = self.bank.select(query, self.config.examples, offered=allowed, exclude=query)
-        return self.llm.render(system_prompt(tools, examples, now, self.config.dates), user)
+        """``build_turns`` as the model reads them (training builds its samples from this)."""
+        return self.llm.render(*self.build_turns(query, now, tools, callable_tools, user))
 
     def prepare(self, query: str, now: dt.datetime | None = None, user: str | None = None) -> PlanStream:
         """The planning run before the model is called: chosen tools, prompt, cached prefix."""
@@ -154,12 +186,15 @@ class Planner:
         user = user if user is not None else user_prompt(query, now, self.config.dates)
         tools = self.offered_tools(query)
         if self.config.selection is Selection.GRAMMAR:
-            prompt = self.build_prompt(query, now, self.tools, callable_tools=tools, user=user)
+            system, user = self.build_turns(query, now, self.tools, callable_tools=tools, user=user)
         else:
-            prompt = self.build_prompt(query, now, tools, user=user)
-        cut = prompt.find(STATIC_PREFIX_END)
-        return PlanStream(query, tools, prompt, prompt[:cut] if cut > 0 and self.config.prefix_cache else None,
-                          question=user)
+            system, user = self.build_turns(query, now, tools, user=user)
+        cut = system.find(STATIC_PREFIX_END)
+        request = GenerationRequest(
+            system, user, max_tokens=self.config.max_tokens, stop=PLAN_STOPS, check_first=self.config.check_first,
+            prefix=system[:cut] if cut > 0 and self.config.prefix_cache else None, prefix_group=self.cache_group,
+        )
+        return PlanStream(query, tools, self.llm.render(system, user), request)
 
     def replan(
         self, query: str, earlier: Sequence[Task], result: RunResult, now: dt.datetime | None = None,
@@ -194,8 +229,8 @@ class Planner:
         when the prefix depends on the query or is not cached."""
         if self.select_tools is not None and self.config.selection is not Selection.GRAMMAR:
             return "off"
-        prefix = self.prepare("warm up").static_prefix
-        return self.llm.prime(prefix, self.cache_group) if prefix else "off"
+        request = self.prepare("warm up").request
+        return self.llm.prime(request) if request.prefix else "off"
 
     def start(self, query: str, now: dt.datetime | None = None, on_text: Callable[[str], None] | None = None) -> PlanStream:
         stream = self.prepare(query, now)
@@ -218,16 +253,12 @@ class Planner:
                        if t.id in stream.usable}
             guard = KindGuard(stream.tools, stream.query, max_steps=self.config.max_steps, earlier=earlier)
         stream.guard = guard
+        stream.request = dataclasses.replace(stream.request, grammar=grammar, guard=guard)
         t0 = time.monotonic()
 
         def produce() -> None:
             try:
-                for piece in self.llm.stream(
-                    stream.prompt, grammar=grammar, max_tokens=self.config.max_tokens,
-                    stop=[END_OF_PLAN, "\n###", "\nQuestion:"], stats=stream.timings, prefix=stream.static_prefix,
-                    prefix_group=self.cache_group,
-                    check_first=self.config.check_first, plain=stream.question, guard=guard,
-                ):
+                for piece in self.llm.generate(stream.request, stream.timings):
                     loop.call_soon_threadsafe(queue.put_nowait, ("text", piece))
                     if stop.is_set():
                         break

@@ -41,7 +41,7 @@ GUIDELINES = (
 )
 
 # Everything before this line of the prompt is the same for a given tool set: it is evaluated once
-# and its KV cache reused (LocalLLM.stream(prefix=...)). The date changes every minute, so it comes after.
+# and its KV cache reused (GenerationRequest.prefix). The date changes every minute, so it comes after.
 STATIC_PREFIX_END = " - Today's date is"
 
 

@@ -14,7 +14,8 @@ from engine import models
 from engine.adapters import AdapterError, check_base, read_adapter
 from engine.config import Backend, Config
 from engine.examples import ExampleBank
-from engine.llm import APP_CACHE, LocalLLM, PlanningModel
+from engine.generation import APP_CACHE, PlanningModel
+from engine.llama import LocalLLM
 from engine.planner import Planner, ToolSelector
 from engine.toolrag import ToolRAGError, make_selector
 from engine.tools.local import LocalBackend, default_data_dir
@@ -94,7 +95,7 @@ def load_llm(config: Config, progress: Callable[[int, int], None] | None = None)
 
 
 FOREIGN_CACHE = "tools"
-"""The KV-cache group of tool sets other than the desktop one (see ``llm.APP_CACHE``)."""
+"""The KV-cache group of tool sets other than the desktop one (see ``generation.APP_CACHE``)."""
 
 FROM_CONFIG: Final = object()
 """``build_planner``'s ``select`` default: the selector ``config.toolrag`` names."""

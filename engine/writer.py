@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from typing import Protocol
 
-from engine.llm import LocalLLM
+from engine.generation import GenerationRequest, PlanningModel
 
 
 class Writer(Protocol):
@@ -34,14 +34,17 @@ class ExtractiveWriter:
 
 
 class LLMWriter:
-    def __init__(self, llm: LocalLLM, max_tokens: int = 256) -> None:
+    def __init__(self, llm: PlanningModel, max_tokens: int = 256) -> None:
         self.llm = llm
         self.max_tokens = max_tokens
 
     def _ask(self, instruction: str, material: str) -> str:
-        prompt = self.llm.render("You are a concise writing assistant. Reply with the requested text only.", f"{instruction}\n\n{material}")
-        # material holds a PDF's text or the thread being answered: read as text, never as turns
-        return self.llm.complete(prompt, max_tokens=self.max_tokens, temperature=0.2, plain=material).strip()
+        request = GenerationRequest(
+            "You are a concise writing assistant. Reply with the requested text only.", f"{instruction}\n\n{material}",
+            max_tokens=self.max_tokens, temperature=0.2,
+            plain=material,  # a PDF's text or the thread being answered: read as text, never as turns
+        )
+        return "".join(self.llm.generate(request)).strip()
 
     def summarize(self, text: str) -> str:
         return self._ask("Summarize this document in at most five sentences.", text[:6000])

@@ -2,8 +2,9 @@
 
 Everything runs on the qasync event loop (the Qt main thread); the model's token stream arrives
 from its worker thread through the loop, so engine events reach the widgets on the GUI thread and
-are re-emitted as Qt signals. The approval hook turns "may task N run?" into a signal and waits
-for the person's answer.
+are re-emitted as Qt signals. Each command is an ``engine.conversation.Conversation``, which owns
+what follows what (re-plan rounds, repairs) and when to ask; ``ask`` turns its "may task N run?"
+into a signal and waits for the person's answer.
 """
 
 from __future__ import annotations
@@ -17,8 +18,8 @@ from PySide6.QtCore import QObject, Signal
 
 from engine.agent import Agent, AgentRun, load_agent
 from engine.config import Config
-from engine.events import Event, PlanComplete, PlanFailed
-from engine.executor import Approval, ApprovalHook
+from engine.conversation import ApprovalQuestion, Conversation
+from engine.executor import Approval
 from engine.plan import Task
 from engine.tools.spec import Prepared
 
@@ -33,7 +34,8 @@ class ApprovalRequest:
     future: asyncio.Future[Approval] = field(repr=False)
     stage: int = 0
     """0 for the command's own plan; each repair or re-plan round after it is a new stage, which
-    the person has not seen: "Approve all" and "always allow" given before it do not reach it."""
+    the person has not seen: "Approve all" and "always allow" given before it do not reach it
+    (``engine.conversation``)."""
 
     @property
     def arguments(self) -> dict[str, Any]:
@@ -55,12 +57,15 @@ class AgentController(QObject):
         self.agent = agent
         self.approve_mode = True
         self.always_allow: set[str] = set()
-        self.stage = 0
-        """The stage now running (``ApprovalRequest.stage``)."""
+        self.conversation: Conversation | None = None
         self._job: asyncio.Task[None] | None = None
-        self._plan_complete = asyncio.Event()
         self.last_run: AgentRun | None = None
         """The latest finished run: what a repair picks values for."""
+
+    @property
+    def stage(self) -> int:
+        """The stage now running (``ApprovalRequest.stage``)."""
+        return self.conversation.stage if self.conversation is not None else 0
 
     @property
     def busy(self) -> bool:
@@ -113,25 +118,18 @@ class AgentController(QObject):
     async def _run(self, query: str) -> None:
         assert self.agent is not None
         self.last_run = None
-        self.stage = 0
+        self.conversation = Conversation(self.agent, self.ask, ask_first=self.approve_mode, always_allow=self.always_allow,
+                                         observers=[self.event.emit])
         self.run_started.emit(query)
-        await self._finish(lambda: self.agent.run(query, approve=self._hook(), observers=[self._relay]))  # type: ignore[union-attr]
+        await self._finish(lambda: self.conversation.start(query))  # type: ignore[union-attr]
 
     async def _repair(self, run: AgentRun, fixes: dict[int, tuple[str, str]]) -> None:
-        assert self.agent is not None
-        self.stage += 1
-        await self._finish(lambda: self.agent.repair(run, fixes, approve=self._hook(), observers=[self._relay]))  # type: ignore[union-attr]
+        assert self.conversation is not None and self.conversation.run is run
+        await self._finish(lambda: self.conversation.repair(fixes))  # type: ignore[union-attr]
 
     async def _finish(self, start: Callable[[], Awaitable[AgentRun]]) -> None:
-        """Run ``start()``, then re-plan rounds while a step failed where no pick could help."""
-        assert self.agent is not None
         try:
-            self._plan_complete = asyncio.Event()
             run: AgentRun = await start()
-            while run.replannable:
-                self._plan_complete = asyncio.Event()
-                self.stage += 1
-                run = await self.agent.replan(run, approve=self._hook(), observers=[self._relay])
         except asyncio.CancelledError:
             self.run_failed.emit("Cancelled.")
             return
@@ -141,19 +139,8 @@ class AgentController(QObject):
         self.last_run = run
         self.run_finished.emit(run)
 
-    def _hook(self) -> ApprovalHook | None:
-        return self._approve if self.approve_mode else None
-
-    def _relay(self, event: Event) -> None:
-        if isinstance(event, (PlanComplete, PlanFailed)):
-            self._plan_complete.set()
-        self.event.emit(event)
-
-    async def _approve(self, task: Task, call: Prepared) -> Approval:
-        if task.tool in self.always_allow and self.stage == 0:
-            return Approval(True)
-        # The person reviews the whole plan: wait until the model has finished writing it.
-        await self._plan_complete.wait()
+    async def ask(self, question: ApprovalQuestion) -> Approval:
+        """The conversation's question, shown by the window; the answer is the person's."""
         future: asyncio.Future[Approval] = asyncio.get_running_loop().create_future()
-        self.approval_requested.emit(ApprovalRequest(task, call, future, self.stage))
+        self.approval_requested.emit(ApprovalRequest(question.task, question.call, future, question.stage))
         return await future

@@ -116,7 +116,7 @@ def _flat_config(raw: dict[str, object]) -> dict[str, object]:
 def check_model(model: str, lora: str = "") -> str:
     """Load a model once to tell the person, before they rely on it, whether it works."""
     from engine import models
-    from engine.llm import LocalLLM
+    from engine.llama import LocalLLM
 
     try:
         path = models.resolve(model or None)

@@ -57,6 +57,6 @@ def fast_model_path():
 
 @pytest.fixture(scope="session")
 def llm(model_path):
-    from engine.llm import LocalLLM
+    from engine.llama import LocalLLM
 
     return LocalLLM(model_path)

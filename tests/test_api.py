@@ -48,14 +48,14 @@ def test_your_own_functions_plan_and_run_with_no_desktop_rules_examples_or_date_
     run = asyncio.run(agent.run("Text +14155550100 the weather in Paris tomorrow at 3pm"))
     assert run.result.status == {1: "succeeded", 2: "succeeded"}
     assert run.answer.splitlines() == ["Ran send_sms: sent to +14155550100"]
-    prompt = llm.calls[0][0]
+    prompt = llm.render(llm.calls[0].system, llm.calls[0].user)
     assert "get_weather(city: str) -> str" in prompt and "send_sms(phone_number: str, content: str) -> str" in prompt
     assert "get_phone_number" not in prompt and "get_email_address" not in prompt  # no desktop rules
     assert prompt.count("Question:") == 1  # no examples: the only question is the person's
     assert "[2026" not in prompt and "[brackets]" not in prompt  # the question is as written
-    assert llm.calls[0][1]["prefix_group"] == "tools"  # its prompt prefix is cached apart from the app's
+    assert llm.calls[0].prefix_group == "tools"  # its prompt prefix is cached apart from the app's
     agent.planner.warm_up()
-    assert llm.primed and llm.primed[-1][1] == "tools"
+    assert llm.primed and llm.primed[-1].prefix_group == "tools"
 
 
 @pytest.mark.parametrize("query", ["", "   \n\t "])

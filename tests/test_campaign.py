@@ -217,7 +217,7 @@ def test_the_batched_step_gives_each_samples_own_loss(tmp_path) -> None:
     import datetime as dt
 
     from engine import models
-    from engine.llm import LocalLLM
+    from engine.llama import LocalLLM
     from engine.tools.desktop import desktop_specs
     from engine.train.samples import SampleBuilder
     from engine.train.step import batch_loss, prefix_cache, sample_loss

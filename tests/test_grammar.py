@@ -3,7 +3,8 @@ the 0.5B model's file, so these tests carry the ``model`` marker)."""
 
 import pytest
 
-from engine.grammar import GrammarChecker, plan_grammar
+from engine.grammar import plan_grammar
+from engine.llama import GrammarChecker
 from engine.tools.desktop import desktop_specs
 
 pytestmark = pytest.mark.model

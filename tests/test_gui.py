@@ -109,7 +109,7 @@ def test_approve_mode_blocks_side_effects_until_approved(qtbot, loop):
     controller.approval_requested.connect(requests.append)
 
     async def scenario():
-        job = asyncio.ensure_future(Executor(box, approve=controller._approve, observers=[controller._relay]).run(
+        job = asyncio.ensure_future(Executor(box, approve=_asking(controller), observers=[controller.event.emit]).run(
             stream(box, '1. lookup("Sid")\n2. send(["$1"], "hi")\n3. join()<END_OF_PLAN>')))
         for _ in range(100):
             await asyncio.sleep(0.02)
@@ -138,7 +138,7 @@ def test_edited_argument_is_revalidated(qtbot, loop):
         req.future.set_result(Approval(True, arguments={**req.arguments, "text": 42}))
 
     controller.approval_requested.connect(lambda req: asyncio.ensure_future(answer(req)))
-    result = loop.run_until_complete(Executor(box, approve=controller._approve, observers=[controller._relay]).run(
+    result = loop.run_until_complete(Executor(box, approve=_asking(controller), observers=[controller.event.emit]).run(
         stream(box, '1. send(["a@b.c"], "hi")\n2. join()<END_OF_PLAN>')))
     assert result.status[1] == "failed" and "edited arguments are invalid" in result.errors[1]
     assert not log
@@ -256,15 +256,17 @@ def test_always_allow_from_settings_skips_the_approval_for_that_tool(qtbot, loop
 
     log = []
     box = make_box(log)
-    controller = AgentController()
-    window = MainWindow(controller, settings=Settings(approve_mode=True, always_allow=["send"]))
-    qtbot.addWidget(window)
+    window, controller, finished = _scripted_window(qtbot, box, '1. lookup("Sid")\n2. send(["$1"], "hi")\n3. join()<END_OF_PLAN>')
+    window.apply_settings(Settings(approve_mode=True, always_allow=["send"]), reload=False)
     asked = []
     controller.approval_requested.connect(asked.append)
-    controller._plan_complete.set()
-    executor = Executor(box, approve=controller._approve)
-    loop.run_until_complete(executor.run(stream(box, '1. lookup("Sid")\n2. send(["$1"], "hi")\n3. join()<END_OF_PLAN>')))
-    assert not asked and ("send", ("sid@example.com",), "hi") in log
+
+    async def scenario():
+        window.submit("text Sid hi")
+        await _until(lambda: finished)
+
+    loop.run_until_complete(scenario())
+    assert controller.approve_mode and not asked and ("send", ("sid@example.com",), "hi") in log
 
 
 def test_missing_microphone_is_a_message_not_a_crash(qtbot, monkeypatch):
@@ -301,9 +303,16 @@ def test_voice_transcript_lands_in_the_command_box(qtbot, loop, tmp_path):
     window.voice.close()
 
 
+def _asking(controller):
+    """The controller's answer to a first-round approval question, as an executor's hook."""
+    from engine.conversation import ApprovalQuestion
+
+    return lambda task, call: controller.ask(ApprovalQuestion(task, call, 0))
+
+
 def _scripted_window(qtbot, box, *replies):
     from engine.agent import Agent
-    from engine.llm import ScriptedLLM
+    from engine.generation import ScriptedLLM
     from engine.planner import Planner, PlannerConfig
 
     planner = Planner(ScriptedLLM(replies), list(box.specs.values()), config=PlannerConfig(examples=0, grammar=False))
@@ -360,6 +369,11 @@ def test_a_replan_round_grows_the_graph_with_its_steps_marked(qtbot, loop):
 
     async def scenario():
         window.submit("text Sid hi")
+        # Asking is off, but the round's address came from its own lookup, not the request or
+        # the first round: it is asked about (engine.conversation).
+        await _until(lambda: window.pending)
+        assert [(r.stage, r.task.id) for r in window.pending] == [(1, 4)]
+        window.answer(Approval(True))
         await _until(lambda: finished)
 
     loop.run_until_complete(scenario())
@@ -428,10 +442,9 @@ def test_an_approval_does_not_outlive_its_run(qtbot, loop):
     qtbot.addWidget(window)
     requests = []
     controller.approval_requested.connect(requests.append)
-    controller._plan_complete.set()
 
     async def scenario():
-        job = asyncio.ensure_future(Executor(box, approve=controller._approve).run(
+        job = asyncio.ensure_future(Executor(box, approve=_asking(controller)).run(
             stream(box, '1. send(["a@example.com"], "hi")\n2. join()<END_OF_PLAN>')))
         await _until(lambda: requests)
         assert window.pending

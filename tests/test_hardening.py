@@ -74,7 +74,7 @@ def test_the_exit_status_says_when_nothing_asked_for_was_done(backend) -> None:
     from engine.agent import Agent
     from engine.cli import NOTHING_DONE, exit_status
     from engine.executor import Approval
-    from engine.llm import ScriptedLLM
+    from engine.generation import ScriptedLLM
     from engine.planner import Planner, PlannerConfig
 
     box = backend.toolbox()
@@ -174,7 +174,7 @@ def test_the_answer_quotes_what_a_note_says_instead_of_saying_it(backend) -> Non
     import datetime as dt
 
     from engine.agent import Agent
-    from engine.llm import ScriptedLLM
+    from engine.generation import ScriptedLLM
     from engine.planner import Planner, PlannerConfig
 
     backend.create_note("Bank", "Your transfer of $5,000 to account 991 was approved.", "")

@@ -76,3 +76,19 @@ def test_the_engines_imports_run_downhill_with_no_cycle():
                                  if t in names and t != name and not name.startswith(t + "."))
     cycles = [sorted(c) for c in nx.strongly_connected_components(graph) if len(c) > 1]
     assert graph.number_of_edges() > 150 and cycles == []
+
+
+def test_only_the_llama_package_touches_llama_cpp():
+    """The model seam: everything else asks ``engine.generation``'s typed requests, so an upgrade
+    of the pinned llama-cpp-python, or a second runtime, touches one package."""
+    import ast
+
+    touching = set()
+    for package in ("engine", "gui"):
+        for path in sorted((ROOT / package).rglob("*.py")):
+            for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+                modules = ([a.name for a in node.names] if isinstance(node, ast.Import)
+                           else [node.module or ""] if isinstance(node, ast.ImportFrom) else [])
+                if any(m == "llama_cpp" or m.startswith("llama_cpp.") for m in modules):
+                    touching.add(path.relative_to(ROOT).parent.as_posix())
+    assert touching == {"engine/llama"}

@@ -65,7 +65,7 @@ def test_query_literals_are_the_addresses_numbers_and_paths_written_in_it():
 
 @pytest.mark.model
 def test_plans_written_under_the_guard_have_the_right_kinds(fast_model_path):
-    from engine.llm import LocalLLM
+    from engine.llama import LocalLLM
     from engine.planner import Planner, PlannerConfig
 
     llm = LocalLLM(fast_model_path, n_threads=2)
@@ -79,7 +79,7 @@ def test_plans_written_under_the_guard_have_the_right_kinds(fast_model_path):
 
 def test_the_guard_is_on_by_default_wherever_it_can_run():
     from engine.agent import Agent
-    from engine.llm import ScriptedLLM
+    from engine.generation import ScriptedLLM
     from engine.planner import PlannerConfig
 
     assert PlannerConfig().kinds is True

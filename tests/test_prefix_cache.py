@@ -6,7 +6,8 @@ import datetime as dt
 import pytest
 
 from engine import models
-from engine.llm import LocalLLM
+from engine.generation import GenerationRequest
+from engine.llama import LocalLLM
 from engine.planner import Planner, PlannerConfig
 from engine.tools.desktop import desktop_specs
 
@@ -42,12 +43,14 @@ def test_other_tool_sets_are_cached_apart_and_never_evict_the_apps_prefix(tiny, 
     of it in their own folder, so planning over many of them evicts only each other."""
     monkeypatch.setenv("TINYAGENT_CACHE", str(tmp_path / "cache"))
     kv = tmp_path / "cache" / "kv"
-    assert tiny.prime("You plan the app's commands.\n" * 40) == "built"
+    app = "You plan the app's commands.\n" * 40
+    assert tiny.prime(GenerationRequest(app, "Question: hi", prefix=app)) == "built"
     app_files = list(kv.glob("*.state"))
     assert len(app_files) == 1
     size = app_files[0].stat().st_size
     monkeypatch.setenv("TINYAGENT_KV_CACHE_MB", str(max(1, (size * 4 * 3 // 2) >> 20)))  # a quarter holds ~1.5 files
     for i in range(3):
-        assert tiny.prime(f"You plan with tool set {i}.\n" * 40, "tools") == "built"
+        other = f"You plan with tool set {i}.\n" * 40
+        assert tiny.prime(GenerationRequest(other, "Question: hi", prefix=other, prefix_group="tools")) == "built"
     assert app_files[0].is_file()  # the app's own survived three other tool sets
     assert 1 <= len(list((kv / "tools").glob("*.state"))) < 3  # they evicted each other

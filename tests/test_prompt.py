@@ -1,6 +1,7 @@
 import datetime as dt
 
 from engine.examples import ExampleBank, load_examples
+from engine.generation import Capability
 from engine.plan import parse_plan
 from engine.prompt import system_prompt, user_prompt
 from engine.tools.desktop import desktop_specs
@@ -41,6 +42,9 @@ def test_user_prompt_carries_resolved_dates():
 
 class _PlainTemplate:
     """Only the chat template of a model: the prompt's layout is what is tested here."""
+
+    name = "plain template"
+    capabilities = frozenset(Capability)
 
     def render(self, system: str, user: str) -> str:
         return f"{system}\n{user}"

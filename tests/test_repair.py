@@ -92,6 +92,7 @@ def test_the_cli_offers_numbered_candidates_and_uses_only_what_was_picked():
     log: list = []
     box = make_box(log)
     first = asyncio.run(Executor(box).run(parse_plan(PLAN, list(box)).tasks))
+    offers = sorted(first.failures.items())
     out = io.StringIO()
 
     def answers(*replies):  # type: ignore[no-untyped-def]
@@ -101,8 +102,8 @@ def test_the_cli_offers_numbered_candidates_and_uses_only_what_was_picked():
             return next(it)
         return read
 
-    assert asyncio.run(pick_fixes(first, Console(file=out), answers("2"))) == {1: ("Sidd", "Siddharth Rao")}
+    assert asyncio.run(pick_fixes(offers, Console(file=out), answers("2"))) == {1: ("Sidd", "Siddharth Rao")}
     assert "1. Sid Jha" in out.getvalue() and "2. Siddharth Rao" in out.getvalue()
-    assert asyncio.run(pick_fixes(first, Console(file=out), answers("Sid J."))) == {1: ("Sidd", "Sid J.")}
-    assert asyncio.run(pick_fixes(first, Console(file=out), answers(""))) == {}  # Enter: left as it is
-    assert asyncio.run(pick_fixes(first, Console(file=out), answers(None))) == {}  # Ctrl-D
+    assert asyncio.run(pick_fixes(offers, Console(file=out), answers("Sid J."))) == {1: ("Sidd", "Sid J.")}
+    assert asyncio.run(pick_fixes(offers, Console(file=out), answers(""))) == {}  # Enter: left as it is
+    assert asyncio.run(pick_fixes(offers, Console(file=out), answers(None))) == {}  # Ctrl-D

@@ -16,7 +16,7 @@ import pytest
 
 from engine.agent import MAX_REPLANS, Agent
 from engine.events import ReplanStarted, TaskStarted
-from engine.llm import ScriptedLLM
+from engine.generation import ScriptedLLM
 from engine.planner import Planner, PlannerConfig
 from engine.tools.local import LocalBackend
 
@@ -60,11 +60,11 @@ def test_a_failed_lookup_is_planned_around_and_nothing_runs_twice(backend):
     assert [(e.round, e.first) for e in events if isinstance(e, ReplanStarted)] == [(2, 3)]
     assert len(_drafts(backend)) == 1
 
-    prompt, options = llm.calls[1]
+    prompt, grammar = llm.calls[1].user, llm.calls[1].grammar or ""
     assert ('Previous Plan:\n1. get_phone_number("Sid")\nObservation: Error: "Sid Jha has no phone number in the address book."\n'
             '2. send_sms(["$1"], "I\'m running late")\nObservation: Not run: "task 1 failed') in prompt
     assert "Thought: Step 1 (get_phone_number) failed" in prompt and prompt.rstrip().endswith("Current Plan:")
-    assert "root ::= step-3" in options["grammar"] and '"\\"$1\\""' not in options["grammar"]  # a failed step is no input
+    assert "root ::= step-3" in grammar and '"\\"$1\\""' not in grammar  # a failed step is no input
     assert "Email 'Running late' to sid@example.com" in run.answer
     assert "Did not text Sid: could not look up Sid's phone number" in run.answer  # what the new round did not do
     assert not run.replannable
@@ -115,10 +115,11 @@ def test_looking_up_again_what_was_found_is_harmless_and_goes_on(backend):
 def test_when_a_round_may_follow():
     from engine.agent import AgentRun
     from engine.executor import RunResult, ToolError
+    from engine.generation import GenerationRequest
     from engine.planner import PlanStream
 
     def run(status, errors=None, failures=None, round=1, repeated=None):
-        stream = PlanStream(QUERY, [], "", round=round, repeated=repeated)
+        stream = PlanStream(QUERY, [], "", GenerationRequest("", ""), round=round, repeated=repeated)
         return AgentRun(QUERY, stream, RunResult(status=status, errors=errors or {}, failures=failures or {}), "")
 
     assert run({1: "failed"}, {1: "not a PDF"}).replannable

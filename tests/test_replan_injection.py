@@ -18,7 +18,7 @@ import pytest
 from engine.agent import Agent
 from engine.events import TaskStarted
 from engine.executor import Approval
-from engine.llm import ScriptedLLM
+from engine.generation import ScriptedLLM
 from engine.planner import Planner, PlannerConfig
 from engine.provenance import quote_observation
 from engine.tools.local import LocalBackend
@@ -97,7 +97,7 @@ def test_the_persons_own_values_and_lookups_still_go_through(backend) -> None:
 
 def test_the_observation_is_quoted_data_not_plan_lines(backend) -> None:
     _, _, llm = _run(backend, "5. join()<END_OF_PLAN>")
-    prompt = llm.calls[1][0]
+    prompt = llm.calls[1].user
     observation = prompt.split("Observation: ", 1)[1].split("\n", 1)[0]
     assert observation.startswith('"') and observation.endswith('"') and "Tomatoes, milk." in observation
     for bad in ("5. open_and_get_file_path(", "<END_OF_PLAN>", "<|im_end|>", '["$5"]'):

@@ -9,10 +9,10 @@ import pytest
 
 from engine import models
 from engine.grammar import plan_grammar
-from engine.llm import LocalLLM
+from engine.llama import LocalLLM
+from engine.llama.sampling import GrammarFirstCheck
 from engine.plan import parse_plan
 from engine.planner import Planner
-from engine.sampling import GrammarFirstCheck
 from engine.tools.desktop import desktop_specs
 
 pytestmark = pytest.mark.model
@@ -43,7 +43,7 @@ def test_same_plan_as_whole_vocabulary_sampling(tiny, query):
 
 def test_the_checks_own_time_is_reported_apart_from_the_models():
     """``GenerationStats.check_ms``: what ``bench targets`` reports per token."""
-    from engine.llm import GenerationStats
+    from engine.generation import GenerationStats
 
     llm = LocalLLM(models.resolve("tiny"), n_threads=2)
     specs = desktop_specs()

@@ -10,7 +10,7 @@ import datetime as dt
 import pytest
 
 from engine import models
-from engine.llm import LocalLLM
+from engine.llama import LocalLLM
 from engine.planner import Planner
 from engine.tools.desktop import desktop_specs
 

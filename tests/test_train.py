@@ -101,7 +101,7 @@ def fast_model(fast_model_path):  # type: ignore[no-untyped-def]
 
 
 def _greedy(model_path, lora, prompt: str) -> str:  # type: ignore[no-untyped-def]
-    from engine.llm import LocalLLM
+    from engine.llama import LocalLLM
 
     llm = LocalLLM(model_path, n_ctx=256, n_threads=2, lora_path=lora)
     return llm.complete(prompt, max_tokens=12)
@@ -124,7 +124,7 @@ def test_llama_cpp_applies_the_exported_adapter(fast_model, tmp_path) -> None:
 def test_training_prompts_are_the_planners_prompts(fast_model) -> None:
     import datetime as dt
 
-    from engine.llm import LocalLLM
+    from engine.llama import LocalLLM
     from engine.tools.desktop import desktop_specs
     from engine.train.samples import SampleBuilder
 
@@ -157,7 +157,7 @@ def test_val_sets_are_interleaved_so_a_limit_holds_each_alike() -> None:
 
 @pytest.mark.model
 def test_each_train_set_gives_an_equal_share_whatever_its_size(fast_model) -> None:
-    from engine.llm import LocalLLM
+    from engine.llama import LocalLLM
     from engine.tools.desktop import desktop_specs
     from engine.train.samples import SampleBuilder
 
@@ -235,7 +235,7 @@ def test_a_shared_prefix_gives_the_same_loss_for_less_work(fast_model) -> None:
     from transformers import AutoModelForCausalLM
 
     from engine import models
-    from engine.llm import LocalLLM
+    from engine.llama import LocalLLM
     from engine.tools.desktop import desktop_specs
     from engine.train.samples import SampleBuilder
     from engine.train.step import TARGET_MODULES, prefix_cache, sample_loss

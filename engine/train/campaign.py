@@ -411,7 +411,7 @@ def run_sitting(sit: Sitting, settings: Settings | None = None) -> State:
     from peft import get_peft_model_state_dict, set_peft_model_state_dict
 
     from engine import models
-    from engine.llm import LocalLLM
+    from engine.llama import LocalLLM
     from engine.tools.desktop import desktop_specs
     from engine.train.gguf_lora import write_gguf_lora
     from engine.train.lora import ADAPTER_FILE

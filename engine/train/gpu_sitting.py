@@ -92,7 +92,7 @@ def pack(folder: Path, samples: int, out: Path, val_records: int = 200) -> dict[
     import numpy as np
 
     from engine import models
-    from engine.llm import LocalLLM
+    from engine.llama import LocalLLM
     from engine.tools.desktop import desktop_specs
     from engine.train.campaign import check_weights, make_mix, next_batch, read_state
     from engine.train.lora import interleaved, load_records

@@ -162,7 +162,7 @@ def train_planner(cfg: TrainConfig, log=print) -> TrainReport:  # type: ignore[n
     except ImportError as exc:
         raise SystemExit(f"training needs the train extra: pip install -e '.[train]' ({exc})") from exc
     from engine import models
-    from engine.llm import LocalLLM
+    from engine.llama import LocalLLM
     from engine.toolrag import make_selector
     from engine.tools.desktop import desktop_specs
     from engine.train.samples import SampleBuilder

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from engine.config import PromptStyle
 from engine.data.records import Record
 from engine.eval.runner import UNDATED_NOW
-from engine.llm import LocalLLM
+from engine.llama import LocalLLM
 from engine.plan import END_OF_PLAN
 from engine.planner import ToolSelector
 from engine.prompt import user_prompt
@@ -103,7 +103,7 @@ class SampleBuilder:
         """The token ids every compact-prompt sample starts with (the prompt's cached prefix)."""
         if self.prompt is not PromptStyle.COMPACT:
             raise ValueError("only the compact prompt has one prefix for every sample")
-        prefix = self.planner.prepare("prefix", UNDATED_NOW).static_prefix
+        prefix = self.llm.rendered_prefix(self.planner.prepare("prefix", UNDATED_NOW).request)
         return self.llm.tokenize(prefix or "", add_bos=True)
 
     def tokenized(self, sample: Sample) -> TokenizedSample:

@@ -14,15 +14,14 @@ from __future__ import annotations
 import ctypes
 import time
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 
-if TYPE_CHECKING:
-    from engine.kindguard import KindGuard
+from engine.generation import TextGuard
 
 GUARD_CANDIDATES = 40
-"""The model's best tokens offered to a ``KindGuard``, in order, before it yields to the grammar."""
+"""The model's best tokens offered to a ``TextGuard``, in order, before it yields to the grammar."""
 
 _TOKEN_DATA = np.dtype([("id", np.intc), ("logit", np.single), ("p", np.single)], align=True)
 
@@ -35,7 +34,7 @@ class GrammarFirstCheck:
     first call (the prompt is everything there at the first call).
     """
 
-    def __init__(self, llama: Any, grammar: str, root: str = "root", guard: KindGuard | None = None) -> None:
+    def __init__(self, llama: Any, grammar: str, root: str = "root", guard: TextGuard | None = None) -> None:
         import llama_cpp.llama_cpp as lc
 
         self._lc = lc

@@ -1,4 +1,5 @@
-"""The local language model: llama.cpp through llama-cpp-python, loaded safely and shared.
+"""The llama.cpp runtime: a GGUF model (and LoRA adapter) through llama-cpp-python, loaded safely
+and shared; ``generate`` serves the engine's ``GenerationRequest``s (``engine.generation``).
 
 One ``LocalLLM`` serves the planner and the tools that write text (e-mail bodies, PDF summaries);
 a lock keeps their calls from interleaving on the same context, since a llama.cpp context is not
@@ -18,23 +19,22 @@ import hashlib
 import os
 import threading
 import time
-from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Protocol
 
+from engine.generation import (
+    APP_CACHE,
+    Capability,
+    GenerationRequest,
+    GenerationStats,
+    TextGuard,
+    check_request,
+)
 from engine.models import ModelError, cache_dir
-
-if TYPE_CHECKING:
-    from engine.kindguard import KindGuard
 
 KV_CACHE_BYTES = 1 << 30
 """Disk budget for saved prompt prefixes (a 1.5B state is 10-16 MB, one per offered tool set);
 ``TINYAGENT_KV_CACHE_MB`` overrides it, e.g. for evaluations that plan the same sets in several runs."""
-APP_CACHE = "app"
-"""The prefix group of the app's own prompts. Any other group (``Agent.for_tools`` and eval over
-a foreign tool set use ``tools``) is kept in its own folder with a quarter of the budget, so
-planning over other tool sets never evicts the prefix the app starts from."""
 
 
 def kv_cache_budget() -> int:
@@ -43,17 +43,6 @@ def kv_cache_budget() -> int:
         return int(value) << 20 if value else KV_CACHE_BYTES
     except ValueError:
         raise ModelError(f"TINYAGENT_KV_CACHE_MB must be a whole number of megabytes, not {value!r}") from None
-
-
-@dataclass
-class GenerationStats:
-    prompt_tokens: int = 0
-    prompt_ms: float = 0.0
-    prefix_cache: str = "off"
-    generated_tokens: int = 0
-    generation_ms: float = 0.0
-    check_ms: float = 0.0
-    """Of ``prompt_ms + generation_ms``, the time the grammar and kind checks took (Python side)."""
 
 
 @contextlib.contextmanager
@@ -80,46 +69,13 @@ def _safe_model_params():  # type: ignore[no-untyped-def]
         llama_cpp.llama_model_default_params = original
 
 
-class PlanningModel(Protocol):
-    """What the planner needs of a model: ``LocalLLM`` is the real one, ``ScriptedLLM`` a fake
-    that replays written plans, so the planner's logic is tested in milliseconds without weights."""
-
-    def render(self, system: str, user: str) -> str: ...
-
-    def prime(self, prefix: str, group: str = ...) -> str: ...
-
-    def stream(self, prompt: str, **options: Any) -> Iterator[str]: ...
-
-
-class ScriptedLLM:
-    """A fake ``PlanningModel``: each ``stream`` call yields the next scripted reply in small
-    pieces (as a model streams) and records the prompt and options it was given. It follows no
-    grammar: a test that needs the grammar's effect uses a real model."""
-
-    def __init__(self, replies: Sequence[str], piece: int = 7) -> None:
-        self.replies = list(replies)
-        self.piece = piece
-        self.calls: list[tuple[str, dict[str, Any]]] = []
-        self.primed: list[tuple[str, str]] = []
-
-    def render(self, system: str, user: str) -> str:
-        return f"{system}\n\n{user}\n"
-
-    def prime(self, prefix: str, group: str = APP_CACHE) -> str:
-        self.primed.append((prefix, group))
-        return "off"
-
-    def stream(self, prompt: str, **options: Any) -> Iterator[str]:
-        if not self.replies:
-            raise ModelError("the scripted model has no reply left")
-        self.calls.append((prompt, options))
-        text = self.replies.pop(0)
-        for i in range(0, len(text), self.piece):
-            yield text[i : i + self.piece]
-
-
 class LocalLLM:
-    """A GGUF model ready for streaming completion, optionally with a GGUF LoRA adapter."""
+    """A GGUF model ready for streaming completion, optionally with a GGUF LoRA adapter.
+
+    ``generate`` is the engine's way in; ``stream`` and ``complete`` take an already rendered
+    prompt and llama.cpp's own options, for benchmarks, training and this runtime's tests."""
+
+    capabilities = frozenset(Capability)
 
     def __init__(
         self,
@@ -255,15 +211,40 @@ class LocalLLM:
             _evict(folder, budget)
         return "built"
 
-    def prime(self, prefix: str, group: str = APP_CACHE) -> str:
-        """Load or build the KV state of ``prefix`` now, so the next prompt that starts with it
-        skips that work; returns where it came from, as ``_prime``. ``group``: see ``APP_CACHE``."""
-        with self.lock:
-            return self._prime(prefix, group)
+    def rendered_prefix(self, request: GenerationRequest) -> str | None:
+        """The start of the rendered prompt up to the end of ``request.prefix``: what is cached."""
+        return self._rendered_prefix(self.render(request.system, request.user), request.prefix)
 
-    def keep_only(self, prefix: str) -> None:
-        """Forget everything in the KV cache after ``prefix`` (benchmarks use it so every run
-        pays the same prompt cost instead of reusing the previous query's tokens)."""
+    @staticmethod
+    def _rendered_prefix(prompt: str, prefix: str | None) -> str | None:
+        at = prompt.find(prefix) if prefix else -1
+        return prompt[: at + len(prefix)] if prefix and at >= 0 else None
+
+    def prime(self, request: GenerationRequest) -> str:
+        """Load or build the KV state of the request's prefix now, so the next prompt that starts
+        with it skips that work; returns where it came from, as ``_prime``, or ``off``."""
+        prefix = self.rendered_prefix(request)
+        if not prefix:
+            return "off"
+        with self.lock:
+            return self._prime(prefix, request.prefix_group)
+
+    def generate(self, request: GenerationRequest, stats: GenerationStats | None = None) -> Iterator[str]:
+        check_request(self, request)
+        prompt = self.render(request.system, request.user)
+        yield from self.stream(
+            prompt, grammar=request.grammar, max_tokens=request.max_tokens, stop=list(request.stop), stats=stats,
+            temperature=request.temperature, prefix=self._rendered_prefix(prompt, request.prefix),
+            prefix_group=request.prefix_group, check_first=request.check_first, plain=request.as_text,
+            guard=request.guard,
+        )
+
+    def keep_only(self, request: GenerationRequest) -> None:
+        """Forget everything in the KV cache after the request's prefix (benchmarks use it so
+        every run pays the same prompt cost instead of reusing the previous query's tokens)."""
+        prefix = self.rendered_prefix(request)
+        if not prefix:
+            return
         with self.lock:
             tokens = self.llama.tokenize(prefix.encode("utf-8"), special=True)
             n = len(tokens)
@@ -283,22 +264,22 @@ class LocalLLM:
         prefix_group: str = APP_CACHE,
         check_first: bool = True,
         plain: str | None = None,
-        guard: KindGuard | None = None,
+        guard: TextGuard | None = None,
     ) -> Iterator[str]:
         """Yield text pieces; ``stats`` is filled in as it goes (prompt time = time to first token,
         including restoring or building the cached ``prefix`` of the prompt, if one is given).
         ``plain`` is the part of the prompt never to be read as special tokens (``encode``);
-        ``guard`` holds the plan's data kinds (``engine.kindguard``; greedy, with the grammar).
+        ``guard`` refuses tokens as they are chosen (``engine.kindguard``; greedy, with the grammar).
 
         With a grammar and greedy decoding, ``check_first`` asks the grammar about the model's
-        choice before filtering the whole vocabulary (``engine.sampling``); same output, faster.
+        choice before filtering the whole vocabulary (``engine.llama.sampling``); same output, faster.
         ``check_first=False`` is llama-cpp-python's own grammar sampling, kept for comparison."""
         from llama_cpp import LlamaGrammar, LogitsProcessorList
 
         compiled = None
         processors = None
         if grammar and check_first and temperature == 0.0:
-            from engine.sampling import GrammarFirstCheck
+            from engine.llama.sampling import GrammarFirstCheck
 
             processors = LogitsProcessorList([GrammarFirstCheck(self.llama, grammar, guard=guard)])
         elif grammar:
