@@ -24,6 +24,7 @@ from pathlib import Path
 from engine import models
 from engine.config import Config, PlannerConfig
 from engine.data.records import Record
+from engine.flags import add_flags
 from engine.generation import GenerationStats
 from engine.llama import LocalLLM
 from engine.planner import Planner, PlanStream
@@ -356,22 +357,20 @@ def main(argv: list[str] | None = None) -> int:
     tg.add_argument("--short", type=Path, default=Path("resources/eval/handwritten.jsonl"))
     tg.add_argument("--long", type=Path, default=Path("data/reference-test.jsonl"))
     tg.add_argument("-n", type=int, default=8, help="requests per set")
-    tg.add_argument("--threads", type=int)
     lk = sub.add_parser("lookup", help="prompt-lookup speculative decoding on planner prompts (no grammar)")
     lk.add_argument("--candidate", default="fast", help="MODEL or MODEL:ADAPTER.gguf")
     lk.add_argument("--queries", type=Path, default=Path("resources/eval/handwritten.jsonl"))
     lk.add_argument("-n", type=int, default=12)
-    lk.add_argument("--threads", type=int)
     tn = sub.add_parser("train", help="training speed per base and setup (needs the train extra)")
     tn.add_argument("--base", action="append", help="tiny, fast, default or a .gguf (repeatable; default: all three)")
     tn.add_argument("--steps", type=int, default=3)
-    tn.add_argument("--threads", type=int)
     tn.add_argument("--only", action="append", help="only the setups whose name holds this (repeatable)")
     tr = sub.add_parser("toolrag", help="ToolRAG selection latency (encoder + head) per query")
     tr.add_argument("--repeat", type=int, default=20)
     for sp in (pl, pr):
-        sp.add_argument("--model", help="default, fast, or a .gguf path")
-        sp.add_argument("--threads", type=int)
+        add_flags(sp, ("model",))
+    for sp in (pl, pr, tg, lk, tn):
+        add_flags(sp, ("threads",))
     args = p.parse_args(argv)
     if args.what == "planner":
         queries = args.queries.read_text().splitlines() if args.queries else QUERIES

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from engine import __version__
-from engine.config import Backend, Selection
+from engine.flags import add_flags, config_from
 
 if TYPE_CHECKING:
     from engine.config import Config
@@ -46,20 +46,7 @@ def _query_parser() -> argparse.ArgumentParser:
                         "as it will run and waits for y/N)")
     p.add_argument("--approve", action="store_true", help=argparse.SUPPRESS)  # asking is the default now
     p.add_argument("--json", action="store_true", help="print one JSON event per line")
-    p.add_argument("--model", help="a .gguf file, or a model name from models/manifest.json (planner: the tuned "
-                   "desktop planner, the default here; default: the general model; fast, tiny)")
-    p.add_argument("--lora", help="a GGUF LoRA adapter (default: the model's own from the manifest, if any; none: no adapter)")
-    p.add_argument("--data-dir", type=Path, help="where contacts, calendar, mail, notes live (default: XDG data dir)")
-    p.add_argument("--no-grammar", action="store_true", help="let the model write freely (no constrained decoding)")
-    p.add_argument("--no-kinds", action="store_true",
-                   help="do not hold the plan's data kinds while decoding (on by default with the grammar)")
-    p.add_argument("--toolrag", default="classifier", help="tool selection: classifier (default), none (all tools), embed, embed:K")
-    p.add_argument("--toolrag-in", choices=[s.value for s in Selection],
-                   help="where ToolRAG's choice applies: prompt (describe only the chosen tools) or grammar "
-                   "(describe all, let the plan call only the chosen; keeps the prompt cached; the default with the grammar)")
-    p.add_argument("--threads", type=int, help="CPU threads for the model")
-    p.add_argument("--backend", default="auto", choices=[b.value for b in Backend],
-                   help="where the tools act: the Mac's apps (macos, the default on a Mac) or the data folder (local)")
+    add_flags(p, ("model", "lora", "data_dir", "grammar", "kinds", "toolrag", "selection", "threads", "backend"))
     p.add_argument("--now", type=_when, help="pretend the current time is 'YYYY-MM-DD HH:MM' (for reproducible runs)")
     p.add_argument("--no-open", action="store_true", help="never launch a browser or file viewer")
     p.add_argument("--no-replan", action="store_true",
@@ -156,15 +143,8 @@ async def _transcribe(audio: Path, model: str | None, err) -> str | None:  # typ
 def config_from_args(args: argparse.Namespace) -> Config:
     """The query command's flags as a ``Config`` (checked there, so a bad combination is refused
     with the same words as anywhere else)."""
-    from engine.config import Config, PlannerConfig
-
-    return Config(
-        model=args.model, lora=args.lora, data_dir=args.data_dir, threads=args.threads, backend=args.backend,
-        open_in_desktop=not (args.no_open or args.dry_run), toolrag=args.toolrag,
-        file_roots=tuple(args.files) if args.files else None, mcp=tuple(args.mcp),
-        planner=PlannerConfig(grammar=not args.no_grammar, selection=args.toolrag_in,
-                              kinds=False if args.no_kinds else None),
-    )
+    return config_from(args, open_in_desktop=not (args.no_open or args.dry_run),
+                       file_roots=tuple(args.files) if args.files else None, mcp=tuple(args.mcp))
 
 
 async def _run_query(args: argparse.Namespace, config: Config) -> int:

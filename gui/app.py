@@ -12,12 +12,12 @@ import os
 import sys
 from pathlib import Path
 
+from engine.flags import add_flags, config_from
+
 
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="tinyagent-gui")
-    p.add_argument("--model", help="a .gguf file, or default / fast / tiny (overrides Settings for this run)")
-    p.add_argument("--data-dir", type=Path, help="overrides Settings for this run")
-    p.add_argument("--toolrag", help="classifier, none (all tools), embed, embed:K (overrides Settings)")
+    add_flags(p, ("model", "lora", "data_dir", "toolrag", "threads"), default_text="the Settings'; overrides them for this run")
     p.add_argument("--no-approve", action="store_true", help="run side effects without asking")
     p.add_argument("--settings", type=Path, help="settings file (default: ~/.config/tinyagent/settings.json)")
     p.add_argument("--demo", help="run this command once the model is loaded (approving everything)")
@@ -48,9 +48,8 @@ def main(argv: list[str] | None = None) -> int:
     asyncio.set_event_loop(loop)
     settings_path = args.settings or config_path()
     settings, problem = Settings.load(settings_path)
-    flags = {"model": args.model, "toolrag": args.toolrag, "data_dir": args.data_dir}
     try:
-        settings.config = settings.config.replace(**{k: v for k, v in flags.items() if v})
+        settings.config = config_from(args, settings.config)
     except ConfigError as exc:
         print(f"tinyagent-gui: {exc}", file=sys.stderr)
         return 2

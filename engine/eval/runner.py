@@ -20,10 +20,11 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import IO
 
-from engine.config import Config, ConfigError, PlannerConfig, PromptStyle, Selection
+from engine.config import Config, ConfigError
 from engine.data.records import Record, first_valid
 from engine.eval.metrics import FAILURE_KINDS, FREE_TEXT_THRESHOLD, PlanScore, Summary, plan_length, score_plan
 from engine.examples import ExampleBank, load_examples
+from engine.flags import add_flags, config_from
 from engine.planner import Planner, PlanStream
 from engine.runtime import FROM_CONFIG, adapted, build_planner, foreign_model, load_llm, selector_name
 from engine.tools.desktop import desktop_specs
@@ -62,23 +63,11 @@ def _pct(values: list[float], q: float) -> float:
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--set", dest="set_path", type=Path, required=True, help="a JSONL file in the record format")
-    p.add_argument("--model", help="default, fast, tiny, or a .gguf path")
-    p.add_argument("--lora", help="a GGUF LoRA adapter (default: the model's own adapter from the manifest, if any; none: no adapter)")
-    p.add_argument("--toolrag", default="classifier",
-                   help="classifier (the app's default), none (all tools), embed, embed:K, or oracle (the record's own tools)")
-    p.add_argument("--toolrag-in", choices=[s.value for s in Selection],
-                   help="prompt: describe only the chosen tools; grammar: describe all, allow only the chosen "
-                   "(default: the app's, grammar; prompt with --no-grammar or --toolrag none)")
-    p.add_argument("--grammar", action=argparse.BooleanOptionalAction, default=True)
+    add_flags(p, ("model", "lora", "toolrag", "selection", "grammar", "examples", "kinds", "prompt", "threads"),
+              helps={"toolrag": "classifier, none (all tools), embed, embed:K, or oracle (the record's own tools)"})
     p.add_argument("--limit", type=int, help="score only the first N records")
-    p.add_argument("--examples", type=int, default=3, help="in-context examples per prompt")
-    p.add_argument("--kinds", action=argparse.BooleanOptionalAction, default=None,
-                   help="hold the plan's data kinds while decoding (engine.kindguard; default: the app's, on with the grammar)")
-    p.add_argument("--prompt", choices=[s.value for s in PromptStyle], default="reference",
-                   help="compact: tool signatures, date and question only (for a planner tuned on it)")
     p.add_argument("--bank", type=Path, help="example bank JSONL (default: resources/examples/handwritten.jsonl + synthetic.jsonl)")
     p.add_argument("--out", type=Path, help="per-record results (default: <set>.<model>.results.jsonl)")
-    p.add_argument("--threads", type=int)
     p.add_argument("--tools", type=Path, help="score plans over this JSON tool list instead of the desktop tools "
                    "(no desktop examples, rules or date brackets; ToolRAG offers all tools)")
     p.add_argument("--resume", action="store_true",
@@ -139,14 +128,12 @@ def run(args: argparse.Namespace) -> int:
         print("no usable records", file=sys.stderr)
         return 2
     try:
+        args.toolrag = args.toolrag or Config().toolrag
         if args.toolrag != "oracle":
             args.toolrag = selector_name(Config(toolrag=args.toolrag), foreign, lambda m: print(m, file=sys.stderr))
-        if args.toolrag_in is None and args.toolrag == "none":
-            args.toolrag_in = "prompt"  # nothing is chosen, so nothing to place (and older rows say prompt)
-        config = Config(model=args.model, lora=args.lora, threads=args.threads,
-                        toolrag="none" if args.toolrag == "oracle" else args.toolrag,
-                        planner=PlannerConfig(examples=args.examples, grammar=args.grammar, selection=args.toolrag_in,
-                                              prompt=args.prompt, kinds=args.kinds, dates=not foreign))
+        if args.selection is None and args.toolrag == "none":
+            args.selection = "prompt"  # nothing is chosen, so nothing to place (and older rows say prompt)
+        config = config_from(args, toolrag="none" if args.toolrag == "oracle" else args.toolrag, dates=not foreign)
     except ConfigError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
@@ -154,10 +141,11 @@ def run(args: argparse.Namespace) -> int:
         config = foreign_model(config)
     config = adapted(config, lambda m: print(m, file=sys.stderr))
     model_path, lora = Path(config.model or ""), None if config.lora == "none" else config.lora
-    out_path = args.out or args.set_path.with_suffix(f".{model_path.stem}.{args.toolrag}.{'g' if args.grammar else 'ng'}.results.jsonl")
+    grammar = "g" if config.planner.grammar else "ng"
+    out_path = args.out or args.set_path.with_suffix(f".{model_path.stem}.{args.toolrag}.{grammar}.results.jsonl")
     summary_path = out_path.with_name(out_path.name.removesuffix(".jsonl") + ".summary.json")
     settings = {"model": model_path.name, "lora": lora and Path(lora).name, "toolrag": args.toolrag,
-                "toolrag_in": config.planner.selection.value, "grammar": args.grammar, "examples": config.planner.examples,
+                "toolrag_in": config.planner.selection.value, "grammar": config.planner.grammar, "examples": config.planner.examples,
                 "bank": args.bank.name if args.bank else ("none" if foreign else "default"),
                 "prompt": config.planner.prompt.value,
                 "kinds": config.planner.kinds, **({"tools": args.tools.name} if foreign else {})}
@@ -229,7 +217,7 @@ def run(args: argparse.Namespace) -> int:
                       for b, (ok, total) in summary.by_length.items()},
     }, indent=1))
     claim.close()
-    print(f"\n{args.set_path} · {model_path.name} · toolrag {args.toolrag} · grammar {'on' if args.grammar else 'off'}")
+    print(f"\n{args.set_path} · {model_path.name} · toolrag {args.toolrag} · grammar {'on' if config.planner.grammar else 'off'}")
     rows = [
         ("records", f"{n}"),
         ("success (DAG isomorphic)", f"{summary.success / n:.1%}"),

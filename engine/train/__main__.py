@@ -6,6 +6,8 @@ import argparse
 import sys
 from pathlib import Path
 
+from engine.flags import add_flags
+
 
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m engine.train", description="Fine-tune the planner with LoRA.")
@@ -22,22 +24,21 @@ def main(argv: list[str] | None = None) -> int:
     t.add_argument("--lr", type=float, default=2e-4)
     t.add_argument("--rank", type=int, default=16)
     t.add_argument("--alpha", type=float, default=32.0)
-    t.add_argument("--examples", type=int, default=1, help="in-context examples in each prompt (use the same at run time)")
     t.add_argument("--distractors", type=int, default=2, help="unneeded tools added to each prompt as negatives")
-    t.add_argument("--toolrag", default="classifier", help="the selector whose choice each prompt offers")
     t.add_argument("--eval-every", type=int, default=100, help="steps between val-success checkpoints")
     t.add_argument("--val-limit", type=int, default=40, help="val records planned per checkpoint")
     t.add_argument("--max-len", type=int, default=2048, help="skip samples longer than this many tokens")
     t.add_argument("--seed", type=int, default=0)
-    t.add_argument("--threads", type=int)
     t.add_argument("--max-minutes", type=float, help="stop (with a final checkpoint) after this much training time")
     t.add_argument("--stop-after", type=int, help="train this many steps in this sitting, then stop and save")
     t.add_argument("--resume", action="store_true", help="continue the run in --out where it stopped (same settings)")
     t.add_argument("--save-every", type=int, default=10, help="steps between saves of the state --resume continues from")
     t.add_argument("--shared-prefix", action="store_true",
                    help="compact prompt: run the tool list once per step without gradient (2-3x cheaper steps)")
-    t.add_argument("--prompt", choices=("reference", "compact"), default="reference",
-                   help="compact: tool signatures, date and question only (no examples), ~10x fewer prompt tokens")
+    add_flags(t, ("examples", "toolrag", "prompt", "threads"), defaults={"examples": 1, "toolrag": "classifier", "prompt": "reference"},
+              helps={"examples": "in-context examples in each prompt (use the same at run time)",
+                     "toolrag": "the selector whose choice each prompt offers",
+                     "prompt": "compact: tool signatures, date and question only (no examples), ~10x fewer prompt tokens"})
     e = sub.add_parser("export", help="convert a PEFT adapter folder to a GGUF LoRA")
     e.add_argument("adapter", type=Path)
     e.add_argument("--base", required=True, help="the GGUF model it was trained on")
@@ -50,7 +51,7 @@ def main(argv: list[str] | None = None) -> int:
     c = sub.add_parser("continue", help="continue the planner's training campaign (models/planner-compact) "
                        "in the background at low priority; saves often, keeps the best adapter by val")
     c.add_argument("--minutes", type=float, required=True, help="training minutes in this sitting (val scoring not counted)")
-    c.add_argument("--threads", type=int)
+    add_flags(c, ("threads",))
     c.add_argument("--save-every", type=int, default=5, help="steps between saves of the committed state")
     c.add_argument("--val-every", type=float, default=40.0, help="minutes between val checkpoints (and one at the end)")
     c.add_argument("--steps", type=int, help="stop after this many steps")
@@ -69,7 +70,7 @@ def main(argv: list[str] | None = None) -> int:
     d = sub.add_parser("gpu-adopt", help="score a GPU sitting's returned checkpoints on val and advance the campaign")
     d.add_argument("returned", type=Path, help="the folder the GPU run wrote (its $OUT)")
     d.add_argument("--pack", type=Path, required=True, help="the folder gpu-pack wrote")
-    d.add_argument("--threads", type=int)
+    add_flags(d, ("threads",))
     v = sub.add_parser("revise", help="move the campaign to the current default settings (data mix, learning rate) "
                        "from its next step, recording when and why")
     v.add_argument("--why", required=True)
