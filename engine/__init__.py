@@ -28,7 +28,7 @@ _WHERE = {
     "Planner": "engine.planner", "PlanStream": "engine.planner", "RequestError": "engine.planner",
     "Config": "engine.config", "PlannerConfig": "engine.config", "ConfigError": "engine.config",
     "Selection": "engine.config", "Backend": "engine.config", "PromptStyle": "engine.config",
-    "Executor": "engine.executor", "RunResult": "engine.executor", "Approval": "engine.executor",
+    "Executor": "engine.executor", "RunResult": "engine.executor", "TaskOutcome": "engine.executor", "Approval": "engine.executor",
     "ToolBox": "engine.tools.spec", "ToolSpec": "engine.tools.spec", "ToolError": "engine.tools.spec",
     "ToolSpecError": "engine.tools.spec", "Prepared": "engine.tools.spec",
     "Plan": "engine.plan", "Task": "engine.plan", "PlanError": "engine.plan", "PlanParser": "engine.plan",

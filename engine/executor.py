@@ -95,6 +95,41 @@ class RunResult:
     def ok(self) -> bool:
         return self.plan_error is None and all(s == TaskStatus.SUCCEEDED for s in self.status.values())
 
+    def settle(self, task_id: int, outcome: TaskOutcome) -> None:
+        """Record how a task ended (the executor's one way to write it)."""
+        self.status[task_id] = outcome.status
+        if outcome.status == TaskStatus.SUCCEEDED:
+            self.results[task_id] = outcome.value
+        if outcome.error:
+            self.errors[task_id] = outcome.error
+        if outcome.failure is not None:
+            self.failures[task_id] = outcome.failure
+        if outcome.blocked:
+            self.blocked.add(task_id)
+
+    def outcome(self, task_id: int) -> TaskOutcome | None:
+        """How a task ended, as one record; None if it has not ended."""
+        if task_id not in self.status:
+            return None
+        return TaskOutcome(self.status[task_id], self.results.get(task_id), self.errors.get(task_id, ""),
+                           self.failures.get(task_id), task_id in self.blocked)
+
+
+@dataclass(frozen=True)
+class TaskOutcome:
+    """How one task ended: what the answer, a re-plan round's observation, the CLI and the app
+    read of it, written by the executor in one place (``Executor._settle``) with its event."""
+
+    status: TaskStatus
+    value: Any = None
+    """The tool's result, when it succeeded."""
+    error: str = ""
+    """Why it failed or was not run."""
+    failure: ToolError | None = None
+    """The tool's own error, with what may have been meant (a repair's candidates)."""
+    blocked: bool = False
+    """Skipped because a task it needs did not succeed: a repair runs it again."""
+
 
 class _Outcome:
     def __init__(self) -> None:
@@ -209,8 +244,7 @@ class Executor:
             await self._run_task_inner(task, outcomes, result, me)
         except asyncio.CancelledError:
             if me.status == TaskStatus.QUEUED:  # not started: truly not done
-                self._settle(task, me, result, TaskStatus.SKIPPED, "cancelled")
-                self._emit(TaskSkipped(task, "cancelled"))
+                self._skip(task, me, result, "cancelled")
             raise
         except Exception as exc:  # a bug here must fail this task, never leak out of run()
             log.exception("task %d failed inside the executor", task.id)
@@ -226,18 +260,14 @@ class Executor:
             return False
         before, detail = prior.status[task.id], prior.errors.get(task.id, "")
         if before == TaskStatus.SUCCEEDED:
-            result.results[task.id] = prior.results[task.id]
             if task.id in prior.calls:
                 result.calls[task.id] = prior.calls[task.id]
-            self._settle(task, me, result, TaskStatus.SUCCEEDED, "")
-            self._emit(TaskKept(task, prior.results[task.id]))
+            value = prior.results[task.id]
+            self._settle(task, me, result, TaskOutcome(TaskStatus.SUCCEEDED, value), TaskKept(task, value))
         elif before == TaskStatus.FAILED:
-            if task.id in prior.failures:
-                result.failures[task.id] = prior.failures[task.id]
-            self._fail(task, me, result, detail, 0.0)
+            self._fail(task, me, result, detail, 0.0, prior.failures.get(task.id))
         else:
-            self._settle(task, me, result, before, detail)
-            self._emit(TaskSkipped(task, detail))
+            self._settle(task, me, result, TaskOutcome(before, error=detail), TaskSkipped(task, detail))
         return True
 
     async def _run_task_inner(self, task: Task, outcomes: dict[int, _Outcome], result: RunResult, me: _Outcome) -> None:
@@ -253,9 +283,7 @@ class Executor:
         if blocked:
             d = blocked[0]
             reason = f"task {d} {outcomes[d].status}: {outcomes[d].detail}" if outcomes[d].detail else f"task {d} {outcomes[d].status}"
-            self._settle(task, me, result, TaskStatus.SKIPPED, reason)
-            result.blocked.add(task.id)
-            self._emit(TaskSkipped(task, reason))
+            self._skip(task, me, result, reason, blocked=True)
             return
 
         spec = self.tools.specs.get(task.tool)
@@ -274,8 +302,7 @@ class Executor:
             await self._plan_settled.wait()
             if self._plan_error is not None:
                 reason = f"not run: the plan is invalid ({self._plan_error}); nothing that writes or sends runs from it"
-                self._settle(task, me, result, TaskStatus.SKIPPED, reason)
-                self._emit(TaskSkipped(task, reason, arguments))
+                self._skip(task, me, result, reason, arguments)
                 return
         prepare = self.tools.preparers.get(task.tool)
         call = await self._prepare(task, prepare, arguments, me, result)
@@ -283,13 +310,11 @@ class Executor:
             return
 
         if spec.side_effect and (earlier := _done_before(task, call, result)) is not None:
-            reason = f"not run: step {earlier} already did this ({task.tool} with the same values)"
-            self._settle(task, me, result, TaskStatus.SKIPPED, reason)
-            self._emit(TaskSkipped(task, reason, call.arguments))
+            self._skip(task, me, result, f"not run: step {earlier} already did this ({task.tool} with the same values)",
+                       call.arguments)
             return
         if spec.side_effect and self.dry_run:
-            self._settle(task, me, result, TaskStatus.SKIPPED, "dry run: not executed")
-            self._emit(TaskSkipped(task, "dry run: not executed", call.arguments))
+            self._skip(task, me, result, "dry run: not executed", call.arguments)
             return
         if spec.side_effect and self.approve is not None:
             call = await self._approved(task, spec, prepare, call, me, result)
@@ -312,8 +337,7 @@ class Executor:
         try:
             return await asyncio.to_thread(prepare, **arguments)
         except ToolError as exc:
-            result.failures[task.id] = exc
-            self._fail(task, me, result, str(exc), 0.0)
+            self._fail(task, me, result, str(exc), 0.0, exc)
         except Exception as exc:
             self._fail(task, me, result, f"{type(exc).__name__}: {exc}", 0.0)
         return None
@@ -338,8 +362,7 @@ class Executor:
                                         decision.reason or ""))
             if not decision.approved:
                 reason = "declined" + (f": {decision.reason}" if decision.reason else "")
-                self._settle(task, me, result, TaskStatus.SKIPPED, reason)
-                self._emit(TaskSkipped(task, reason, call.arguments))
+                self._skip(task, me, result, reason, call.arguments)
                 return None
             if not decision.edited:
                 return call
@@ -401,22 +424,29 @@ class Executor:
             self._fail(task, me, result, "cancelled while running: it may have partly or fully completed", seconds)
         elif (exc := work.exception()) is not None:
             if isinstance(exc, ToolError):
-                result.failures[task.id] = exc
-            self._fail(task, me, result, str(exc) if isinstance(exc, ToolError) else f"{type(exc).__name__}: {exc}", seconds)
+                self._fail(task, me, result, str(exc), seconds, exc)
+            else:
+                self._fail(task, me, result, f"{type(exc).__name__}: {exc}", seconds)
         else:
-            result.results[task.id] = work.result()
-            self._settle(task, me, result, TaskStatus.SUCCEEDED, "")
-            self._emit(TaskSucceeded(task, work.result(), seconds))
+            value = work.result()
+            self._settle(task, me, result, TaskOutcome(TaskStatus.SUCCEEDED, value), TaskSucceeded(task, value, seconds))
 
-    def _settle(self, task: Task, me: _Outcome, result: RunResult, status: TaskStatus, detail: str) -> None:
-        me.status, me.detail = status, detail
-        result.status[task.id] = status
-        if detail:
-            result.errors[task.id] = detail
+    def _settle(self, task: Task, me: _Outcome, result: RunResult, outcome: TaskOutcome, event: Event) -> None:
+        """The one place a task ends: its record in ``result``, its state for the tasks waiting
+        on it, and the event that tells the front ends."""
+        me.status, me.detail = outcome.status, outcome.error
+        result.settle(task.id, outcome)
+        self._emit(event)
 
-    def _fail(self, task: Task, me: _Outcome, result: RunResult, error: str, seconds: float) -> None:
-        self._settle(task, me, result, TaskStatus.FAILED, error)
-        self._emit(TaskFailed(task, error, seconds))
+    def _skip(self, task: Task, me: _Outcome, result: RunResult, reason: str,
+              arguments: Mapping[str, Any] | None = None, *, blocked: bool = False) -> None:
+        self._settle(task, me, result, TaskOutcome(TaskStatus.SKIPPED, error=reason, blocked=blocked),
+                     TaskSkipped(task, reason, None if arguments is None else dict(arguments)))
+
+    def _fail(self, task: Task, me: _Outcome, result: RunResult, error: str, seconds: float,
+              failure: ToolError | None = None) -> None:
+        self._settle(task, me, result, TaskOutcome(TaskStatus.FAILED, error=error, failure=failure),
+                     TaskFailed(task, error, seconds))
 
 
 def _with_fix(arguments: dict[str, Any], old: str, new: str) -> dict[str, Any]:

@@ -313,12 +313,14 @@ class Planner:
 def _observation(task: Task, result: RunResult) -> str:
     """What a step gave, quoted as data: a result or an error may hold text anyone wrote (a
     note, a file name), which must not read as steps to take (``provenance.quote_observation``)."""
-    status = result.status.get(task.id)
-    if status == TaskStatus.SUCCEEDED:
-        return quote_observation(result.results.get(task.id, ""))
-    if status == TaskStatus.FAILED:
-        return f"Error: {quote_observation(result.errors.get(task.id, 'failed'))}"
-    return f"Not run: {quote_observation(result.errors.get(task.id, 'it never ran'))}"
+    outcome = result.outcome(task.id)
+    if outcome is None:
+        return f"Not run: {quote_observation('it never ran')}"
+    if outcome.status == TaskStatus.SUCCEEDED:
+        return quote_observation(str(outcome.value))
+    if outcome.status == TaskStatus.FAILED:
+        return f"Error: {quote_observation(outcome.error or 'failed')}"
+    return f"Not run: {quote_observation(outcome.error or 'it never ran')}"
 
 
 def _thought(calls: Sequence[Task], result: RunResult) -> str:
