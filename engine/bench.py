@@ -265,6 +265,7 @@ TRAIN_SETUPS = (  # (adapter, precision, sequence length)
     ("full fine-tuning", "fp32", 512),
     ("LoRA all layers, shared prefix", "fp32", 512),
     ("LoRA all layers, shared prefix, batched 8", "bf16", 512),
+    ("LoRA all layers, shared prefix, batched 8", "fp32", 512),
     ("LoRA top half, shared prefix, batched 8", "bf16", 512),
 )
 BATCH = 8
@@ -280,8 +281,9 @@ LOSS_TOKENS = 128
 def bench_train(bases: list[str], steps: int, threads: int | None, only: list[str] | None = None) -> None:
     """Training speed on this CPU: seconds per sample and trained tokens per second for each base
     and setup (LoRA r 16 on all linear layers or the top half of the layers, full fine-tuning
-    for the small bases, fp32 or bf16 autocast, 256 or 512 tokens: a packed sequence costs what
-    one sample of its length does). One warm-up step, then ``steps`` timed ones."""
+    for the small bases, fp32 or bf16, 256 or 512 tokens: a packed sequence costs what one sample
+    of its length does). bf16 is fast only where the CPU runs it natively (``step.train_dtype``
+    picks for the campaign). One warm-up step, then ``steps`` timed ones."""
     import torch
     from peft import LoraConfig, get_peft_model
     from transformers import AutoModelForCausalLM
@@ -300,7 +302,8 @@ def bench_train(bases: list[str], steps: int, threads: int | None, only: list[st
             if full and path.stat().st_size > 600 << 20:
                 rows.append([path.name, adapter, precision, length, "-", "-", "skipped: optimizer state > memory"])
                 continue
-            model = AutoModelForCausalLM.from_pretrained(str(path.parent), gguf_file=path.name, dtype=torch.float32)
+            dtype = torch.bfloat16 if precision == "bf16" else torch.float32
+            model = AutoModelForCausalLM.from_pretrained(str(path.parent), gguf_file=path.name, dtype=dtype)
             n_layers = model.config.num_hidden_layers
             if not full:
                 top = list(range(n_layers // 2, n_layers)) if "top" in adapter else None
@@ -318,7 +321,7 @@ def bench_train(bases: list[str], steps: int, threads: int | None, only: list[st
                     prefix = ids[:SHARED_PREFIX]
                     rests = torch.randint(1000, 20000, (BATCH, length - SHARED_PREFIX), generator=gen).tolist()
                     batch = [TokenizedSample("bench", prefix + r[:-LOSS_TOKENS], r[-LOSS_TOKENS:]) for r in rests]
-                    with torch.autocast("cpu", dtype=torch.bfloat16):
+                    with torch.autocast("cpu", dtype=torch.bfloat16, enabled=precision == "bf16"):
                         batch_loss(model, batch, "cpu", prefix, prefix_cache(model, prefix, "cpu")).backward()
                 elif "shared" in adapter:
                     prefix = ids[:SHARED_PREFIX]

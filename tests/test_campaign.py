@@ -169,7 +169,8 @@ def _tiny_campaign(tmp_path: Path) -> tuple[Path, Settings, dict]:
 def test_sittings_continue_from_the_committed_state_only(tmp_path) -> None:
     """Two steps, then two more from what the folder holds: four steps, eight samples, the data
     stream where it was; the first sitting starts from the shipped adapter (read back from its
-    GGUF), a truncated weights file and other settings are refused."""
+    GGUF), a truncated weights file and other settings are refused. A sitting scored after its
+    last step is not scored again at its end."""
     pytest.importorskip("torch")
     pytest.importorskip("peft")
     import numpy as np
@@ -178,9 +179,9 @@ def test_sittings_continue_from_the_committed_state_only(tmp_path) -> None:
 
     folder, settings, shipped = _tiny_campaign(tmp_path)
 
-    def sit(steps: int, **kw: object) -> State:
+    def sit(steps: int, val_every: float = 40.0, **kw: object) -> State:
         return C.run_sitting(C.Sitting(folder, minutes=10, threads=2, save_every=1, max_steps=steps, log=lambda m: None,
-                                       work=tmp_path / "work"), **kw)  # type: ignore[arg-type]
+                                       work=tmp_path / "work", val_every_minutes=val_every), **kw)  # type: ignore[arg-type]
 
     first = sit(2, settings=settings)
     assert (first.step, first.samples_seen) == (5, 10) and first.positions["t"] == [0, 4]
@@ -194,8 +195,9 @@ def test_sittings_continue_from_the_committed_state_only(tmp_path) -> None:
     assert len(first.curve) == 2 and first.sittings[0]["from_samples"] == 6
     with pytest.raises(CampaignError, match="other settings"):
         sit(1, settings=dataclasses.replace(settings, lr=1e-3))
-    second = sit(2)
+    second = sit(2, val_every=0)
     assert (second.step, second.samples_seen, second.positions["t"]) == (7, 14, [1, 2])
+    assert [p.step for p in second.curve] == [3, 5, 6, 7]
     assert [s["from_step"] for s in second.sittings] == [3, 5]
     kept = [p for p in second.curve if p.kept]
     assert len(kept) == 1

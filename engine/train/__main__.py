@@ -157,10 +157,11 @@ def campaign_command(args: argparse.Namespace, argv: list[str]) -> int:
         state = campaign.read_state(folder)
         print(campaign.curve_table(state))
         print()
-        print("| date | device | threads | samples | train minutes | s / sample |")
-        print("|---|---|---|---|---|---|")
+        print("| date | device | threads | precision | samples | train minutes | s / sample |")
+        print("|---|---|---|---|---|---|---|")
         for s in state.sittings:
-            print(f"| {s['date']} | {s['device']} | {s['threads'] or '–'} | {s['from_samples']} → {s.get('to_samples')} | "
+            print(f"| {s['date']} | {s['device']} | {s['threads'] or '–'} | {s.get('precision', '–')} | "
+                  f"{s['from_samples']} → {s.get('to_samples')} | "
                   f"{s.get('train_minutes')} | {s.get('seconds_per_sample')} |")
         for r in state.revisions:
             print(f"\nrevised at {r['samples']} samples ({r['date']}): {r['why']}")

@@ -16,7 +16,8 @@ each sitting is a documented *warm restart*: a fresh AdamW whose learning rate r
 first ``warmup`` steps to the campaign's constant rate. The first sitting starts from the shipped
 adapter itself (read back from its GGUF) with the step and samples its manifest records.
 
-A step is cheap because of what ``bench train`` found on this CPU: the base weights in bf16, the
+A step is cheap because of what ``bench train`` found: the base computing in bf16 where the CPU
+runs it natively and in fp32 where it does not (``step.train_dtype`` measures which), the
 compact prompt's tool list (the same ~344 tokens in every sample) run once per step without
 gradient, the samples' rests batched into one forward pass on its cache, and logits only where a
 plan token is predicted.
@@ -416,7 +417,7 @@ def run_sitting(sit: Sitting, settings: Settings | None = None) -> State:
     from engine.train.gguf_lora import write_gguf_lora
     from engine.train.lora import ADAPTER_FILE
     from engine.train.samples import SampleBuilder
-    from engine.train.step import lora_model, optimizer_step
+    from engine.train.step import lora_model, optimizer_step, train_dtype
 
     folder = sit.folder
     fresh = not (folder / STATE_FILE).exists()
@@ -432,7 +433,9 @@ def run_sitting(sit: Sitting, settings: Settings | None = None) -> State:
     base = models.resolve(cfg.base)
     cuda = torch.cuda.is_available()
     device = "cuda" if cuda else "cpu"
-    model, params = lora_model(base, device, cfg.rank, cfg.alpha)
+    dtype = train_dtype(device)
+    sit.log(f"computing in {str(dtype).removeprefix('torch.')} on {device}")
+    model, params = lora_model(base, device, cfg.rank, cfg.alpha, dtype)
     names = list(get_peft_model_state_dict(model))
     if fresh:
         weights = adapter_to_peft(folder / ADAPTER_FILE, base, names)
@@ -453,9 +456,11 @@ def run_sitting(sit: Sitting, settings: Settings | None = None) -> State:
     hours0 = state.hours
     losses: list[float] = []
     sitting = {"date": dt.datetime.now().isoformat(timespec="minutes"), "device": device, "from_step": state.step,
-               "from_samples": state.samples_seen, "threads": sit.threads or torch.get_num_threads()}
+               "from_samples": state.samples_seen, "threads": sit.threads or torch.get_num_threads(),
+               "precision": "bf16" if dtype is torch.bfloat16 else "fp32"}
     train_seconds = 0.0
     last_val = time.monotonic()
+    scored_step: int | None = None
 
     def save() -> None:
         from safetensors.torch import save_file
@@ -476,6 +481,7 @@ def run_sitting(sit: Sitting, settings: Settings | None = None) -> State:
         write_json(folder / STATE_FILE, state.to_json())
 
     def checkpoint() -> None:
+        nonlocal scored_step
         from engine.train.gguf_lora import base_info
 
         arch, n_blocks = base_info(base)
@@ -488,6 +494,7 @@ def run_sitting(sit: Sitting, settings: Settings | None = None) -> State:
                       summary.success_args / n, hours0 + train_seconds / 3600)
         release_memory()
         record_point(folder, state, point, gguf_path, base)
+        scored_step = state.step
         sit.log(f"  val at {state.samples_seen} samples: {point.val_success:.1%} ({point.val_success_args:.1%} with "
                 f"arguments){' kept' if point.kept else ''}")
         model.train()
@@ -502,7 +509,7 @@ def run_sitting(sit: Sitting, settings: Settings | None = None) -> State:
         for group in optim.param_groups:
             group["lr"] = cfg.lr * min(1.0, (steps_here + 1) / cfg.warmup)
         batch = next_batch(builder, mix)
-        losses.append(optimizer_step(model, optim, params, batch, prefix, device))
+        losses.append(optimizer_step(model, optim, params, batch, prefix, device, dtype is torch.bfloat16))
         if losses[-1] != losses[-1]:
             sitting["skipped_nonfinite"] = sitting.get("skipped_nonfinite", 0) + 1
         del batch
@@ -520,9 +527,11 @@ def run_sitting(sit: Sitting, settings: Settings | None = None) -> State:
             checkpoint()
             save()
             last_val = time.monotonic()
-    if steps_here:
+    if steps_here and scored_step != state.step:
         save()
         checkpoint()
+        save()
+    elif steps_here:
         save()
     sit.log(f"sitting done: {steps_here} steps, {train_seconds / 60:.1f} min; campaign at {state.samples_seen} samples")
     return state

@@ -11,7 +11,7 @@ and peft but none of the app's own dependencies (llama.cpp among them), and a ca
   (``places.json``, stays here), so that however many steps the GPU gets through, the campaign
   goes on from exactly there.
 - ``train`` (there; this module imports torch and ``engine.train.step`` alone): the campaign's own
-  step (``step.optimizer_step``, bf16 autocast, the shared prefix) over the packed batches until
+  step (``step.optimizer_step``, bf16 autocast where it is faster, the shared prefix) over the packed batches until
   the time is up, the val loss (teacher forced) every ``eval_every`` steps, and up to three
   checkpoints back, each in parts under the size a file may come back at: the last (the campaign
   goes on from it), the lowest val loss, and one between.
@@ -37,7 +37,15 @@ from typing import Any
 
 from engine.adapters import file_sha256
 from engine.errors import TinyAgentError
-from engine.train.step import TARGET_MODULES, TokenizedSample, batch_loss, lora_model, optimizer_step, prefix_cache
+from engine.train.step import (
+    TARGET_MODULES,
+    TokenizedSample,
+    batch_loss,
+    lora_model,
+    optimizer_step,
+    prefix_cache,
+    train_dtype,
+)
 
 PACK_FILE = "pack.json"
 SAMPLES_FILE = "samples.npz"
@@ -217,7 +225,7 @@ def _samples(tokens, starts, targets, index: Sequence[int]) -> list[TokenizedSam
     return out
 
 
-def val_loss(model, data, prefix: list[int], device: str, width: int = 16) -> float:  # type: ignore[no-untyped-def]
+def val_loss(model, data, prefix: list[int], device: str, bf16: bool = True, width: int = 16) -> float:  # type: ignore[no-untyped-def]
     """Mean plan-token loss over the packed val samples (teacher forced): a guide for which
     checkpoints to bring back, not the selection itself (``adopt`` scores those on val success)."""
     import torch
@@ -225,7 +233,7 @@ def val_loss(model, data, prefix: list[int], device: str, width: int = 16) -> fl
     n = len(data["val_targets"])
     total = 0.0
     model.eval()
-    with torch.no_grad(), torch.autocast(device, dtype=torch.bfloat16):
+    with torch.no_grad(), torch.autocast(device, dtype=torch.bfloat16, enabled=bf16):
         for lo in range(0, n, width):
             batch = _samples(data["val_tokens"], data["val_starts"], data["val_targets"], range(lo, min(n, lo + width)))
             total += float(batch_loss(model, batch, device, prefix, prefix_cache(model, prefix, device))) * len(batch)
@@ -265,7 +273,8 @@ def train(pack_dir: Path, base: Path, seconds: float, out: Path, eval_every: int
     data = dict(np.load(pack_dir / SAMPLES_FILE))
     prefix = data["prefix"].tolist()
     device = "cuda" if torch.cuda.is_available() else "cpu"
-    model, params = lora_model(base, device, meta["rank"], meta["alpha"])
+    dtype = train_dtype(device)
+    model, params = lora_model(base, device, meta["rank"], meta["alpha"], dtype)
     weights = {k: v.float() for k, v in load_file(str(pack_dir / WEIGHTS_FILE)).items()}
     names = set(get_peft_model_state_dict(model))
     if set(weights) != names:
@@ -285,7 +294,7 @@ def train(pack_dir: Path, base: Path, seconds: float, out: Path, eval_every: int
                               "versions": {"torch": torch.__version__, **_versions()}}
 
     def snapshot(step: int, seconds_so_far: float) -> None:
-        evals.append({"step": step, "val_loss": round(val_loss(model, data, prefix, device), 5),
+        evals.append({"step": step, "val_loss": round(val_loss(model, data, prefix, device, dtype is torch.bfloat16), 5),
                       "train_seconds": round(seconds_so_far, 1)})
         kept[step] = {k: v.detach().to("cpu", torch.float16).contiguous() for k, v in get_peft_model_state_dict(model).items()}
         log(f"  step {step}: val loss {evals[-1]['val_loss']:.4f}, mean loss {np.nanmean(losses[-50:]):.4f}")
@@ -299,7 +308,7 @@ def train(pack_dir: Path, base: Path, seconds: float, out: Path, eval_every: int
         for group in optim.param_groups:
             group["lr"] = meta["lr"] * min(1.0, (k + 1) / meta["warmup"])
         batch = _samples(data["tokens"], data["starts"], data["targets"], data["order"][k * batch_size : (k + 1) * batch_size])
-        losses.append(optimizer_step(model, optim, params, batch, prefix, device))
+        losses.append(optimizer_step(model, optim, params, batch, prefix, device, dtype is torch.bfloat16))
         if device == "cuda":
             torch.cuda.synchronize()
         train_seconds += time.monotonic() - ts
