@@ -19,7 +19,9 @@ def train_dtype(device: str):  # type: ignore[no-untyped-def]
     and fp32 multiplies a layer-sized matrix faster here, measured, not assumed. bf16 halves the
     time where the CPU has AMX or AVX512-BF16, but an AVX2-only EPYC emulates it: there one bf16
     product took 92 times the fp32 one (4.3 s against 47 ms) and a sitting ran at 291 s per
-    sample instead of 4."""
+    sample instead of 4. A small product alone is too quick to time (on an AMX Xeon it picked fp32,
+    0.4 ms against 0.7, and the sitting ran at 11 s a sample): it only rules out emulation, and a
+    batch-sized product (bf16 5x faster there) decides, best of five."""
     import time
 
     import torch
@@ -27,15 +29,20 @@ def train_dtype(device: str):  # type: ignore[no-untyped-def]
     if device != "cpu":
         return torch.bfloat16
 
-    def seconds(dtype) -> float:  # type: ignore[no-untyped-def]
-        a, b = torch.ones(64, 896, dtype=dtype), torch.ones(896, 1024, dtype=dtype)
+    def fastest(dtype, rows: int, cols: int, reps: int) -> float:  # type: ignore[no-untyped-def]
+        a, b = torch.ones(rows, 896, dtype=dtype), torch.ones(896, cols, dtype=dtype)
         a @ b
-        t0 = time.perf_counter()
-        for _ in range(3):
+        times = []
+        for _ in range(reps):
+            t0 = time.perf_counter()
             a @ b
-        return time.perf_counter() - t0
+            times.append(time.perf_counter() - t0)
+        return min(times)
 
-    return torch.bfloat16 if seconds(torch.bfloat16) < seconds(torch.float32) else torch.float32
+    if fastest(torch.bfloat16, 64, 1024, 1) > 4 * fastest(torch.float32, 64, 1024, 3):
+        return torch.float32
+    bf16, fp32 = fastest(torch.bfloat16, 512, 4864, 5), fastest(torch.float32, 512, 4864, 5)
+    return torch.bfloat16 if bf16 < fp32 else torch.float32
 
 
 def load_base(base: Path, device: str, dtype=None):  # type: ignore[no-untyped-def]
