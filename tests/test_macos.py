@@ -89,6 +89,10 @@ def _declared_argc(script: Path) -> tuple[int, bool]:
 
 @pytest.fixture
 def fake(tmp_path, monkeypatch):
+    return _install_fake(tmp_path, monkeypatch)
+
+
+def _install_fake(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
     bin_dir = tmp_path / "bin"
     bin_dir.mkdir()
     for name, text in (("osascript", FAKE), ("mdfind", FAKE_MDFIND)):
@@ -118,6 +122,10 @@ def fake(tmp_path, monkeypatch):
 
 @pytest.fixture
 def mac(tmp_path):
+    return _mac_backend(tmp_path)
+
+
+def _mac_backend(tmp_path: Path) -> MacBackend:
     pdf = tmp_path / "files" / "report.pdf"
     pdf.parent.mkdir()
     pdf.write_bytes(b"%PDF-1.4")
@@ -157,27 +165,37 @@ def test_each_tool_passes_its_values_as_argv(fake, mac, tmp_path, monkeypatch):
     assert fake.calls() == [[str(resource_path("applescript", "open_url.applescript")), url]]
 
 
+@pytest.fixture(scope="module")
+def every_tools_calls(tmp_path_factory) -> list[list[str]]:
+    """The osascript runs of every desktop tool called once (and prepared, where it is), shared by
+    the per-script checks: one pass instead of one pass per script."""
+    tmp_path = tmp_path_factory.mktemp("every-tool")
+    with pytest.MonkeyPatch.context() as monkeypatch:
+        fake, mac = _install_fake(tmp_path, monkeypatch), _mac_backend(tmp_path)
+        monkeypatch.setenv("FAKE_OUT", "x@example.com")
+        monkeypatch.setenv("FAKE_OUT_list_contacts", "Sid")
+        monkeypatch.setenv("FAKE_OUT_selected_message", "\x1e".join(["<m@x>", "a@b.c", "S", "text"]))
+        pdf = str(tmp_path / "files" / "report.pdf")
+        for spec in desktop_specs():
+            if spec.name == "summarize_pdf":  # no app involved: text extraction and the local model
+                continue
+            args = {"name": "Sid", "title": "T", "start_date": "2026-11-24 15:00:00", "end_date": "", "location": "L",
+                    "invitees": ["a@b.c"], "notes": "n", "calendar": "", "file_name": pdf, "pdf_path": pdf,
+                    "recipients": ["a@b.c"], "cc": ["c@d.e"], "subject": "s", "context": "c", "attachments": [pdf],
+                    "start_location": "", "end_location": "E", "transport": "d", "content": "c", "folder": "",
+                    "due_date": "2026-11-24 09:00:00", "list_name": "", "priority": 1, "all_day": False, "message": "m",
+                    "topic": "t", "start_time": "2026-11-24 09:00:00", "duration": 30, "meeting_invitees": []}
+            getattr(mac, spec.name)(**{p.name: args[p.name] for p in spec.params})
+            if prepare := getattr(mac, f"prepare_{spec.name}", None):
+                prepare(**{p.name: args[p.name] for p in spec.params})
+        return fake.calls()
+
+
 @pytest.mark.parametrize("script", SCRIPTS, ids=lambda p: p.stem)
-def test_scripts_read_exactly_the_arguments_they_are_given(script, fake, mac, tmp_path, monkeypatch):
+def test_scripts_read_exactly_the_arguments_they_are_given(script, every_tools_calls):
     """Every script is called by some tool; the fixed argv items it reads are exactly those passed
     (a counted tail is checked by its counts)."""
-    monkeypatch.setenv("FAKE_OUT", "x@example.com")
-    monkeypatch.setenv("FAKE_OUT_list_contacts", "Sid")
-    monkeypatch.setenv("FAKE_OUT_selected_message", "\x1e".join(["<m@x>", "a@b.c", "S", "text"]))
-    pdf = str(tmp_path / "files" / "report.pdf")
-    for spec in desktop_specs():
-        if spec.name == "summarize_pdf":  # no app involved: text extraction and the local model
-            continue
-        args = {"name": "Sid", "title": "T", "start_date": "2026-11-24 15:00:00", "end_date": "", "location": "L",
-                "invitees": ["a@b.c"], "notes": "n", "calendar": "", "file_name": pdf, "pdf_path": pdf,
-                "recipients": ["a@b.c"], "cc": ["c@d.e"], "subject": "s", "context": "c", "attachments": [pdf],
-                "start_location": "", "end_location": "E", "transport": "d", "content": "c", "folder": "",
-                "due_date": "2026-11-24 09:00:00", "list_name": "", "priority": 1, "all_day": False, "message": "m",
-                "topic": "t", "start_time": "2026-11-24 09:00:00", "duration": 30, "meeting_invitees": []}
-        getattr(mac, spec.name)(**{p.name: args[p.name] for p in spec.params})
-        if prepare := getattr(mac, f"prepare_{spec.name}", None):
-            prepare(**{p.name: args[p.name] for p in spec.params})
-    calls = [c for c in fake.calls() if _script(c) == script.stem]
+    calls = [c for c in every_tools_calls if _script(c) == script.stem]
     assert calls, f"no tool runs {script.name}"
     fixed, variable = _declared_argc(script)
     for call in calls:
@@ -185,8 +203,6 @@ def test_scripts_read_exactly_the_arguments_they_are_given(script, fake, mac, tm
         assert len(argv) >= fixed
         if not variable:
             assert len(argv) == fixed, f"{script.name} reads {fixed} items but gets {len(argv)}"
-
-
 
 
 @pytest.mark.slow
