@@ -23,7 +23,7 @@ OURS = ("engine", "gui")
 
 
 def top_level_imports(path: Path) -> set[str]:
-    """Roots of the modules ``path`` imports while it is being imported (function bodies excluded:
+    """The third-party modules ``path`` imports while it is being imported (function bodies excluded:
     a deferred import runs later, and preloading it would only cost time)."""
     found: set[str] = set()
     pending: list[ast.AST] = [ast.parse(path.read_text(encoding="utf-8"))]

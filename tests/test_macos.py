@@ -176,15 +176,15 @@ def every_tools_calls(tmp_path_factory) -> list[list[str]]:
         monkeypatch.setenv("FAKE_OUT_list_contacts", "Sid")
         monkeypatch.setenv("FAKE_OUT_selected_message", "\x1e".join(["<m@x>", "a@b.c", "S", "text"]))
         pdf = str(tmp_path / "files" / "report.pdf")
+        args = {"name": "Sid", "title": "T", "start_date": "2026-11-24 15:00:00", "end_date": "", "location": "L",
+                "invitees": ["a@b.c"], "notes": "n", "calendar": "", "file_name": pdf, "pdf_path": pdf,
+                "recipients": ["a@b.c"], "cc": ["c@d.e"], "subject": "s", "context": "c", "attachments": [pdf],
+                "start_location": "", "end_location": "E", "transport": "d", "content": "c", "folder": "",
+                "due_date": "2026-11-24 09:00:00", "list_name": "", "priority": 1, "all_day": False, "message": "m",
+                "topic": "t", "start_time": "2026-11-24 09:00:00", "duration": 30, "meeting_invitees": []}
         for spec in desktop_specs():
             if spec.name == "summarize_pdf":  # no app involved: text extraction and the local model
                 continue
-            args = {"name": "Sid", "title": "T", "start_date": "2026-11-24 15:00:00", "end_date": "", "location": "L",
-                    "invitees": ["a@b.c"], "notes": "n", "calendar": "", "file_name": pdf, "pdf_path": pdf,
-                    "recipients": ["a@b.c"], "cc": ["c@d.e"], "subject": "s", "context": "c", "attachments": [pdf],
-                    "start_location": "", "end_location": "E", "transport": "d", "content": "c", "folder": "",
-                    "due_date": "2026-11-24 09:00:00", "list_name": "", "priority": 1, "all_day": False, "message": "m",
-                    "topic": "t", "start_time": "2026-11-24 09:00:00", "duration": 30, "meeting_invitees": []}
             getattr(mac, spec.name)(**{p.name: args[p.name] for p in spec.params})
             if prepare := getattr(mac, f"prepare_{spec.name}", None):
                 prepare(**{p.name: args[p.name] for p in spec.params})
