@@ -3,6 +3,7 @@ near a held-out query, and reproducible from (seed, source, epoch, index) alone.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import random
 from pathlib import Path
@@ -110,3 +111,18 @@ def test_a_revision_is_recorded_and_keeps_the_run(tmp_path: Path) -> None:
         revise(tmp_path, new, "again")
     with pytest.raises(CampaignError, match="rank"):
         revise(tmp_path, Settings(rank=8), "smaller")
+
+
+def test_a_new_val_set_scores_the_kept_adapter_on_it_first(tmp_path: Path) -> None:
+    """Checkpoints after a change of val set are kept or not against the kept adapter's score on
+    the new set, never against a number from the old one."""
+    old = Settings(sources=(Source("a", "a.jsonl"),), val=("v.jsonl",), val_limit=30)
+    write_json(tmp_path / STATE_FILE, State(old, step=10, samples_seen=80, best=[0.7, 0.5]).to_json())
+    new = dataclasses.replace(old, val=("v.jsonl", "w.jsonl"), val_limit=45)
+    with pytest.raises(CampaignError, match="scored on the new one"):
+        revise(tmp_path, new, "short requests")
+    asked: list[Settings] = []
+    revise(tmp_path, new, "short requests", rescore=lambda s: asked.append(s) or (0.6, 0.4))
+    state = read_state(tmp_path)
+    assert asked == [new] and state.best == [0.6, 0.4]
+    assert state.revisions[0]["best_replaced"] == [0.7, 0.5] and state.revisions[0]["best_rescored"] == [0.6, 0.4]

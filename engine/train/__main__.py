@@ -75,6 +75,7 @@ def main(argv: list[str] | None = None) -> int:
                        "from its next step, recording when and why")
     v.add_argument("--why", required=True)
     v.add_argument("--folder", type=Path, help="the campaign's folder (default: models/planner-compact)")
+    add_flags(v, ("threads",))
     sub.add_parser("stop", help="ask the background sitting to save, score and stop; waits for it")
     sub.add_parser("campaign", help="the campaign's curve and sittings")
     args = p.parse_args(argv)
@@ -146,7 +147,8 @@ def campaign_command(args: argparse.Namespace, argv: list[str]) -> int:
     folder = getattr(args, "folder", None) or campaign.campaign_dir()
     if args.cmd == "revise":
         try:
-            state = campaign.revise(folder, campaign.Settings(), args.why)
+            state = campaign.revise(folder, campaign.Settings(), args.why,
+                                    rescore=lambda settings: campaign.score_kept(folder, settings, args.threads))
         except campaign.CampaignError as exc:
             print(f"error: {exc}", file=sys.stderr)
             return 2
@@ -165,6 +167,10 @@ def campaign_command(args: argparse.Namespace, argv: list[str]) -> int:
                   f"{s.get('train_minutes')} | {s.get('seconds_per_sample')} |")
         for r in state.revisions:
             print(f"\nrevised at {r['samples']} samples ({r['date']}): {r['why']}")
+            if "best_rescored" in r:
+                print("(a new val set: the kept adapter scored {:.1%} ({:.1%} with arguments) on it, against {:.1%} "
+                      "({:.1%}) on the old one; later checkpoints are kept against the new score)"
+                      .format(*r["best_rescored"], *r["best_replaced"]))
         return 0
     if not args.foreground:
         pid, log = campaign.launch_background([*argv, "--foreground"])
