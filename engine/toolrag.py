@@ -22,6 +22,7 @@ Training, the report and the thresholds are in ``engine.train.toolrag``:
 from __future__ import annotations
 
 import json
+import re
 import zipfile
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -97,7 +98,7 @@ class ClassifierSelector:
     def probabilities(self, queries: list[str]) -> np.ndarray:
         if len(queries) == 1 and self._last is not None and self._last[0] == queries[0]:
             return self._last[1]
-        probs = self.head.predict(self.encoder.encode(queries, layers=self.layers))
+        probs = self.head.predict(self.encoder.encode(queries, layers=self.layers), queries)
         if len(queries) == 1:
             self._last = (queries[0], probs)
         return probs
@@ -166,12 +167,52 @@ def make_selector(name: str, specs: Sequence[ToolSpec]) -> ToolSelector | None:
 # -- the head (trained by ``engine.train.toolrag``) -------------------------------------------
 
 
+WORD = re.compile(r"\w+")
+MAX_WORDS = 2000
+"""Words of a request the word view reads (its first ones): a 50,000-character paste costs no
+more than a long e-mail."""
+
+
+def ngrams(text: str) -> list[str]:
+    """The lowercased words of ``text`` and its adjacent pairs, each once: the head's word view."""
+    words = WORD.findall(text.lower())[:MAX_WORDS]
+    return list(dict.fromkeys([*words, *(f"{a} {b}" for a, b in zip(words, words[1:], strict=False))]))
+
+
+def sigmoid(x: np.ndarray) -> np.ndarray:
+    return 1.0 / (1.0 + np.exp(-np.clip(x, -60.0, 60.0)))
+
+
 class Head:
     """A multi-label head: logistic (no ``w1``) or one ReLU hidden layer. Only what a selector
-    needs at run time is here; initialising, fitting and saving it are training's."""
+    needs at run time is here; initialising, fitting and saving it are training's.
+
+    With a word view (``vocab``, ``lw``, ``le``, ``lb``) a second, linear head reads the request's
+    words and word pairs beside the embedding, and a tool's probability is the larger of the two.
+    The embedding of a two-layer MiniLM blurs the plain evidence of a short imperative ("text",
+    "the link"); a linear head over the words keeps it. Training fits it as a candidate beside the
+    plain heads (``--words``), and it is kept only where it reaches the recall target with fewer
+    tools."""
+
+    WORD_KEYS = ("vocab", "lw", "le", "lb")
 
     def __init__(self, params: dict[str, np.ndarray]) -> None:
         self.p = params
+        self.index = {str(w): i for i, w in enumerate(params["vocab"])} if "vocab" in params else None
+
+    def word_ids(self, texts: Sequence[str]) -> list[np.ndarray]:
+        """Each text's known n-grams as rows of ``lw``."""
+        assert self.index is not None
+        index = self.index
+        return [np.array([index[g] for g in ngrams(t) if g in index], dtype=np.int64) for t in texts]
+
+    def word_logits(self, x: np.ndarray, ids: Sequence[np.ndarray]) -> np.ndarray:
+        lw = self.p["lw"]
+        out = x @ self.p["le"] + self.p["lb"]
+        for i, rows in enumerate(ids):
+            if rows.size:
+                out[i] += lw[rows].sum(0)
+        return out
 
     def forward(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
         """The logits, and the hidden activations (None without a hidden layer)."""
@@ -181,15 +222,20 @@ class Head:
             x = h
         return x @ self.p["w2"] + self.p["b2"], h
 
-    def predict(self, x: np.ndarray) -> np.ndarray:
-        logits, _ = self.forward(x)
-        return 1.0 / (1.0 + np.exp(-logits))
+    def predict(self, x: np.ndarray, texts: Sequence[str] | None = None) -> np.ndarray:
+        """Probabilities per label; ``texts`` (the requests ``x`` embeds) feed the word view."""
+        probs = sigmoid(self.forward(x)[0])
+        if self.index is None:
+            return probs
+        if texts is None or len(texts) != len(x):
+            raise ValueError("a head with a word view needs the requests' texts beside their embeddings")
+        return np.maximum(probs, sigmoid(self.word_logits(x, self.word_ids(texts))))
 
     @classmethod
     def load(cls, path: Path) -> Head:
         try:
             with np.load(path, allow_pickle=False) as f:
-                return cls({k: f[k].astype(np.float32) for k in f.files})
+                return cls({k: f[k] if f[k].dtype.kind == "U" else f[k].astype(np.float32) for k in f.files})
         except (OSError, ValueError, EOFError, KeyError, zipfile.BadZipFile) as exc:
             raise ToolRAGError(f"{path} is not a readable head ({type(exc).__name__}: {exc})") from None
 
@@ -203,6 +249,13 @@ class Head:
         shapes = {"w2": (inner, labels), "b2": (labels,)}
         if "w1" in self.p:
             shapes |= {"w1": (features, inner), "b1": (inner,)}
+        if any(k in self.p for k in self.WORD_KEYS):
+            missing = [k for k in self.WORD_KEYS if k not in self.p]
+            if missing:
+                raise ToolRAGError(f"{path} has a partial word view: it lacks {', '.join(missing)}")
+            if self.p["vocab"].ndim != 1 or self.p["vocab"].dtype.kind != "U":
+                raise ToolRAGError(f"{path}: vocab must be a list of words")
+            shapes |= {"lw": (len(self.p["vocab"]), labels), "le": (features, labels), "lb": (labels,)}
         wrong = [f"{k} is {self.p[k].shape}, not {v}" for k, v in shapes.items() if self.p[k].shape != v]
         if wrong:
             raise ToolRAGError(f"{path} does not fit {features} encoder features and {labels} labels: {'; '.join(wrong)}")

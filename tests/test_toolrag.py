@@ -188,3 +188,50 @@ def test_a_broken_classifier_leaves_every_tool_offered_and_says_why(tmp_path, mo
     warnings: list[str] = []
     assert tool_selector("classifier", desktop_specs(), warnings.append) is None
     assert any("truncated or foreign" in w for w in warnings)
+
+
+def test_the_word_view_reads_words_and_pairs_once_and_caps_a_huge_request():
+    from engine.toolrag import MAX_WORDS, ngrams
+
+    assert ngrams("Text Jannik the LINK, text him") == ["text", "jannik", "the", "link", "him", "text jannik",
+                                                       "jannik the", "the link", "link text", "text him"]
+    assert ngrams("   ") == []
+    assert len(ngrams(" ".join(f"w{i}" for i in range(50_000)))) == 2 * MAX_WORDS - 1
+    assert "écris" in ngrams("Écris à Zoé")
+
+
+def test_a_word_view_learns_what_the_embedding_cannot_see_and_loads_back(tmp_path):
+    """The embedding here carries nothing (zeros); only the words say which label is meant, so a
+    head that ignores them cannot pass."""
+    from engine.toolrag import Head
+    from engine.train.toolrag import add_words, fit_head, fit_words, init_head, save_head, word_vocab
+
+    rng = np.random.default_rng(0)
+    texts = [f"{verb} {name} please" for verb in ("text", "email", "remind") for name in ("ana", "bo", "cy", "di")] * 10
+    y = np.array([[t.startswith("text"), t.startswith("email")] for t in texts], dtype=np.float32)
+    x = np.zeros((len(texts), 4), np.float32)
+    head = init_head(4, 2, 8, rng)
+    fit_head(head, x, y, epochs=5, lr=1e-2, batch=16, rng=rng)
+    assert ((head.predict(x) > 0.5) == (y > 0.5)).mean() < 0.9
+    head = add_words(head, word_vocab(texts), 4, 2)
+    with pytest.raises(ValueError, match="texts"):
+        head.predict(x)
+    fit_words(head, x, texts, y, epochs=30, lr=5e-2, batch=16, rng=rng)
+    assert ((head.predict(x, texts) > 0.5) == (y > 0.5)).all()
+    new = ["text zed please", "email zed please", "remind zed please"]
+    assert (head.predict(np.zeros((3, 4), np.float32), new) > 0.5).tolist() == [[True, False], [False, True], [False, False]]
+    save_head(head, tmp_path / "head.npz")
+    again = Head.load(tmp_path / "head.npz")
+    again.check(4, 2, tmp_path / "head.npz")
+    assert np.allclose(again.predict(x, texts), head.predict(x, texts), atol=1e-2)
+
+
+def test_a_partial_or_misshapen_word_view_is_refused(tmp_path):
+    from engine.toolrag import Head
+
+    base = {"w2": np.zeros((4, 2)), "b2": np.zeros(2)}
+    with pytest.raises(ToolRAGError, match="partial word view: it lacks le, lb"):
+        Head({**base, "vocab": np.array(["a"]), "lw": np.zeros((1, 2))}).check(4, 2, tmp_path / "h.npz")
+    with pytest.raises(ToolRAGError, match=r"lw is \(2, 2\), not \(1, 2\)"):
+        Head({**base, "vocab": np.array(["a"]), "lw": np.zeros((2, 2)), "le": np.zeros((4, 2)),
+              "lb": np.zeros(2)}).check(4, 2, tmp_path / "h.npz")

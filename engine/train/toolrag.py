@@ -14,12 +14,13 @@ import hashlib
 import json
 import sys
 import time
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
 
 from engine.resources import models_path
-from engine.toolrag import ClassifierSelector, EmbedSelector, Head, with_helpers
+from engine.toolrag import ClassifierSelector, EmbedSelector, Head, ngrams, sigmoid, with_helpers
 from engine.tools.desktop import desktop_specs
 
 
@@ -60,9 +61,53 @@ def fit_head(head: Head, x: np.ndarray, y: np.ndarray, epochs: int, lr: float, b
                 p[k] -= (lr * mh / (np.sqrt(vh) + 1e-8)).astype(np.float32)
 
 
+def word_vocab(queries: Sequence[str], min_count: int = 3) -> list[str]:
+    """N-grams (``engine.toolrag.ngrams``) in at least ``min_count`` queries, most common first:
+    rarer ones are names and typos that would be learned by heart."""
+    from collections import Counter
+
+    counts = Counter(g for q in queries for g in ngrams(q))
+    return [g for g, n in counts.most_common() if n >= min_count]
+
+
+def add_words(head: Head, vocab: list[str], dim: int, labels: int) -> Head:
+    """``head`` with an untrained word view beside it (``Head``'s docstring says why)."""
+    params = {**head.p, "vocab": np.array(vocab), "lw": np.zeros((len(vocab), labels), np.float32),
+              "le": np.zeros((dim, labels), np.float32), "lb": np.zeros(labels, np.float32)}
+    return Head(params)
+
+
+def fit_words(head: Head, x: np.ndarray, texts: Sequence[str], y: np.ndarray, epochs: int, lr: float, batch: int,
+              rng: np.random.Generator, weight_decay: float = 1e-5) -> None:
+    """The word view alone (binary cross-entropy, Adam): its own loss, since the two heads are
+    blended by their maximum, not summed."""
+    p = head.p
+    ids = head.word_ids(texts)
+    m = {k: np.zeros_like(p[k]) for k in ("lw", "le", "lb")}
+    v2 = {k: np.zeros_like(p[k]) for k in ("lw", "le", "lb")}
+    step = 0
+    for _ in range(epochs):
+        order = rng.permutation(len(x))
+        for i in range(0, len(x), batch):
+            idx = order[i : i + batch]
+            rows = [ids[j] for j in idx]
+            d = (sigmoid(head.word_logits(x[idx], rows)) - y[idx]) / len(idx)
+            flat = np.concatenate(rows) if rows else np.zeros(0, np.int64)
+            glw = np.zeros_like(p["lw"])
+            np.add.at(glw, flat, np.repeat(d, [len(r) for r in rows], axis=0))
+            grads = {"lw": glw, "le": x[idx].T @ d, "lb": d.sum(0)}
+            step += 1
+            for k, g in grads.items():
+                g = g + weight_decay * p[k] if k != "lb" else g
+                m[k] = 0.9 * m[k] + 0.1 * g
+                v2[k] = 0.999 * v2[k] + 0.001 * g * g
+                mh, vh = m[k] / (1 - 0.9**step), v2[k] / (1 - 0.999**step)
+                p[k] -= (lr * mh / (np.sqrt(vh) + 1e-8)).astype(np.float32)
+
+
 def save_head(head: Head, path: Path) -> None:
     """Half precision: the committed head stays small, and ``Head.load`` widens it again."""
-    np.savez_compressed(path, **{k: v.astype(np.float16) for k, v in head.p.items()})
+    np.savez_compressed(path, **{k: v if v.dtype.kind == "U" else v.astype(np.float16) for k, v in head.p.items()})
 
 
 def _load_set(path: Path) -> tuple[list[str], list[set[str]]]:
@@ -118,15 +163,17 @@ def _labels_matrix(tools: list[set[str]], labels: list[str]) -> np.ndarray:
 
 
 def train(
-    data: Path, val: Path, out: Path, seed: int = 0, target_recall: float = 0.99,
-    extra: Path | None = None, extra_weight: int = 5, layers: int | None = None,
+    data: Sequence[Path], val: Sequence[Path], out: Path, seed: int = 0, target_recall: float = 0.99,
+    extra: Path | None = None, extra_weight: int = 5, layers: int | None = None, words: bool = False,
 ) -> dict:
-    """Encode the queries once, fit three candidate heads, keep the one that reaches
-    ``target_recall`` on val with the fewest tools (else the one with the best val recall).
+    """Encode the queries once, fit the candidate heads, keep the one that reaches
+    ``target_recall`` on every val set with the fewest tools (else the one with the best recall).
 
-    ``extra`` (e.g. the reference's 1,010 LLM-written examples) is added ``extra_weight`` times:
-    the synthetic templates alone give too few phrasings per plan shape to generalise to the
-    held-out phrasings of val and test.
+    ``data`` may be several files (v1's short requests and v2's long ones); each of ``val`` must
+    reach the target on its own, so a large set of one style cannot hide a miss on another.
+    ``extra`` (the reference's train split) is added ``extra_weight`` times: the synthetic
+    templates alone give too few phrasings per plan shape to generalise to the held-out phrasings
+    of val and test. ``words`` adds candidates with a word view (``engine.toolrag.Head``).
 
     ``layers`` pools the encoder's first N layers instead of all six: the encoder is nearly all of
     the selection time, so a shallower encoder that keeps the recall is the faster classifier.
@@ -138,41 +185,71 @@ def train(
     enc = default_encoder()
     depth = enc.layers if layers is None else layers
     t0 = time.monotonic()
-    xq, xt = _load_set(data)
-    vq, vt = _load_set(val)
-    x, xv = enc.encode(xq, batch_size=128, layers=depth), enc.encode(vq, batch_size=128, layers=depth)
+    xq: list[str] = []
+    xt: list[set[str]] = []
+    counts = []
+    for path in data:
+        q, t = _load_set(path)
+        xq, xt = xq + q, xt + t
+        counts.append(len(q))
+    vals = [_load_set(path) for path in val]
+    x = enc.encode(xq, batch_size=128, layers=depth)
+    xvs = [enc.encode(q, batch_size=128, layers=depth) for q, _ in vals]
     n_extra = 0
     if extra is not None:
         eq, et = _load_set(extra)
         n_extra = len(eq)
         ex = enc.encode(eq, batch_size=128, layers=depth)
         x = np.concatenate([x] + [ex] * extra_weight)
-        xt = xt + et * extra_weight
+        xq, xt = xq + eq * extra_weight, xt + et * extra_weight
     encode_s = time.monotonic() - t0
     y = _labels_matrix(xt, labels)
-    candidates = {}
+
+    def choose(probs: np.ndarray, t: float) -> list[set[str]]:
+        return [with_helpers({labels[i] for i in np.flatnonzero(p >= t)}, by_name) for p in probs]
+
+    def calibrate(head: Head) -> tuple[float, list[dict[str, float]]]:
+        """The highest threshold at which every val set's recall (helpers added) reaches the target."""
+        probs = [head.predict(xv, q) for xv, (q, _) in zip(xvs, vals, strict=True)]
+        best_t = 0.01
+        for t in np.round(np.arange(0.5, 0.0, -0.01), 2):
+            if all(set_metrics(choose(p, t), vt)["recall"] >= target_recall for p, (_, vt) in zip(probs, vals, strict=True)):
+                best_t = float(t)
+                break
+        return best_t, [set_metrics(choose(p, best_t), vt) for p, (_, vt) in zip(probs, vals, strict=True)]
+
+    candidates: dict[str, tuple[Head, float, list[dict[str, float]], float]] = {}
+    vocab = word_vocab(xq) if words else []
     for name, hidden, epochs in (("linear", 0, 30), ("mlp256", 256, 10), ("mlp512", 512, 15)):
         t1 = time.monotonic()
         head = init_head(x.shape[1], len(labels), hidden, rng)
         fit_head(head, x, y, epochs=epochs, lr=3e-3, batch=128, rng=rng, weight_decay=1e-3 if hidden else 1e-4)
-        probs = head.predict(xv)
-        # Highest threshold whose val recall (helpers added) reaches the target: recall first.
-        best_t = 0.01
-        for t in np.round(np.arange(0.5, 0.0, -0.01), 2):
-            chosen = [with_helpers({labels[i] for i in np.flatnonzero(p >= t)}, by_name) for p in probs]
-            if set_metrics(chosen, vt)["recall"] >= target_recall:
-                best_t = float(t)
-                break
-        chosen = [with_helpers({labels[i] for i in np.flatnonzero(p >= best_t)}, by_name) for p in probs]
-        candidates[name] = (head, best_t, set_metrics(chosen, vt), time.monotonic() - t1)
-        print(f"{name}: threshold {best_t:.2f}, val {candidates[name][2]}, trained in {candidates[name][3]:.1f} s", file=sys.stderr)
+        candidates[name] = (head, *calibrate(head), time.monotonic() - t1)
+        if words and hidden:
+            seconds = candidates[name][3]
+            t1 = time.monotonic()
+            head = add_words(head, vocab, x.shape[1], len(labels))
+            fit_words(head, x, xq, y, epochs=5, lr=3e-3, batch=128, rng=rng)
+            candidates[f"{name}+words"] = (head, *calibrate(head), seconds + time.monotonic() - t1)
+    for name, (_, t, metrics, secs) in candidates.items():
+        print(f"{name}: threshold {t:.2f}, val {metrics}, trained in {secs:.1f} s", file=sys.stderr)
+
+    def worst(k: str) -> float:
+        return min(m["recall"] for m in candidates[k][2])
+
+    def tools(k: str) -> float:
+        return float(np.mean([m["mean_selected"] for m in candidates[k][2]]))
+
     # Fewest tools at the recall target wins (the prompt is what costs time); else the best recall.
-    reaching = [k for k in candidates if candidates[k][2]["recall"] >= target_recall]
-    best = (min(reaching, key=lambda k: candidates[k][2]["mean_selected"]) if reaching
-            else max(candidates, key=lambda k: candidates[k][2]["recall"]))
-    head, threshold, val_metrics, train_s = candidates[best]
+    reaching = [k for k in candidates if worst(k) >= target_recall]
+    best = min(reaching, key=tools) if reaching else max(candidates, key=worst)
+    head, threshold, val_metrics, _ = candidates[best]
     out.mkdir(parents=True, exist_ok=True)
     save_head(head, out / "head.npz")
+
+    def described(path: Path, records: int) -> dict[str, object]:
+        return {"file": str(path), "sha256": hashlib.sha256(path.read_bytes()).hexdigest(), "records": records}
+
     manifest = {
         "encoder": {"package": ENCODER_PACKAGE, "version": ENCODER_VERSION, "pooling": "mean", "normalized": True,
                     "layers": depth},
@@ -184,12 +261,12 @@ def train(
         "threshold": threshold,
         "target_recall": target_recall,
         "helpers": {name: list(s.helpers) for name, s in by_name.items() if s.helpers},
-        "train_data": {"file": data.name, "sha256": hashlib.sha256(data.read_bytes()).hexdigest(), "records": len(xq)},
-        "extra_data": None if extra is None else {
-            "file": extra.name, "sha256": hashlib.sha256(extra.read_bytes()).hexdigest(), "records": n_extra, "weight": extra_weight},
-        "val_data": {"file": val.name, "sha256": hashlib.sha256(val.read_bytes()).hexdigest(), "records": len(vq)},
-        "val_metrics": val_metrics,
-        "candidates": {k: {"threshold": c[1], "val": c[2], "train_seconds": round(c[3], 1)} for k, c in candidates.items()},
+        "train_data": [described(p, n) for p, n in zip(data, counts, strict=True)],
+        "extra_data": None if extra is None else {**described(extra, n_extra), "weight": extra_weight},
+        "val_data": [described(p, len(q)) for p, (q, _) in zip(val, vals, strict=True)],
+        "val_metrics": dict(zip((str(p) for p in val), val_metrics, strict=True)),
+        "candidates": {k: {"threshold": c[1], "val": dict(zip((str(p) for p in val), c[2], strict=True)),
+                           "train_seconds": round(c[3], 1)} for k, c in candidates.items()},
         "encode_seconds": round(encode_s, 1),
         "seed": seed,
     }
@@ -221,14 +298,15 @@ def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m engine.train.toolrag")
     sub = p.add_subparsers(dest="cmd", required=True)
     t = sub.add_parser("train")
-    t.add_argument("--data", type=Path, required=True)
-    t.add_argument("--val", type=Path, required=True)
+    t.add_argument("--data", type=Path, nargs="+", required=True)
+    t.add_argument("--val", type=Path, nargs="+", required=True, help="each set must reach --target-recall on its own")
     t.add_argument("--out", type=Path, default=Path("models/toolrag"))
     t.add_argument("--seed", type=int, default=0)
     t.add_argument("--extra", type=Path, help="more labelled queries, e.g. data/reference-train.jsonl (never a split you evaluate on)")
     t.add_argument("--extra-weight", type=int, default=5)
     t.add_argument("--target-recall", type=float, default=0.99)
     t.add_argument("--layers", type=int, help="encoder layers to pool (1-6; default all 6)")
+    t.add_argument("--words", action="store_true", help="also try heads with a word view (engine.toolrag.Head)")
     r = sub.add_parser("report")
     r.add_argument("--data", type=Path, required=True)
     r.add_argument("--model-dir", type=Path)
@@ -241,7 +319,8 @@ def main(argv: list[str] | None = None) -> int:
         return _tune_sure(args.data, args.precision, args.model_dir)
     if args.cmd == "train":
         t0 = time.monotonic()
-        manifest = train(args.data, args.val, args.out, args.seed, args.target_recall, args.extra, args.extra_weight, args.layers)
+        manifest = train(args.data, args.val, args.out, args.seed, args.target_recall, args.extra, args.extra_weight, args.layers,
+                         args.words)
         print(json.dumps({k: manifest[k] for k in ("head", "threshold", "weights_bytes", "val_metrics", "candidates")}, indent=1))
         print(f"total {time.monotonic() - t0:.0f} s")
         return 0
