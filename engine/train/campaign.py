@@ -72,8 +72,6 @@ class Focus(StrEnum):
     ALL = "all"
     LONG = "long"
     """The kinds of plan the tuned planner fails most: see ``is_long``."""
-    SHORT = "short"
-    """Plans of one to three calls: see ``is_short``."""
 
 
 @dataclass(frozen=True)
@@ -213,16 +211,6 @@ def is_long(record: Record) -> bool:
     return len(calls) >= 5 or sum(c in LOOKUPS for c in calls) >= 3
 
 
-def is_short(record: Record) -> bool:
-    """A plan of one to three calls, the size of most requests people type (the hand-written set).
-    A mix of long plans only taught the planner to pad short requests with lookups nobody asked
-    for (``get_email_address("myself")`` before a reminder)."""
-    return 1 <= len(plan_calls(record.plan)) <= 3
-
-
-FOCUSED: dict[Focus, Callable[[Record], bool]] = {Focus.ALL: lambda r: True, Focus.LONG: is_long, Focus.SHORT: is_short}
-
-
 def source_records(source: Source, root: Path) -> list[Record]:
     from engine.train.lora import load_records
 
@@ -233,7 +221,7 @@ def source_records(source: Source, root: Path) -> list[Record]:
     records = load_records(path)
     if any(r.split == "test" for r in records):
         raise CampaignError(f"{path} holds test-split records; refusing to train on them")
-    chosen = [r for r in records if FOCUSED[source.focus](r)]
+    chosen = records if source.focus is Focus.ALL else [r for r in records if is_long(r)]
     if not chosen:
         raise CampaignError(f"source {source.name}: no records of {path} are {source.focus}")
     return sorted(chosen, key=lambda r: r.id)
