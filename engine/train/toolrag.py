@@ -10,7 +10,6 @@ are in ``engine.toolrag``; this module needs only numpy and the encoder, not the
 from __future__ import annotations
 
 import argparse
-import hashlib
 import json
 import sys
 import time
@@ -19,6 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
+from engine.adapters import file_sha256
 from engine.resources import models_path
 from engine.toolrag import ClassifierSelector, EmbedSelector, Head, ngrams, sigmoid, with_helpers
 from engine.tools.desktop import desktop_specs
@@ -33,32 +33,46 @@ def init_head(dim: int, labels: int, hidden: int, rng: np.random.Generator) -> H
     return Head({"w2": np.zeros((dim, labels), np.float32), "b2": np.zeros(labels, np.float32)})
 
 
+class Adam:
+    """Adam over some of a head's arrays, in place, with weight decay on the ``decayed`` ones (the
+    weights, not the biases): the embedding head and the word view are fitted the same way."""
+
+    def __init__(self, params: dict[str, np.ndarray], names: Sequence[str], lr: float, weight_decay: float,
+                 decayed: Sequence[str]) -> None:
+        self.p, self.lr, self.weight_decay, self.decayed = params, lr, weight_decay, set(decayed)
+        self.m = {k: np.zeros_like(params[k]) for k in names}
+        self.v = {k: np.zeros_like(params[k]) for k in names}
+        self.steps = 0
+
+    def step(self, grads: dict[str, np.ndarray]) -> None:
+        self.steps += 1
+        p, m, v = self.p, self.m, self.v
+        for k, g in grads.items():
+            g = g + self.weight_decay * p[k] if k in self.decayed else g
+            m[k] = 0.9 * m[k] + 0.1 * g
+            v[k] = 0.999 * v[k] + 0.001 * g * g
+            mh, vh = m[k] / (1 - 0.9**self.steps), v[k] / (1 - 0.999**self.steps)
+            p[k] -= (self.lr * mh / (np.sqrt(vh) + 1e-8)).astype(np.float32)
+
+
 def fit_head(head: Head, x: np.ndarray, y: np.ndarray, epochs: int, lr: float, batch: int, rng: np.random.Generator,
              weight_decay: float = 1e-4) -> None:
     """Binary cross-entropy per label, Adam, weight decay on the weights only."""
     p = head.p
-    m = {k: np.zeros_like(v) for k, v in p.items()}
-    v2 = {k: np.zeros_like(v) for k, v in p.items()}
-    step = 0
+    adam = Adam(p, [k for k in ("w1", "b1", "w2", "b2") if k in p], lr, weight_decay, decayed=("w1", "w2"))
     for _ in range(epochs):
         order = rng.permutation(len(x))
         for i in range(0, len(x), batch):
             idx = order[i : i + batch]
             xb, yb = x[idx], y[idx]
             logits, h = head.forward(xb)
-            d = (1.0 / (1.0 + np.exp(-logits)) - yb) / len(idx)
+            d = (sigmoid(logits) - yb) / len(idx)
             grads = {"w2": (h if h is not None else xb).T @ d, "b2": d.sum(0)}
             if h is not None:
                 dh = (d @ p["w2"].T) * (h > 0)
                 grads["w1"] = xb.T @ dh
                 grads["b1"] = dh.sum(0)
-            step += 1
-            for k, g in grads.items():
-                g = g + weight_decay * p[k] if k.startswith("w") else g
-                m[k] = 0.9 * m[k] + 0.1 * g
-                v2[k] = 0.999 * v2[k] + 0.001 * g * g
-                mh, vh = m[k] / (1 - 0.9**step), v2[k] / (1 - 0.999**step)
-                p[k] -= (lr * mh / (np.sqrt(vh) + 1e-8)).astype(np.float32)
+            adam.step(grads)
 
 
 def word_vocab(queries: Sequence[str], min_count: int = 3) -> list[str]:
@@ -83,9 +97,7 @@ def fit_words(head: Head, x: np.ndarray, texts: Sequence[str], y: np.ndarray, ep
     blended by their maximum, not summed."""
     p = head.p
     ids = head.word_ids(texts)
-    m = {k: np.zeros_like(p[k]) for k in ("lw", "le", "lb")}
-    v2 = {k: np.zeros_like(p[k]) for k in ("lw", "le", "lb")}
-    step = 0
+    adam = Adam(p, ("lw", "le", "lb"), lr, weight_decay, decayed=("lw", "le"))
     for _ in range(epochs):
         order = rng.permutation(len(x))
         for i in range(0, len(x), batch):
@@ -95,14 +107,7 @@ def fit_words(head: Head, x: np.ndarray, texts: Sequence[str], y: np.ndarray, ep
             flat = np.concatenate(rows) if rows else np.zeros(0, np.int64)
             glw = np.zeros_like(p["lw"])
             np.add.at(glw, flat, np.repeat(d, [len(r) for r in rows], axis=0))
-            grads = {"lw": glw, "le": x[idx].T @ d, "lb": d.sum(0)}
-            step += 1
-            for k, g in grads.items():
-                g = g + weight_decay * p[k] if k != "lb" else g
-                m[k] = 0.9 * m[k] + 0.1 * g
-                v2[k] = 0.999 * v2[k] + 0.001 * g * g
-                mh, vh = m[k] / (1 - 0.9**step), v2[k] / (1 - 0.999**step)
-                p[k] -= (lr * mh / (np.sqrt(vh) + 1e-8)).astype(np.float32)
+            adam.step({"lw": glw, "le": x[idx].T @ d, "lb": d.sum(0)})
 
 
 def save_head(head: Head, path: Path) -> None:
@@ -190,7 +195,8 @@ def train(
     counts = []
     for path in data:
         q, t = _load_set(path)
-        xq, xt = xq + q, xt + t
+        xq.extend(q)
+        xt.extend(t)
         counts.append(len(q))
     vals = [_load_set(path) for path in val]
     x = enc.encode(xq, batch_size=128, layers=depth)
@@ -248,7 +254,7 @@ def train(
     save_head(head, out / "head.npz")
 
     def described(path: Path, records: int) -> dict[str, object]:
-        return {"file": str(path), "sha256": hashlib.sha256(path.read_bytes()).hexdigest(), "records": records}
+        return {"file": str(path), "sha256": file_sha256(path), "records": records}
 
     manifest = {
         "encoder": {"package": ENCODER_PACKAGE, "version": ENCODER_VERSION, "pooling": "mean", "normalized": True,
@@ -256,7 +262,7 @@ def train(
         "head": best,
         "weights": "head.npz",
         "weights_bytes": (out / "head.npz").stat().st_size,
-        "weights_sha256": hashlib.sha256((out / "head.npz").read_bytes()).hexdigest(),
+        "weights_sha256": file_sha256(out / "head.npz"),
         "labels": labels,
         "threshold": threshold,
         "target_recall": target_recall,
