@@ -27,7 +27,7 @@ from engine.data.records import Record
 from engine.flags import add_flags
 from engine.generation import GenerationStats
 from engine.llama import LocalLLM
-from engine.planner import Planner, PlanStream
+from engine.planner import Planner, PlanStream, PlanTimings
 from engine.runtime import adapted, build_planner, load_llm
 from engine.tools.desktop import desktop_specs
 
@@ -193,42 +193,56 @@ def bench_targets(candidates: list[str], short: Path, long: Path, n: int, thread
     """The tuned planner against today's default, in units of the 1.5B's raw generation of 60
     tokens measured in the same run (issue targets: short p50 <= 0.6, first task <= 0.3, a
     6-call request <= 1.2), with p95, the checks' cost per generated token, and the cold start:
-    loading the model and the first plan before any warm-up."""
+    loading the model and the first plan before any warm-up. Each candidate plans every record
+    token by token and jump-forward (``PlannerConfig.jump``), the two in turn and in alternating
+    order so that a drift in the machine's speed falls on both, and the plans are compared."""
     from engine.eval.runner import plan_record
 
     unit = raw_generation_ms(load_llm(Config(model="default", threads=threads, lora="none")))
     sets = {"short (1-2 calls)": _records_of_length(short, lambda k: k <= 2, n),
             "6 calls": _records_of_length(long, lambda k: k == 6, n)}
-    rows, cold = [], []
+    decodings = {False: "token by token", True: "jump-forward"}
+    rows, cold, same, planned = [], [], 0, 0
     for name in candidates:
         config = _candidate(name, threads)
         t0 = time.monotonic()
         llm = load_llm(config)
         load_ms = (time.monotonic() - t0) * 1000
-        planner = build_planner(config, desktop_specs(), llm=llm, strict=True)
         label = f"{Path(config.model or '').name}{' + ' + Path(config.lora).parent.name if config.lora != 'none' else ''}"
-        first = plan_record(planner, next(iter(sets.values()))[0]).timings.total_ms
-        cold.append([label, f"{load_ms:.0f}", f"{first:.0f}", f"{(load_ms + first) / unit:.2f}"])
-        planner.warm_up()
+        planners = {jump: build_planner(config.replace(jump=jump), desktop_specs(), llm=llm, strict=True)
+                    for jump in decodings}
+        default = config.planner.jump
+        first = plan_record(planners[default], next(iter(sets.values()))[0]).timings.total_ms
+        cold.append([label, decodings[default], f"{load_ms:.0f}", f"{first:.0f}", f"{(load_ms + first) / unit:.2f}"])
+        for planner in planners.values():
+            planner.warm_up()
         for set_name, records in sets.items():
-            totals, firsts, check_ms, tokens = [], [], 0.0, 0
-            for rec in records:
-                s = plan_record(planner, rec)
-                totals.append(s.timings.total_ms)
-                firsts.append(s.timings.first_task_ms or s.timings.total_ms)
-                check_ms += s.timings.check_ms
-                tokens += s.timings.generated_tokens
-            (p50, p95), (f50, _) = _percentiles(totals), _percentiles(firsts)
-            rows.append([label, set_name, len(records), f"{p50:.0f}", f"{p95:.0f}", f"{p50 / unit:.2f}", f"{p95 / unit:.2f}",
-                         f"{f50:.0f}", f"{f50 / unit:.2f}", f"{check_ms / max(1, tokens):.2f}"])
-        del planner, llm
+            runs: dict[bool, list[PlanTimings]] = {jump: [] for jump in decodings}
+            for i, rec in enumerate(records):
+                texts = {}
+                for jump in (False, True) if i % 2 == 0 else (True, False):
+                    s = plan_record(planners[jump], rec)
+                    texts[jump] = s.text
+                    runs[jump].append(s.timings)
+                same += texts[False] == texts[True]
+                planned += 1
+            for jump, stats in runs.items():
+                (p50, p95), (f50, _) = (_percentiles([t.total_ms for t in stats]),
+                                        _percentiles([t.first_task_ms or t.total_ms for t in stats]))
+                tokens = max(1, sum(t.generated_tokens for t in stats))
+                rows.append([label, decodings[jump], set_name, len(records), f"{p50:.0f}", f"{p95:.0f}",
+                             f"{p50 / unit:.2f}", f"{p95 / unit:.2f}", f"{f50:.0f}", f"{f50 / unit:.2f}",
+                             f"{sum(t.check_ms for t in stats) / tokens:.2f}",
+                             f"{sum(t.forced_tokens for t in stats) / tokens:.0%}"])
+        del planners, llm
         gc.collect()
     print(f"unit: the 1.5B reads a short prompt and writes {RAW_TOKENS} tokens in {unit:.0f} ms "
           f"({threads or 'all'} threads, same run)")
-    print_table(["planner", "requests", "n", "plan p50 ms", "p95 ms", "p50 x unit", "p95 x unit", "first task p50 ms",
-                 "x unit", "checks ms/token"], rows)
+    print_table(["planner", "decoding", "requests", "n", "plan p50 ms", "p95 ms", "p50 x unit", "p95 x unit",
+                 "first task p50 ms", "x unit", "checks ms/token", "tokens forced"], rows)
+    print(f"\nplans identical token by token and jump-forward: {same} of {planned}")
     print()
-    print_table(["planner (cold)", "load ms", "first plan ms", "load + first plan x unit"], cold)
+    print_table(["planner (cold)", "decoding", "load ms", "first plan ms", "load + first plan x unit"], cold)
 
 
 def bench_lookup(candidate: str, queries: Path, n: int, threads: int | None) -> None:

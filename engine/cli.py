@@ -46,7 +46,7 @@ def _query_parser() -> argparse.ArgumentParser:
                         "as it will run and waits for y/N)")
     p.add_argument("--approve", action="store_true", help=argparse.SUPPRESS)  # asking is the default now
     p.add_argument("--json", action="store_true", help="print one JSON event per line")
-    add_flags(p, ("model", "lora", "data_dir", "grammar", "kinds", "toolrag", "selection", "threads", "backend"))
+    add_flags(p, ("model", "lora", "data_dir", "grammar", "kinds", "jump", "toolrag", "selection", "threads", "backend"))
     p.add_argument("--now", type=_when, help="pretend the current time is 'YYYY-MM-DD HH:MM' (for reproducible runs)")
     p.add_argument("--no-open", action="store_true", help="never launch a browser or file viewer")
     p.add_argument("--no-replan", action="store_true",

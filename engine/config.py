@@ -157,6 +157,13 @@ class PlannerConfig:
     check_first: bool = True
     """With the grammar: ask it about the model's choice before filtering the whole vocabulary
     (``engine.llama.sampling``); False is llama-cpp-python's own, slower grammar sampling."""
+    jump: bool = True
+    """With the check-first grammar: write what the grammar forces (step numbers, a tool name's
+    rest once its start is unique, the plan's end) in one batch with the model's last choice
+    instead of a decode step a token (``engine.grammar.forced_text``). The forced text is what the
+    model would have had to write, but llama.cpp's logits shift slightly (~0.1-0.3) for tokens
+    evaluated in a batch, so a later near-tie can go the other way: not the same plans to the
+    token, measured in the README (Speed)."""
     selection: Selection | None = None
     """Where ToolRAG's choice applies (``Selection``). None: ``grammar`` when the grammar is on,
     else ``prompt`` (without a grammar nothing would hold the plan to the choice)."""
@@ -184,6 +191,11 @@ class PlannerConfig:
             object.__setattr__(self, "kinds", self.grammar and self.check_first)
         if self.kinds and not (self.grammar and self.check_first):
             raise ConfigError("kinds needs the grammar with check-first sampling")
+
+    @property
+    def forces_ahead(self) -> bool:
+        """Whether plans are decoded jump-forward: ``jump`` needs the check-first grammar."""
+        return self.jump and self.grammar and self.check_first
 
     def replace(self, **changes: Any) -> PlannerConfig:
         """A copy with ``changes``, checked again; a derived value (``selection``, ``kinds``) left

@@ -49,6 +49,9 @@ FLAGS: Mapping[str, Flag] = {f.setting: f for f in (
                                  "(--no-grammar: the model writes freely)", switch=True),
     Flag("kinds", "--kinds", "hold the plan's data kinds while decoding (engine.kindguard; on with the grammar)",
          switch=True),
+    Flag("jump", "--jump", "write what the grammar forces (step numbers, a tool name's rest, the plan's end) in one "
+                           "batch with the model's choice (jump-forward decoding; with the check-first grammar)",
+         switch=True),
     Flag("examples", "--examples", "in-context examples per prompt (the reference prompt)", type=int),
     Flag("prompt", "--prompt", "compact: tool signatures, date and question only (for a planner tuned on it)",
          choices=tuple(s.value for s in PromptStyle)),

@@ -11,7 +11,7 @@ that replays written plans so the planner, the agent and the app are tested with
 from __future__ import annotations
 
 import enum
-from collections.abc import Collection, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -66,6 +66,10 @@ class GenerationRequest:
     plain: str | None = None
     """The part of ``user`` (its last occurrence) never to be read as special tokens: a
     person's words or a document. ``None``: the whole user turn."""
+    forced: Callable[[str], str] | None = field(default=None, compare=False)
+    """Given the text written so far, the text the grammar allows as the only way on
+    (``engine.grammar.forced_text``); a runtime may write it without asking the model
+    (jump-forward decoding). Only a hint: the grammar still decides what is written."""
 
     def __post_init__(self) -> None:
         if self.prefix is not None and not self.system.startswith(self.prefix):
@@ -92,6 +96,8 @@ class GenerationStats:
     generation_ms: float = 0.0
     check_ms: float = 0.0
     """Of ``prompt_ms + generation_ms``, the time the grammar and guard checks took."""
+    forced_tokens: int = 0
+    """Of ``generated_tokens``, those written as the grammar forced them, without a decode step."""
 
 
 class PlanningModel(Protocol):

@@ -10,6 +10,7 @@ rather than merely invalid.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 
 from engine.config import DEFAULT_MAX_STEPS
@@ -99,3 +100,34 @@ def plan_grammar(tools: Sequence[ToolSpec], max_steps: int = DEFAULT_MAX_STEPS, 
         if refs:
             lines.append(f"ref-{k} ::= " + " | ".join(f'"\\"${j}\\""' for j in refs))
     return "\n".join(lines) + "\n" + _PRIMITIVES.replace("{MAX_REST}", str(MAX_STRING_CHARS - 1))
+
+
+_LINE = re.compile(r"(\d+)\. ([A-Za-z0-9_]*)")
+
+
+def forced_text(written: str, names: Sequence[str], first: int = 1) -> str:
+    """The text ``plan_grammar(tools, first=first)`` allows as the only way on after ``written``,
+    up to where the model has a choice again or the plan ends; "" where it has one now.
+
+    A runtime may write it without asking the model (jump-forward decoding: the forced tokens
+    are evaluated in one batch with the model's last choice, at a fraction of a decode step each).
+    Only what the model's tokenizer would cut the same way is given, so the tokens written are
+    the ones the model would have chosen: the step number ``k.`` at a line's start (not the space
+    after it, which the tokenizer joins to the name), a tool name's rest once its start names one
+    offered tool and the rest starts a new word piece (``_address`` after ``get_email``), and
+    ``()<END_OF_PLAN>`` after ``join``."""
+    line_start = written.rfind("\n") + 1
+    line = written[line_start:]
+    if not line:
+        return f"{first + written.count(chr(10))}."
+    match = _LINE.fullmatch(line)
+    if match is None or not match.group(2):
+        return ""
+    start = match.group(2)
+    fits = [n for n in (*names, "join") if n.startswith(start)]
+    if len(fits) != 1:
+        return ""
+    rest = fits[0][len(start):]
+    if fits[0] == "join":
+        return f"{rest}(){END_OF_PLAN}" if not rest else ""
+    return rest if rest.startswith("_") else ""

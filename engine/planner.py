@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import datetime as dt
+import functools
 import threading
 import time
 from collections.abc import AsyncIterator, Callable, Sequence
@@ -22,7 +23,7 @@ from engine.events import TaskStatus
 from engine.examples import ExampleBank
 from engine.executor import RunResult
 from engine.generation import APP_CACHE, Capability, GenerationRequest, GenerationStats, PlanningModel, missing
-from engine.grammar import plan_grammar
+from engine.grammar import forced_text, plan_grammar
 from engine.kindguard import KindGuard
 from engine.kinds import returns_kind
 from engine.models import ModelError
@@ -253,7 +254,9 @@ class Planner:
                        if t.id in stream.usable}
             guard = KindGuard(stream.tools, stream.query, max_steps=self.config.max_steps, earlier=earlier)
         stream.guard = guard
-        stream.request = dataclasses.replace(stream.request, grammar=grammar, guard=guard)
+        forced = (functools.partial(forced_text, names=[t.name for t in stream.tools], first=stream.first)
+                  if grammar and self.config.forces_ahead else None)
+        stream.request = dataclasses.replace(stream.request, grammar=grammar, guard=guard, forced=forced)
         t0 = time.monotonic()
 
         def produce() -> None:

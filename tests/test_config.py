@@ -27,6 +27,13 @@ def test_derived_values_follow_the_grammar_and_an_explicit_clash_is_refused() ->
         PlannerConfig(check_first=False, kinds=True)
 
 
+def test_jump_forward_needs_the_check_first_grammar() -> None:
+    assert PlannerConfig(jump=True).forces_ahead
+    assert not PlannerConfig(jump=False).forces_ahead
+    assert not PlannerConfig(jump=True, grammar=False).forces_ahead
+    assert not PlannerConfig(jump=True, check_first=False, kinds=False).forces_ahead
+
+
 def test_strings_become_enums_and_wrong_types_name_the_field() -> None:
     config = Config(backend="local", file_roots=["/tmp/a", Path("/tmp/b")], planner=PlannerConfig(prompt="compact"))
     assert config.backend is Backend.LOCAL and config.planner.prompt is PromptStyle.COMPACT

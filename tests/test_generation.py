@@ -67,6 +67,21 @@ def test_the_planner_asks_one_typed_request():
     assert planner.warm_up() == "off" and llm.primed[-1].prefix == request.prefix
 
 
+def test_with_jump_forward_the_request_says_what_the_grammar_forces():
+    specs = desktop_specs()
+    for jump in (False, True):
+        llm = ScriptedLLM([PLAN])
+        planner = Planner(llm, specs, config=Config().replace(examples=0, jump=jump).planner)
+        stream = asyncio.run(planner.plan("Text Sid that I'm running late", NOW))
+        [request] = llm.calls
+        if not jump:
+            assert request.forced is None
+            continue
+        assert request.forced is not None
+        assert request.forced("") == "1." and request.forced("1. join") == "()<END_OF_PLAN>"
+        assert stream.plan.calls
+
+
 def test_the_writer_reads_the_material_as_text_not_turns():
     llm = ScriptedLLM(["Hi Sid,\nsee you at 3.\nBest"])
     body = LLMWriter(llm).email_body("Demo", "see you at 3 <|im_end|>")

@@ -63,7 +63,7 @@ def _pct(values: list[float], q: float) -> float:
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--set", dest="set_path", type=Path, required=True, help="a JSONL file in the record format")
-    add_flags(p, ("model", "lora", "toolrag", "selection", "grammar", "examples", "kinds", "prompt", "threads"),
+    add_flags(p, ("model", "lora", "toolrag", "selection", "grammar", "examples", "kinds", "jump", "prompt", "threads"),
               helps={"toolrag": "classifier, none (all tools), embed, embed:K, or oracle (the record's own tools)"})
     p.add_argument("--limit", type=int, help="score only the first N records")
     p.add_argument("--bank", type=Path, help="example bank JSONL (default: resources/examples/handwritten.jsonl + synthetic.jsonl)")
@@ -88,7 +88,7 @@ def _done(path: Path) -> dict[str, dict]:
     return done
 
 
-SETTINGS = ("model", "lora", "toolrag", "toolrag_in", "grammar", "examples", "bank", "prompt", "kinds")
+SETTINGS = ("model", "lora", "toolrag", "toolrag_in", "grammar", "examples", "bank", "prompt", "kinds", "jump")
 """The summary fields that decide the plans: a resumed run must match the one it continues."""
 
 
@@ -102,6 +102,7 @@ def _mismatch(summary_path: Path, current: dict[str, object]) -> str | None:
     earlier.setdefault("bank", "default")
     earlier.setdefault("prompt", "reference")
     earlier.setdefault("kinds", False)
+    earlier.setdefault("jump", False)
     diff = [f"{k} {earlier.get(k)!r} (now {current[k]!r})" for k in SETTINGS if k in earlier and earlier[k] != current[k]]
     return ", ".join(diff) or None
 
@@ -148,7 +149,7 @@ def run(args: argparse.Namespace) -> int:
                 "toolrag_in": config.planner.selection.value, "grammar": config.planner.grammar, "examples": config.planner.examples,
                 "bank": args.bank.name if args.bank else ("none" if foreign else "default"),
                 "prompt": config.planner.prompt.value,
-                "kinds": config.planner.kinds, **({"tools": args.tools.name} if foreign else {})}
+                "kinds": config.planner.kinds, "jump": config.planner.forces_ahead, **({"tools": args.tools.name} if foreign else {})}
     if args.resume and (why := _mismatch(summary_path, settings)):
         print(f"{out_path} was planned with other settings: {why}. Resume with the same options, or use another --out.",
               file=sys.stderr)

@@ -66,7 +66,8 @@ COLUMNS: list[tuple[str, Callable[[dict], str]]] = [
     ("model", lambda s: s["model"].removesuffix(".gguf") + (f" + {s['lora']}" if s.get("lora") else "")),
     ("ToolRAG", lambda s: s["toolrag"] + (f" ({s['toolrag_detail']})" if s.get("toolrag_detail") else "")
      + (" in grammar only" if s.get("toolrag_in") == "grammar" else "")),
-    ("grammar", lambda s: ("on" if s["grammar"] else "off") + (" + kinds" if s.get("kinds") else "")),
+    ("grammar", lambda s: ("on" if s["grammar"] else "off") + (" + kinds" if s.get("kinds") else "")
+     + (" + jump" if s.get("jump") else "")),
     ("records", lambda s: str(s["records"])),
     # summaries that name no bank were planned before the bank was cleaned of held-out queries
     ("examples from", lambda s: "none (compact prompt)" if s.get("prompt") == "compact"

@@ -96,10 +96,36 @@ class GrammarFirstCheck:
             self._seen = len(input_ids)
             return
         for token in input_ids[self._seen :]:
-            self._lc.llama_sampler_accept(self._sampler, int(token))
-            if self.guard is not None:
-                self._written += self._llama.detokenize([int(token)])
+            self._accept(int(token))
         self._seen = len(input_ids)
+
+    def _accept(self, token: int) -> None:
+        self._lc.llama_sampler_accept(self._sampler, token)
+        if self.guard is not None:
+            self._written += self._llama.detokenize([token])
+
+    def force(self, chosen: int, tokens: Sequence[int]) -> list[int]:
+        """Take the model's ``chosen`` token, then as many of ``tokens`` (the text the grammar
+        forces next, ``engine.grammar.forced_text``) as the grammar and the guard allow in turn;
+        returns those taken. The caller evaluates ``chosen`` and them in one batch: jump-forward
+        decoding. The next call then finds them already accepted."""
+        assert self._seen is not None, "force() follows a call that chose a token"
+        t0 = time.perf_counter()
+        try:
+            self._accept(chosen)
+            taken: list[int] = []
+            for token in tokens:
+                if not self._allows(token):
+                    break
+                if self.guard is not None and not self.guard.allows(
+                        (self._written + self._llama.detokenize([token])).decode("utf-8", "ignore")):
+                    break
+                self._accept(token)
+                taken.append(token)
+            self._seen += 1 + len(taken)
+            return taken
+        finally:
+            self.seconds += time.perf_counter() - t0
 
     def _guarded(self, scores: np.ndarray, best: int) -> int | None:
         """The best of the model's top tokens that the grammar and the kind guard both allow."""
