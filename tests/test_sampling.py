@@ -118,3 +118,27 @@ def test_forced_text_the_grammar_refuses_is_not_written(tiny):
     out = tiny.complete("Write a short poem about the sea.\n", grammar='root ::= "Answer: " [0-9] [0-9] "."',
                         max_tokens=12, forced=lambda written: " and a poem" if written else "")
     assert re.fullmatch(r"Answer: \d\d\.", out), out
+
+
+def test_a_prompt_longer_than_the_context_is_refused_with_its_size_and_a_plan_stops_at_the_context_end():
+    """Before, a long request crashed jump-forward decoding deep in llama.cpp ("llama_decode
+    returned 1") after evaluating the prompt for half a minute."""
+    from engine.grammar import forced_text
+    from engine.models import ModelError
+
+    small = LocalLLM(models.resolve("tiny"), n_ctx=256, n_threads=2)
+    specs = desktop_specs()
+    names = [s.name for s in specs]
+    grammar = plan_grammar(specs, 8)
+    with pytest.raises(ModelError, match=r"too long for the model: its prompt is [\d,]+ tokens, and the model reads "
+                                         r"at most 256"):
+        small.complete("remind me to buy milk " * 100, grammar=grammar, forced=lambda w: forced_text(w, names))
+    prompt = "Plan: text Sid that I'm late. " * 22
+    assert 200 < len(small.encode(prompt)) < 256
+    from engine.generation import GenerationStats
+
+    stats = GenerationStats()
+    text = small.complete(prompt, grammar=grammar, max_tokens=160, stats=stats,
+                          forced=lambda w: forced_text(w, names))
+    assert text.startswith("1.")
+    assert stats.prompt_tokens + stats.generated_tokens == 256  # cut where the context ends

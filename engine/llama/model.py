@@ -298,6 +298,9 @@ class LocalLLM:
                 stats.prefix_cache = self._prime(prefix, prefix_group)
             tokens = self.encode(prompt, plain)
             stats.prompt_tokens = len(tokens)
+            if len(tokens) >= self.n_ctx:
+                raise ModelError(f"the request is too long for the model: its prompt is {len(tokens):,} tokens, and "
+                                 f"the model reads at most {self.n_ctx:,}; shorten it or split it into several")
             if processors and forced is not None:
                 yield from self._jump_forward(tokens, processors[0], forced, max_tokens, stop or [], stats, t0)
                 return
@@ -333,6 +336,7 @@ class LocalLLM:
         import numpy as np
 
         llama = self.llama
+        max_tokens = min(max_tokens, self.n_ctx - len(tokens))  # as create_completion bounds it
         n_vocab = llama.n_vocab()
         vocab = llama._model.vocab
         cached = llama.input_ids[: llama.n_tokens]
