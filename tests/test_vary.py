@@ -126,3 +126,34 @@ def test_a_new_val_set_scores_the_kept_adapter_on_it_first(tmp_path: Path) -> No
     state = read_state(tmp_path)
     assert asked == [new] and state.best == [0.6, 0.4]
     assert state.revisions[0]["best_replaced"] == [0.7, 0.5] and state.revisions[0]["best_rescored"] == [0.6, 0.4]
+
+
+def _val_file(path: Path, n: int) -> None:
+    path.write_text("".join(json.dumps({"id": f"{path.stem}{i}", "query": f"Text P{i} hi", "tools": ["send_sms"],
+                                        "plan": f'1. get_phone_number("P{i}")\n2. send_sms(["$1"], "hi")\n'
+                                                "3. join()<END_OF_PLAN>", "split": "val"}) + "\n"
+                            for i in range(n)), encoding="utf-8")
+
+
+def test_val_is_a_seeded_draw_from_each_file_and_older_settings_keep_the_first_records(tmp_path: Path) -> None:
+    """The first records of a val file are not like the rest (shorter plans): val draws them."""
+    _val_file(tmp_path / "a.jsonl", 50)
+    _val_file(tmp_path / "b.jsonl", 50)
+    drawn = Settings(val=("a.jsonl", "b.jsonl"), val_limit=10)
+    ids = [r.id for r in drawn.val_records(tmp_path)]
+    assert ids == [r.id for r in drawn.val_records(tmp_path)]  # the same draw every time
+    assert len(ids) == len(set(ids)) == 10 and [i[0] for i in ids] == ["a", "b"] * 5
+    assert ids != ["a0", "b0", "a1", "b1", "a2", "b2", "a3", "b3", "a4", "b4"]
+    assert [r.id for r in dataclasses.replace(drawn, val_seed=1).val_records(tmp_path)] != ids
+    first = dataclasses.replace(drawn, val_seed=None)
+    assert [r.id for r in first.val_records(tmp_path)] == ["a0", "b0", "a1", "b1", "a2", "b2", "a3", "b3", "a4", "b4"]
+    old = drawn.to_json()
+    del old["val_seed"]
+    assert Settings.from_json(old).val_seed is None  # a campaign revised before the draw keeps its val
+
+
+def test_drawing_val_is_a_new_val_set(tmp_path: Path) -> None:
+    old = Settings(sources=(Source("a", "a.jsonl"),), val_seed=None)
+    write_json(tmp_path / STATE_FILE, State(old, step=10, samples_seen=80, best=[0.8, 0.7]).to_json())
+    with pytest.raises(CampaignError, match="scored on the new one"):
+        revise(tmp_path, dataclasses.replace(old, val_seed=0), "val like the test splits")
