@@ -199,7 +199,8 @@ async def _run_agent(args: argparse.Namespace, query: str, agent: Any, backend: 
         console.print()
         _say(console, (run.answer, ""))
         _say(err, (
-            f"plan: {t.prompt_tokens} prompt tokens in {t.prompt_ms:.0f} ms, {t.generated_tokens} tokens in "
+            f"plan: {t.prompt_tokens} prompt tokens in {t.prompt_ms:.0f} ms, {t.generated_tokens} tokens "
+            f"{f'({t.forced_tokens} forced by the grammar) ' if t.forced_tokens else ''}in "
             f"{t.generation_ms:.0f} ms; first task after {t.first_task_ms or 0:.0f} ms; run {run.result.seconds:.1f} s", "dim"))
     return exit_status(run, agent.tools.specs, dry_run=args.dry_run)
 
