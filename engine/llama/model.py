@@ -346,6 +346,7 @@ class LocalLLM:
         llama.n_tokens = min(same, len(tokens) - 1)
         llama.eval(tokens[llama.n_tokens :])
         written: list[int] = []
+        data = b""
         shown = 0
         first: float | None = None
         while len(written) < max_tokens:
@@ -357,7 +358,8 @@ class LocalLLM:
                 stats.prompt_ms = (first - t0) * 1000
             if lc.llama_vocab_is_eog(vocab, token):
                 break
-            text = _utf8_prefix(llama.detokenize([*written, token], prev_tokens=tokens))
+            data += llama.detokenize([token])
+            text = _utf8_prefix(data)
             then = forced(text)
             jump = llama.tokenize(then.encode("utf-8"), add_bos=False, special=False) if then else []
             taken = check.force(token, jump[: max_tokens - len(written) - 1])
@@ -366,7 +368,8 @@ class LocalLLM:
             stats.forced_tokens += len(taken)
             stats.check_ms = check.seconds * 1000
             if taken:
-                text = _utf8_prefix(llama.detokenize(written, prev_tokens=tokens))
+                data += llama.detokenize(taken)
+                text = _utf8_prefix(data)
             ends = [at for at in (text.find(s) for s in stop if s) if at >= 0]
             if ends:
                 if min(ends) > shown:
@@ -381,7 +384,7 @@ class LocalLLM:
                 break
             llama.eval([token, *taken])
             stats.generation_ms = (time.monotonic() - first) * 1000
-        text = _utf8_prefix(llama.detokenize(written, prev_tokens=tokens))
+        text = _utf8_prefix(data)
         if len(text) > shown:
             yield text[shown:]
         if first is not None:
