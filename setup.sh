@@ -25,6 +25,8 @@ fi
 # Assemble and verify the models now (sha256) rather than on the first command.
 .venv/bin/tinyagent models fetch default
 .venv/bin/tinyagent models fetch fast
+# the tuned planner: its adapter merged into the 0.5B once (~1 minute), checked against the pinned sha256
+.venv/bin/tinyagent models fetch planner
 .venv/bin/tinyagent models fetch tiny
 .venv/bin/python -c "from engine.speech.model import resolve_whisper; print('speech model', resolve_whisper())"
 echo

@@ -27,6 +27,16 @@ class AdapterError(TinyAgentError, ValueError):
 
 
 @dataclass(frozen=True)
+class MergedFile:
+    """The adapter merged into its base (``engine.merge``), pinned when the adapter was kept: the
+    merge is bit-exact, so the file built on any machine must have this size and sha256."""
+
+    file: str
+    size: int
+    sha256: str
+
+
+@dataclass(frozen=True)
 class AdapterInfo:
     path: Path
     base_sha256: str | None
@@ -34,6 +44,8 @@ class AdapterInfo:
     prompt: PromptStyle | None
     """The prompt it was trained on; None when unknown (the config's is kept)."""
     examples: int | None = None
+    merged: MergedFile | None = None
+    """The merged planner to build and plan with instead, when the manifest pins one."""
 
 
 def read_adapter(path: str | Path) -> AdapterInfo:
@@ -58,7 +70,12 @@ def read_adapter(path: str | Path) -> AdapterInfo:
         config = data.get("config") or {}
         prompt = PromptStyle(config.get("prompt", PromptStyle.REFERENCE))
         examples = config.get("examples")
-        return AdapterInfo(path, str(data["base_sha256"]), prompt, examples if isinstance(examples, int) else None)
+        merged = data.get("merged")
+        if merged is not None and Path(str(merged["file"])).name != merged["file"]:
+            raise ValueError(f"merged file {merged['file']!r} is not a plain file name")
+        return AdapterInfo(path, str(data["base_sha256"]), prompt, examples if isinstance(examples, int) else None,
+                           None if merged is None else MergedFile(str(merged["file"]), int(merged["size"]),
+                                                                  str(merged["sha256"])))
     except AdapterError:
         raise
     except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:

@@ -183,10 +183,25 @@ def _records_of_length(path: Path, calls: Callable[[int], bool], n: int) -> list
     return [r for r in first_valid(path, desktop_specs()) if calls(plan_length(r.plan))][:n]
 
 
-def _candidate(name: str, threads: int | None) -> Config:
-    """``MODEL`` or ``MODEL:ADAPTER.gguf`` as a settled config (a model alone brings its manifest adapter)."""
+def _candidate(name: str, threads: int | None, merge: bool = True) -> Config:
+    """``MODEL`` or ``MODEL:ADAPTER.gguf`` as a settled config (a model alone brings its manifest
+    adapter, merged where its manifest pins the merge unless ``merge`` is off)."""
     model, _, lora = name.partition(":")
-    return adapted(Config(model=model, lora=lora or None, threads=threads))
+    return adapted(Config(model=model, lora=lora or None, threads=threads, merge=merge))
+
+
+def _variants(name: str, threads: int | None) -> list[tuple[str, Config]]:
+    """A candidate as it plans, and where its adapter plans merged, also unmerged (the previous
+    default) to compare it with in the same run."""
+    config = _candidate(name, threads)
+    unmerged = _candidate(name, threads, merge=False)
+    if unmerged.model == config.model:
+        return [(_label(config), config)]
+    return [(_label(unmerged), unmerged), (_label(config), config)]
+
+
+def _label(config: Config) -> str:
+    return f"{Path(config.model or '').name}{' + ' + Path(config.lora).parent.name if config.lora != 'none' else ''}"
 
 
 def bench_targets(candidates: list[str], short: Path, long: Path, n: int, threads: int | None) -> None:
@@ -194,39 +209,40 @@ def bench_targets(candidates: list[str], short: Path, long: Path, n: int, thread
     tokens measured in the same run (issue targets: short p50 <= 0.6, first task <= 0.3, a
     6-call request <= 1.2), with p95, the checks' cost per generated token, and the cold start:
     loading the model and the first plan before any warm-up. Each candidate plans every record
-    token by token and jump-forward (``PlannerConfig.jump``), the two in turn and in alternating
-    order so that a drift in the machine's speed falls on both, and the plans are compared."""
+    token by token and jump-forward (``PlannerConfig.jump``), and an adapter that plans merged
+    (``engine.merge``) plans unmerged too; all of them in turn, in an order that rotates from
+    record to record so that a drift in the machine's speed falls on each, and the plans are
+    compared."""
     from engine.eval.runner import plan_record
 
     unit = raw_generation_ms(load_llm(Config(model="default", threads=threads, lora="none")))
     sets = {"short (1-2 calls)": _records_of_length(short, lambda k: k <= 2, n),
             "6 calls": _records_of_length(long, lambda k: k == 6, n)}
     decodings = {False: "token by token", True: "jump-forward"}
-    rows, cold, same, planned = [], [], 0, 0
+    rows, cold, notes = [], [], []
     for name in candidates:
-        config = _candidate(name, threads)
-        t0 = time.monotonic()
-        llm = load_llm(config)
-        load_ms = (time.monotonic() - t0) * 1000
-        label = f"{Path(config.model or '').name}{' + ' + Path(config.lora).parent.name if config.lora != 'none' else ''}"
-        planners = {jump: build_planner(config.replace(jump=jump), desktop_specs(), llm=llm, strict=True)
-                    for jump in decodings}
-        default = config.planner.jump
-        first = plan_record(planners[default], next(iter(sets.values()))[0]).timings.total_ms
-        cold.append([label, decodings[default], f"{load_ms:.0f}", f"{first:.0f}", f"{(load_ms + first) / unit:.2f}"])
+        planners: dict[tuple[str, bool], Planner] = {}
+        for label, config in _variants(name, threads):
+            t0 = time.monotonic()
+            llm = load_llm(config)
+            load_ms = (time.monotonic() - t0) * 1000
+            for jump in decodings:
+                planners[label, jump] = build_planner(config.replace(jump=jump), desktop_specs(), llm=llm, strict=True)
+            default = config.planner.jump
+            first = plan_record(planners[label, default], next(iter(sets.values()))[0]).timings.total_ms
+            cold.append([label, decodings[default], f"{load_ms:.0f}", f"{first:.0f}", f"{(load_ms + first) / unit:.2f}"])
         for planner in planners.values():
             planner.warm_up()
+        keys = list(planners)
+        texts: dict[tuple[str, bool], list[str]] = {k: [] for k in keys}
         for set_name, records in sets.items():
-            runs: dict[bool, list[PlanTimings]] = {jump: [] for jump in decodings}
+            runs: dict[tuple[str, bool], list[PlanTimings]] = {k: [] for k in keys}
             for i, rec in enumerate(records):
-                texts = {}
-                for jump in (False, True) if i % 2 == 0 else (True, False):
-                    s = plan_record(planners[jump], rec)
-                    texts[jump] = s.text
-                    runs[jump].append(s.timings)
-                same += texts[False] == texts[True]
-                planned += 1
-            for jump, stats in runs.items():
+                for key in keys[i % len(keys):] + keys[:i % len(keys)]:
+                    s = plan_record(planners[key], rec)
+                    texts[key].append(s.text)
+                    runs[key].append(s.timings)
+            for (label, jump), stats in runs.items():
                 (p50, p95), (f50, _) = (_percentiles([t.total_ms for t in stats]),
                                         _percentiles([t.first_task_ms or t.total_ms for t in stats]))
                 tokens = max(1, sum(t.generated_tokens for t in stats))
@@ -234,13 +250,22 @@ def bench_targets(candidates: list[str], short: Path, long: Path, n: int, thread
                              f"{p50 / unit:.2f}", f"{p95 / unit:.2f}", f"{f50:.0f}", f"{f50 / unit:.2f}",
                              f"{sum(t.check_ms for t in stats) / tokens:.2f}",
                              f"{sum(t.forced_tokens for t in stats) / tokens:.0%}"])
+        labels = list(dict.fromkeys(label for label, _ in keys))
+        for label in labels:
+            same = sum(a == b for a, b in zip(texts[label, False], texts[label, True], strict=True))
+            notes.append(f"{label}: plans identical token by token and jump-forward: {same} of {len(texts[label, False])}")
+        for label in labels[1:]:
+            same = sum(a == b for a, b in zip(texts[labels[0], True], texts[label, True], strict=True))
+            notes.append(f"{labels[0]} and {label}, jump-forward: plans identical {same} of {len(texts[label, True])}")
         del planners, llm
         gc.collect()
     print(f"unit: the 1.5B reads a short prompt and writes {RAW_TOKENS} tokens in {unit:.0f} ms "
           f"({threads or 'all'} threads, same run)")
     print_table(["planner", "decoding", "requests", "n", "plan p50 ms", "p95 ms", "p50 x unit", "p95 x unit",
                  "first task p50 ms", "x unit", "checks ms/token", "tokens forced"], rows)
-    print(f"\nplans identical token by token and jump-forward: {same} of {planned}")
+    print()
+    for note in notes:
+        print(note)
     print()
     print_table(["planner (cold)", "decoding", "load ms", "first plan ms", "load + first plan x unit"], cold)
 

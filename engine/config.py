@@ -221,6 +221,10 @@ class Config:
     """``default``, ``fast``, ``tiny`` or a ``.gguf`` path; None: the default."""
     lora: str | None = None
     """A GGUF LoRA adapter; None: the model's own adapter from the manifest, if any; ``none``: no adapter."""
+    merge: bool = True
+    """Plan with the adapter merged into its base where the adapter's manifest pins a merged file
+    (``engine.merge``, built once into the model cache): decoding skips the adapter's extra work.
+    False applies it unmerged, as an adapter without a pinned merge always is."""
     data_dir: Path | None = None
     threads: int | None = None
     backend: Backend = Backend.AUTO

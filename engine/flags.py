@@ -35,6 +35,8 @@ FLAGS: Mapping[str, Flag] = {f.setting: f for f in (
     Flag("model", "--model", "a .gguf file, or a model name from models/manifest.json (planner: the tuned desktop "
                              "planner; default: the general model; fast, tiny)"),
     Flag("lora", "--lora", "a GGUF LoRA adapter (the model's own from the manifest, if any; none: no adapter)"),
+    Flag("merge", "--merge", "plan with the adapter merged into its base when its manifest pins the merged file "
+                             "(built once into the model cache; --no-merge: applied unmerged)", switch=True),
     Flag("threads", "--threads", "CPU threads for the model (all cores when not given)", type=int),
     Flag("data_dir", "--data-dir", "where contacts, calendar, mail, notes live (the XDG data folder when not given)",
          type=Path),

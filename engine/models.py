@@ -14,9 +14,13 @@ import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from engine.errors import TinyAgentError
 from engine.resources import models_path
+
+if TYPE_CHECKING:
+    from engine.adapters import MergedFile
 
 Progress = Callable[[int, int], None]
 
@@ -119,6 +123,12 @@ def _stamp(path: Path) -> Path:
     return path.with_name(path.name + ".verified")
 
 
+def mark_verified(path: Path, sha256: str) -> None:
+    """Record that ``path`` was hashed to ``sha256``: later loads compare size and mtime only."""
+    st = path.stat()
+    _stamp(path).write_text(f"{sha256} {st.st_size} {int(st.st_mtime)}\n")
+
+
 def resolve(model: str | None = None, *, progress: Progress | None = None) -> Path:
     """Path of a ready GGUF: ``model`` may be a file path, a manifest key, ``default``, ``fast`` or ``tiny``."""
     if is_path(model):
@@ -161,6 +171,36 @@ def assemble(e: ModelEntry, target: Path, *, progress: Progress | None = None) -
         tmp.unlink(missing_ok=True)
         raise ModelError(f"{e.key}: sha256 {h.hexdigest()} does not match the manifest; the parts are corrupt")
     os.replace(tmp, target)
-    st = target.stat()
-    _stamp(target).write_text(f"{e.sha256} {st.st_size} {int(st.st_mtime)}\n")
+    mark_verified(target, e.sha256)
+    return target
+
+
+def merged(base: Path, adapter: Path, record: MergedFile, *, progress: Progress | None = None) -> Path:
+    """The planner with ``adapter`` merged into ``base`` (``engine.merge``), built once into the
+    model cache and accepted only if it is the file ``record`` pins; checked like an assembled
+    model on later calls (size and mtime against its stamp, no rehashing)."""
+    target = cache_dir() / record.file
+    stamp = _stamp(target)
+    if target.is_file() and stamp.is_file():
+        st = target.stat()
+        if stamp.read_text().strip() == f"{record.sha256} {st.st_size} {int(st.st_mtime)}":
+            return target
+    from engine.merge import MergeError, merge_adapter
+
+    building = target.with_name(target.name + ".build")
+    try:
+        merge_adapter(base, adapter, building, progress=progress)
+    except (MergeError, OSError, ValueError, KeyError) as exc:
+        raise ModelError(f"merging {adapter.name} into {base.name} failed: {exc}") from None
+    h = hashlib.sha256()
+    with open(building, "rb") as f:
+        while chunk := f.read(8 << 20):
+            h.update(chunk)
+    size = building.stat().st_size
+    if (size, h.hexdigest()) != (record.size, record.sha256):
+        building.unlink()
+        raise ModelError(f"{adapter.name} merged into {base.name} gives {size} bytes, sha256 {h.hexdigest()[:12]}…, "
+                         f"not the {record.size} bytes, {record.sha256[:12]}… its manifest pins")
+    os.replace(building, target)
+    mark_verified(target, record.sha256)
     return target

@@ -63,7 +63,9 @@ def adapted(
     """``config`` with its model file and adapter settled: ``model`` the GGUF's path, ``lora`` the
     adapter's path (the manifest's own unless ``lora`` says otherwise) or ``none``, and the prompt
     the one the adapter was trained on (``engine.adapters``). An adapter that cannot be used is
-    reported through ``warn`` and left out: the base model plans alone."""
+    reported through ``warn`` and left out: the base model plans alone. An adapter whose manifest
+    pins its merge plans merged (``model`` the merged file, ``lora`` none) unless ``merge`` is off;
+    a merge that fails or differs from the pin is reported and the adapter applies unmerged."""
     path = models.resolve(config.model, progress=progress)
     known = None if models.is_path(config.model) else models.entry(config.model).sha256  # pinned, checked on assembly
     lora = models.default_adapter(config.model, config.lora)
@@ -78,6 +80,12 @@ def adapted(
         return config.replace(lora="none")
     if info.prompt is not None and info.prompt is not config.planner.prompt:
         config = config.replace(prompt=info.prompt, **({} if info.examples is None else {"examples": info.examples}))
+    if config.merge and info.merged is not None:
+        try:
+            config = config.replace(model=str(models.merged(path, info.path, info.merged, progress=progress)),
+                                    lora="none")
+        except models.ModelError as exc:
+            warn(f"{exc}; planning with the adapter unmerged")
     return config
 
 

@@ -86,6 +86,7 @@ def test_the_shipped_planner_adapter_matches_its_base_and_prompt() -> None:
     assert planner.adapter is not None
     info = read_adapter(models.models_path(planner.adapter))
     assert info.base_sha256 == planner.sha256 and info.prompt is PromptStyle.COMPACT
+    assert info.merged is not None and info.merged.file.endswith("-merged.gguf")  # pinned: the app plans merged
     assert models.entry("default").key != planner.key and models.entry("default").adapter is None
     assert foreign_model(Config()).model == "default" and foreign_model(Config()).lora == "none"
 
@@ -100,7 +101,9 @@ def test_the_app_plans_with_the_tuned_planner_when_no_model_is_named(tmp_path) -
     from engine.agent import load_agent
 
     config = Config(data_dir=tmp_path, threads=2, open_in_desktop=False)
-    assert adapted(config).lora.endswith("planner-compact/planner-lora.gguf")
+    assert adapted(config.replace(merge=False)).lora.endswith("planner-compact/planner-lora.gguf")
+    merged = read_adapter(adapted(config.replace(merge=False)).lora).merged
+    assert merged is not None and adapted(config).lora == "none" and Path(adapted(config).model).name == merged.file
     agent, backend = load_agent(config, warn=pytest.fail)
     assert agent.planner.config.prompt is PromptStyle.COMPACT
     backend.contacts.add("Sid Jha", ["sid@example.com"], ["+14155550100"])

@@ -203,6 +203,11 @@ def test_sittings_continue_from_the_committed_state_only(tmp_path) -> None:
     assert len(kept) == 1
     manifest = json.loads((folder / "manifest.json").read_text())
     assert manifest["best_step"] == kept[0].step and manifest["adapter_bytes"] == (folder / "planner-lora.gguf").stat().st_size
+    from engine import models
+    from engine.adapters import file_sha256
+
+    merged = models.cache_dir() / manifest["merged"]["file"]  # the kept adapter's merge, pinned and built
+    assert manifest["merged"]["sha256"] == file_sha256(merged) and manifest["merged"]["size"] == merged.stat().st_size
     weights = folder / WEIGHTS_FILE
     weights.write_bytes(weights.read_bytes()[:1000])
     with pytest.raises(CampaignError, match="truncated"):

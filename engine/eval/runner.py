@@ -63,7 +63,7 @@ def _pct(values: list[float], q: float) -> float:
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--set", dest="set_path", type=Path, required=True, help="a JSONL file in the record format")
-    add_flags(p, ("model", "lora", "toolrag", "selection", "grammar", "examples", "kinds", "jump", "prompt", "threads"),
+    add_flags(p, ("model", "lora", "merge", "toolrag", "selection", "grammar", "examples", "kinds", "jump", "prompt", "threads"),
               helps={"toolrag": "classifier, none (all tools), embed, embed:K, or oracle (the record's own tools)"})
     p.add_argument("--limit", type=int, help="score only the first N records")
     p.add_argument("--bank", type=Path, help="example bank JSONL (default: resources/examples/handwritten.jsonl + synthetic.jsonl)")

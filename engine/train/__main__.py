@@ -1,8 +1,9 @@
-"""``python -m engine.train continue|stop|revise|campaign|gpu-pack|gpu-adopt|planner|export|attach-test|curve``."""
+"""``python -m engine.train continue|stop|revise|campaign|gpu-pack|gpu-adopt|planner|export|attach-test|pin-merged|curve``."""
 
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 from pathlib import Path
 
@@ -46,6 +47,10 @@ def main(argv: list[str] | None = None) -> int:
     a = sub.add_parser("attach-test", help="record tinyagent eval summaries (test split) in an adapter's manifest")
     a.add_argument("folder", type=Path)
     a.add_argument("summaries", type=Path, nargs="+")
+    m = sub.add_parser("pin-merged", help="merge an adapter folder's adapter into its base and pin the merged "
+                       "file's size and sha256 in its manifest (the app then plans merged)")
+    m.add_argument("folder", type=Path)
+    m.add_argument("--base", default="fast", help="the base model: a manifest name or a .gguf path")
     r = sub.add_parser("curve", help="the val-success curve of a run (its manifest) as a markdown table")
     r.add_argument("folder", type=Path)
     c = sub.add_parser("continue", help="continue the planner's training campaign (models/planner-compact) "
@@ -96,6 +101,12 @@ def main(argv: list[str] | None = None) -> int:
 
         print(export_adapter(args.adapter, models.resolve(args.base), args.out))
         return 0
+    if args.cmd == "pin-merged":
+        from engine import models
+        from engine.train.campaign import pin_merged
+
+        print(json.dumps(pin_merged(args.folder, models.resolve(args.base)), indent=1))
+        return 0
     if args.cmd == "curve":
         from engine.train.lora import curve_table
 
@@ -116,8 +127,6 @@ def gpu_command(args: argparse.Namespace) -> int:
             print(f"packed {meta['steps']} steps ({meta['unique_samples']} unique samples, {meta['val_samples']} val) "
                   f"from step {meta['from_step']} in {args.out}")
         elif args.cmd == "gpu-stage":
-            import json
-
             from engine import models
 
             meta = json.loads((args.pack / gpu_sitting.PACK_FILE).read_text(encoding="utf-8"))

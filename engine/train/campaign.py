@@ -654,8 +654,9 @@ def record_point(folder: Path, state: State, point: Point, gguf_path: Path, base
 
 
 def keep_adapter(folder: Path, gguf_path: Path, state: State, base: Path, point: Point) -> None:
-    """Make ``gguf_path`` what plans: copy it in and rewrite the manifest (whose test rows then
-    describe the previous adapter, so they move to ``test_previous`` until measured again)."""
+    """Make ``gguf_path`` what plans: copy it in, rewrite the manifest (whose test rows then
+    describe the previous adapter, so they move to ``test_previous`` until measured again) and pin
+    its merge into the base (``pin_merged``)."""
     from engine.train.lora import ADAPTER_FILE
 
     manifest_path = folder / "manifest.json"
@@ -665,6 +666,7 @@ def keep_adapter(folder: Path, gguf_path: Path, state: State, base: Path, point:
     tmp.replace(folder / ADAPTER_FILE)
     if "test" in data:
         data["test_previous"] = data.pop("test")
+    data.pop("merged", None)
     data.update(adapter_bytes=(folder / ADAPTER_FILE).stat().st_size, adapter_sha256=file_sha256(folder / ADAPTER_FILE),
                 base_sha256=file_sha256(base), best_step=point.step, samples_seen=point.samples,
                 campaign=STATE_FILE)
@@ -674,6 +676,34 @@ def keep_adapter(folder: Path, gguf_path: Path, state: State, base: Path, point:
                             "val_success_args": p.val_success_args, "seconds": p.hours * 3600}
                            for p in state.curve]
     write_json(manifest_path, data)
+    from engine.merge import MergeError
+
+    try:
+        pin_merged(folder, base)
+    except (MergeError, OSError, ValueError) as exc:
+        print(f"the kept adapter plans unmerged: merging it failed ({exc})", flush=True)
+
+
+def pin_merged(folder: Path, base: Path) -> dict[str, object]:
+    """Merge the folder's adapter into ``base`` (``engine.merge``) and pin the result's name, size
+    and sha256 in its manifest, so that every machine builds and checks the same file
+    (``models.merged``); it is left built and verified in the model cache, so the app plans merged
+    at once."""
+    from engine import models
+    from engine.merge import MERGED_TYPE, merge_adapter
+    from engine.train.lora import ADAPTER_FILE
+
+    adapter = folder / ADAPTER_FILE
+    name = f"{base.stem}+{adapter.stem}-merged.gguf"
+    target = merge_adapter(base, adapter, models.cache_dir() / name)
+    record: dict[str, object] = {"file": name, "size": target.stat().st_size, "sha256": file_sha256(target),
+                                 "type": MERGED_TYPE}
+    models.mark_verified(target, str(record["sha256"]))
+    path = folder / "manifest.json"
+    data = json.loads(path.read_text())
+    data["merged"] = record
+    write_json(path, data)
+    return record
 
 
 def curve_table(state: State) -> str:
