@@ -2,7 +2,7 @@
 
 Unmerged, every token runs each adapted matrix as ``W x + s B (A x)``: for the 0.5B planner that is
 168 extra pairs of small matrix products a token, and on two cores they cost more than their
-arithmetic (issue 28 measured the merged file's decoding faster). Merged, each adapted matrix is
+arithmetic (the README's Speed section measures the merged planner against the unmerged one). Merged, each adapted matrix is
 ``W + s B A``, requantized to Q8_0: Q8_0 is the finest type ``gguf`` can write, and the base's Q5_0
 would round most of the fine-tuning away (the change a weight gets is often under half a Q5_0
 step). Tensors the adapter does not touch are copied byte for byte.

@@ -192,14 +192,12 @@ def merged(base: Path, adapter: Path, record: MergedFile, *, progress: Progress 
         merge_adapter(base, adapter, building, progress=progress)
     except (MergeError, OSError, ValueError, KeyError) as exc:
         raise ModelError(f"merging {adapter.name} into {base.name} failed: {exc}") from None
-    h = hashlib.sha256()
-    with open(building, "rb") as f:
-        while chunk := f.read(8 << 20):
-            h.update(chunk)
-    size = building.stat().st_size
-    if (size, h.hexdigest()) != (record.size, record.sha256):
+    from engine.adapters import file_sha256
+
+    size, digest = building.stat().st_size, file_sha256(building)
+    if (size, digest) != (record.size, record.sha256):
         building.unlink()
-        raise ModelError(f"{adapter.name} merged into {base.name} gives {size} bytes, sha256 {h.hexdigest()[:12]}…, "
+        raise ModelError(f"{adapter.name} merged into {base.name} gives {size} bytes, sha256 {digest[:12]}…, "
                          f"not the {record.size} bytes, {record.sha256[:12]}… its manifest pins")
     os.replace(building, target)
     mark_verified(target, record.sha256)
