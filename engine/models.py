@@ -125,8 +125,18 @@ def _stamp(path: Path) -> Path:
 
 def mark_verified(path: Path, sha256: str) -> None:
     """Record that ``path`` was hashed to ``sha256``: later loads compare size and mtime only."""
+    _stamp(path).write_text(_stamp_text(path, sha256) + "\n")
+
+
+def is_verified(path: Path, sha256: str) -> bool:
+    """Whether ``path`` is the file ``mark_verified`` hashed to ``sha256``, unchanged since."""
+    stamp = _stamp(path)
+    return path.is_file() and stamp.is_file() and stamp.read_text().strip() == _stamp_text(path, sha256)
+
+
+def _stamp_text(path: Path, sha256: str) -> str:
     st = path.stat()
-    _stamp(path).write_text(f"{sha256} {st.st_size} {int(st.st_mtime)}\n")
+    return f"{sha256} {st.st_size} {int(st.st_mtime)}"
 
 
 def resolve(model: str | None = None, *, progress: Progress | None = None) -> Path:
@@ -141,11 +151,8 @@ def resolve(model: str | None = None, *, progress: Progress | None = None) -> Pa
     if shipped is not None:
         return shipped
     target = cache_dir() / e.file
-    stamp = _stamp(target)
-    if target.is_file() and stamp.is_file():
-        st = target.stat()
-        if stamp.read_text().strip() == f"{e.sha256} {st.st_size} {int(st.st_mtime)}":
-            return target
+    if is_verified(target, e.sha256):
+        return target
     return assemble(e, target, progress=progress)
 
 
@@ -180,11 +187,8 @@ def merged(base: Path, adapter: Path, record: MergedFile, *, progress: Progress 
     model cache and accepted only if it is the file ``record`` pins; checked like an assembled
     model on later calls (size and mtime against its stamp, no rehashing)."""
     target = cache_dir() / record.file
-    stamp = _stamp(target)
-    if target.is_file() and stamp.is_file():
-        st = target.stat()
-        if stamp.read_text().strip() == f"{record.sha256} {st.st_size} {int(st.st_mtime)}":
-            return target
+    if is_verified(target, record.sha256):
+        return target
     from engine.merge import MergeError, merge_adapter
 
     building = target.with_name(target.name + ".build")
