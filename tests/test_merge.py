@@ -200,3 +200,13 @@ def test_the_shipped_planner_merges_here_into_the_file_its_manifest_pins(tmp_pat
     monkeypatch.setenv("TINYAGENT_CACHE", str(tmp_path))
     path = models.merged(base, info.path, info.merged)
     assert path.stat().st_size == info.merged.size and path.parent == models.cache_dir()
+
+
+@pytest.mark.model
+def test_models_fetch_planner_gives_the_merged_planner(capsys) -> None:
+    """What setup.sh runs: the planner's base assembled and its adapter merged, the path printed."""
+    from engine.cli import main
+
+    info = read_adapter(models.models_path(models.entry(None).adapter or ""))
+    assert main(["models", "fetch", "planner"]) == 0
+    assert info.merged is not None and Path(capsys.readouterr().out.strip()).name == info.merged.file
