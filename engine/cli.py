@@ -487,11 +487,8 @@ def _subcommand(argv: list[str]) -> int:
     from engine.runtime import adapted
 
     try:
-        with _ModelProgress(Console(stderr=True)) as progress:
-            path = models.resolve(args.name, progress=progress)
-            if not models.is_path(args.name):  # the manifest's adapter, merged where it pins its merge
-                path = Path(adapted(Config(model=args.name), lambda m: print(f"warning: {m}", file=sys.stderr),
-                                    progress).model or path)
+        with _ModelProgress(Console(stderr=True)) as progress:  # the model, with its adapter merged where pinned
+            path = adapted(Config(model=args.name), lambda m: print(f"warning: {m}", file=sys.stderr), progress).model
     except models.ModelError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
