@@ -23,7 +23,9 @@ from engine.generation import TextGuard
 GUARD_CANDIDATES = 40
 """The model's best tokens offered to a ``TextGuard``, in order, before it yields to the grammar."""
 
-_TOKEN_DATA = np.dtype([("id", np.intc), ("logit", np.single), ("p", np.single)], align=True)
+TOKEN_DATA = np.dtype([("id", np.intc), ("logit", np.single), ("p", np.single)], align=True)
+"""llama.cpp's ``llama_token_data`` as a numpy record, so a whole vocabulary's logits are set in one
+assignment rather than 151K ctypes writes."""
 
 
 class GrammarFirstCheck:
@@ -46,7 +48,7 @@ class GrammarFirstCheck:
             raise ValueError("the plan grammar did not parse in llama.cpp; this is a bug in engine.grammar")
         n_vocab = llama.n_vocab()
         self._buffer = (lc.llama_token_data * n_vocab)()
-        self._view = np.frombuffer(memoryview(self._buffer).cast("B"), dtype=_TOKEN_DATA)
+        self._view = np.frombuffer(memoryview(self._buffer).cast("B"), dtype=TOKEN_DATA)
         self._view["id"] = np.arange(n_vocab, dtype=np.intc)  # the grammar never reorders the array
         self._one = lc.llama_token_data(0, 0.0, 0.0)
         self._one_array = lc.llama_token_data_array(ctypes.pointer(self._one), 1, -1, False)
