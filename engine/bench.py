@@ -166,16 +166,18 @@ RAW_TOKENS = 60
 def raw_generation_ms(llm: LocalLLM, repeat: int = 3) -> float:
     """The median time the model takes to read a short prompt and write 60 tokens, free: the
     unit the planner targets are stated in, since absolute times vary by machine and load."""
-    times = []
-    for _ in range(repeat + 1):
-        stats = GenerationStats()
-        t0 = time.monotonic()
-        for _piece in llm.stream(RAW_PROMPT, max_tokens=RAW_TOKENS, stop=[], stats=stats):
-            pass
-        times.append((time.monotonic() - t0) * 1000)
-        if stats.generated_tokens < RAW_TOKENS:
-            raise SystemExit(f"the raw run stopped after {stats.generated_tokens} tokens, not {RAW_TOKENS}")
+    times = [_raw_once(llm) for _ in range(repeat + 1)]
     return statistics.median(times[1:])
+
+
+def _raw_once(llm: LocalLLM) -> float:
+    stats = GenerationStats()
+    t0 = time.monotonic()
+    for _piece in llm.stream(RAW_PROMPT, max_tokens=RAW_TOKENS, stop=[], stats=stats):
+        pass
+    if stats.generated_tokens < RAW_TOKENS:
+        raise SystemExit(f"the raw run stopped after {stats.generated_tokens} tokens, not {RAW_TOKENS}")
+    return (time.monotonic() - t0) * 1000
 
 
 def _records_of_length(path: Path, calls: Callable[[int], bool], n: int) -> list[Record]:
@@ -216,14 +218,20 @@ def bench_targets(candidates: list[str], short: Path, long: Path, n: int, thread
     token by token and jump-forward (``PlannerConfig.jump``), and an adapter that plans merged
     (``engine.merge``) plans unmerged too; all of them in turn, in an order that rotates from
     record to record so that a drift in the machine's speed falls on each, and the plans are
-    compared."""
+    compared. The unit is timed in turn with them too, once after every record's round, and is
+    the median of all those runs: timed only at the start, the same merged planner's 6-call ratio
+    was 1.01 in one run and 1.39 in the next on one machine, its unit 2,555 and 2,539 ms, while
+    the planner itself had slowed down by a third."""
     from engine.eval.runner import plan_record
 
-    unit = raw_generation_ms(load_llm(Config(model="default", threads=threads, lora="none")))
+    unit_llm = load_llm(Config(model="default", threads=threads, lora="none"))
+    unit_runs = [raw_generation_ms(unit_llm)]
     sets = {"short (1-2 calls)": _records_of_length(short, lambda k: k <= 2, n),
             "6 calls": _records_of_length(long, lambda k: k == 6, n)}
     decodings = {False: "token by token", True: "jump-forward"}
-    rows, cold, notes = [], [], []
+    timed: list[tuple[str, bool, str, int, list[PlanTimings]]] = []
+    cold: list[tuple[str, bool, float, float]] = []
+    notes: list[str] = []
     for name in candidates:
         planners: dict[tuple[str, bool], Planner] = {}
         for label, config in _variants(name, threads):
@@ -234,7 +242,7 @@ def bench_targets(candidates: list[str], short: Path, long: Path, n: int, thread
                 planners[label, jump] = build_planner(config.replace(jump=jump), desktop_specs(), llm=llm, strict=True)
             default = config.planner.jump
             first = plan_record(planners[label, default], next(iter(sets.values()))[0]).timings.total_ms
-            cold.append([label, decodings[default], f"{load_ms:.0f}", f"{first:.0f}", f"{(load_ms + first) / unit:.2f}"])
+            cold.append((label, default, load_ms, first))
         for planner in planners.values():
             planner.warm_up()
         keys = list(planners)
@@ -246,14 +254,8 @@ def bench_targets(candidates: list[str], short: Path, long: Path, n: int, thread
                     s = plan_record(planners[key], rec)
                     texts[key].append(s.text)
                     runs[key].append(s.timings)
-            for (label, jump), stats in runs.items():
-                (p50, p95), (f50, _) = (_percentiles([t.total_ms for t in stats]),
-                                        _percentiles([t.first_task_ms or t.total_ms for t in stats]))
-                tokens = max(1, sum(t.generated_tokens for t in stats))
-                rows.append([label, decodings[jump], set_name, len(records), f"{p50:.0f}", f"{p95:.0f}",
-                             f"{p50 / unit:.2f}", f"{p95 / unit:.2f}", f"{f50:.0f}", f"{f50 / unit:.2f}",
-                             f"{sum(t.check_ms for t in stats) / tokens:.2f}",
-                             f"{sum(t.forced_tokens for t in stats) / tokens:.0%}"])
+                unit_runs.append(_raw_once(unit_llm))
+            timed += [(label, jump, set_name, len(records), stats) for (label, jump), stats in runs.items()]
         labels = list(dict.fromkeys(label for label, _ in keys))
         for label in labels:
             same = sum(a == b for a, b in zip(texts[label, False], texts[label, True], strict=True))
@@ -263,15 +265,28 @@ def bench_targets(candidates: list[str], short: Path, long: Path, n: int, thread
             notes.append(f"{labels[0]} and {label}, jump-forward: plans identical {same} of {len(texts[label, True])}")
         del planners, llm
         gc.collect()
-    print(f"unit: the 1.5B reads a short prompt and writes {RAW_TOKENS} tokens in {unit:.0f} ms "
-          f"({threads or 'all'} threads, same run)")
+    unit = statistics.median(unit_runs)
+    rows = []
+    for label, jump, set_name, n_records, stats in timed:
+        (p50, p95), (f50, _) = (_percentiles([t.total_ms for t in stats]),
+                                _percentiles([t.first_task_ms or t.total_ms for t in stats]))
+        tokens = max(1, sum(t.generated_tokens for t in stats))
+        rows.append([label, decodings[jump], set_name, n_records, f"{p50:.0f}", f"{p95:.0f}",
+                     f"{p50 / unit:.2f}", f"{p95 / unit:.2f}", f"{f50:.0f}", f"{f50 / unit:.2f}",
+                     f"{sum(t.check_ms for t in stats) / tokens:.2f}",
+                     f"{sum(t.forced_tokens for t in stats) / tokens:.0%}"])
+    print(f"unit: the 1.5B reads a short prompt and writes {RAW_TOKENS} tokens in {unit:.0f} ms, the median of "
+          f"{len(unit_runs)} timings spread over the run ({min(unit_runs):.0f}-{max(unit_runs):.0f}; "
+          f"{threads or 'all'} threads)")
     print_table(["planner", "decoding", "requests", "n", "plan p50 ms", "p95 ms", "p50 x unit", "p95 x unit",
                  "first task p50 ms", "x unit", "checks ms/token", "tokens forced"], rows)
     print()
     for note in notes:
         print(note)
     print()
-    print_table(["planner (cold)", "decoding", "load ms", "first plan ms", "load + first plan x unit"], cold)
+    print_table(["planner (cold)", "decoding", "load ms", "first plan ms", "load + first plan x unit"],
+                [[label, decodings[jump], f"{load:.0f}", f"{first:.0f}", f"{(load + first) / unit:.2f}"]
+                 for label, jump, load, first in cold])
 
 
 def bench_constraints(path: Path, n: int) -> None:
