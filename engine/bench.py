@@ -4,6 +4,7 @@
     python -m engine.bench prefix  [--model default]                    # cold start: no cache / disk / memory
     python -m engine.bench toolrag                                      # selection latency per query
     python -m engine.bench targets --candidate fast                     # planners in units of raw generation
+    python -m engine.bench constraints [-n 20]                          # grammar per token: llama.cpp, check-first, llguidance, xgrammar
     python -m engine.bench train [--base tiny]                          # training s/sample per base and setup
     python -m engine.bench lookup --candidate fast:ADAPTER.gguf         # prompt-lookup decoding, no grammar
 """
@@ -20,7 +21,6 @@ import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from engine import models
 from engine.config import Config, PlannerConfig
@@ -31,9 +31,6 @@ from engine.llama import LocalLLM
 from engine.planner import Planner, PlanStream, PlanTimings
 from engine.runtime import adapted, build_planner, load_llm
 from engine.tools.desktop import desktop_specs
-
-if TYPE_CHECKING:
-    from engine.llama.checker import GrammarChecker
 
 NOW = dt.datetime(2026, 11, 23, 10, 0)
 QUERIES = [
@@ -290,128 +287,24 @@ def bench_targets(candidates: list[str], short: Path, long: Path, n: int, thread
 
 
 def bench_constraints(path: Path, n: int) -> None:
-    """What holding a plan to the grammar costs per token, each way there is: llama.cpp's grammar
-    over the whole vocabulary (llama-cpp-python's ``grammar=``), the check-first path the planner
-    uses (``engine.llama.sampling``: the model's own choice checked alone, the vocabulary only
-    where it is refused), and llguidance's and xgrammar's token masks where they are installed,
-    all from the same GBNF (``engine.grammar.plan_grammar`` over the 16 desktop tools). The plans
-    replayed are the first ``n`` reference plans the grammar accepts, token by token, each token
-    standing for the model's choice. The kind guard is not in the grammar (``$N`` of the right
-    kind depends on what the plan wrote so far), so any of them needs it beside; its cost is in
-    ``bench targets``' checks column."""
-    import ctypes
-    import math
-
-    import llama_cpp.llama_cpp as lc
-    import numpy as np
-
+    """What holding a plan to the grammar costs per token, each way there is
+    (``engine.llama.constraints``), from the same GBNF (``engine.grammar.plan_grammar`` over the
+    16 desktop tools), on the first ``n`` reference plans it accepts. The kind guard is not in the
+    grammar (``$N`` of the right kind depends on what the plan wrote so far), so any of them needs
+    it beside; its cost is in ``bench targets``' checks column."""
     from engine.grammar import plan_grammar
-    from engine.llama.checker import GrammarChecker
-    from engine.llama.sampling import TOKEN_DATA
+    from engine.llama.constraints import grammar_costs
 
-    grammar = plan_grammar(desktop_specs())
-    checker = GrammarChecker(str(models.resolve("fast")))
-    llama, vocab, n_vocab = checker.llama, checker._vocab, checker.llama.n_vocab()
-    plans = []
-    for rec in _records_of_length(path, lambda k: True, 10 * n):
-        if len(plans) < n and checker.accepts(grammar, rec.plan):
-            plans.append(llama.tokenize(rec.plan.encode("utf-8"), add_bos=False, special=False))
-    tokens = sum(len(p) for p in plans)
-    rows: list[list[object]] = []
-
-    def llama_cpp_way(check_first: bool) -> tuple[float, float]:
-        t_compile = t_tokens = 0.0
-        whole = (lc.llama_token_data * n_vocab)()
-        view = np.frombuffer(memoryview(whole).cast("B"), dtype=TOKEN_DATA)
-        view["id"] = np.arange(n_vocab, dtype=np.intc)
-        for plan in plans:
-            t0 = time.perf_counter()
-            sampler = lc.llama_sampler_init_grammar(vocab, grammar.encode(), b"root")
-            t_compile += time.perf_counter() - t0
-            for tok in plan:
-                t0 = time.perf_counter()
-                if check_first:
-                    one = (lc.llama_token_data * 1)(lc.llama_token_data(tok, 0.0, 0.0))
-                    lc.llama_sampler_apply(sampler, ctypes.byref(lc.llama_token_data_array(one, 1, -1, False)))
-                    allowed = not math.isinf(one[0].logit)
-                else:
-                    view["logit"] = 0.0
-                    arr = lc.llama_token_data_array(whole, n_vocab, -1, False)
-                    lc.llama_sampler_apply(sampler, ctypes.byref(arr))
-                    allowed = not math.isinf(whole[tok].logit)
-                lc.llama_sampler_accept(sampler, tok)
-                t_tokens += time.perf_counter() - t0
-                if not allowed:
-                    raise SystemExit(f"llama.cpp's grammar refused a token of a plan it accepted: {llama.detokenize([tok])!r}")
-            lc.llama_sampler_free(sampler)
-        return t_compile * 1000 / len(plans), t_tokens * 1000 / tokens
-
-    rows.append(["llama.cpp grammar, whole vocabulary", *llama_cpp_way(False)])
-    rows.append(["check-first (the planner's)", *llama_cpp_way(True)])
-    for name, way in (("llguidance", _llguidance_way), ("xgrammar", _xgrammar_way)):
-        try:
-            rows.append([f"{name}, token mask", *way(grammar, plans, checker, tokens)])
-        except ImportError:
-            rows.append([f"{name} (not installed: pip install {name})", "–", "–"])
-    print(f"{len(plans)} reference plans, {tokens} tokens, vocabulary {n_vocab}, grammar over the 16 desktop tools")
+    records = _records_of_length(path, lambda k: True, 10 * n)
+    plans, tokens, costs = grammar_costs(str(models.resolve("fast")), plan_grammar(desktop_specs()),
+                                         [r.plan for r in records])
+    if plans < n:
+        print(f"(the grammar accepted only {plans} of the first {len(records)} plans)")
+    print(f"{plans} reference plans, {tokens} tokens, grammar over the 16 desktop tools")
     print_table(["way", "grammar per request ms", "per token ms"],
-                [[w, c if isinstance(c, str) else f"{c:.1f}", p if isinstance(p, str) else f"{p:.3f}"]
-                 for w, c, p in rows])
-
-
-def _pieces(checker: GrammarChecker) -> list[bytes]:
-    """Each token's bytes as llama.cpp writes them, the vocabulary xgrammar is given (no hub)."""
-    llama = checker.llama
-    return [llama.detokenize([i], special=True) for i in range(llama.n_vocab())]
-
-
-def _llguidance_way(grammar: str, plans: list[list[int]], checker: GrammarChecker, tokens: int) -> tuple[float, float]:
-    import llguidance
-    import llguidance.llamacpp
-    import llguidance.numpy
-    import numpy as np
-    from llguidance.gbnf_to_lark import gbnf_to_lark
-
-    tok = llguidance.llamacpp.lltokenizer_from_vocab(checker._vocab)
-    lark = llguidance.LLMatcher.grammar_from_lark(gbnf_to_lark(grammar))
-    mask = np.zeros((1, (checker.llama.n_vocab() + 31) // 32), dtype=np.int32)
-    t_compile = t_tokens = 0.0
-    for plan in plans:
-        t0 = time.perf_counter()
-        matcher = llguidance.LLMatcher(tok, lark)
-        t_compile += time.perf_counter() - t0
-        if matcher.is_error():
-            raise SystemExit(f"llguidance did not take the plan grammar: {matcher.get_error()}")
-        for token in plan:
-            t0 = time.perf_counter()
-            llguidance.numpy.fill_next_token_bitmask(matcher, mask)
-            ok = matcher.consume_token(token)
-            t_tokens += time.perf_counter() - t0
-            if not ok:
-                raise SystemExit(f"llguidance refused a token llama.cpp's grammar allows: {matcher.get_error()}")
-    return t_compile * 1000 / len(plans), t_tokens * 1000 / tokens
-
-
-def _xgrammar_way(grammar: str, plans: list[list[int]], checker: GrammarChecker, tokens: int) -> tuple[float, float]:
-    import xgrammar as xgr
-
-    n_vocab = checker.llama.n_vocab()
-    info = xgr.TokenizerInfo(_pieces(checker), vocab_type=xgr.VocabType.RAW, vocab_size=n_vocab,
-                             stop_token_ids=[checker._eos])
-    mask = xgr.allocate_token_bitmask(1, n_vocab)
-    t_compile = t_tokens = 0.0
-    for plan in plans:
-        t0 = time.perf_counter()
-        matcher = xgr.GrammarMatcher(xgr.GrammarCompiler(info, cache_enabled=False).compile_grammar(grammar))
-        t_compile += time.perf_counter() - t0
-        for token in plan:
-            t0 = time.perf_counter()
-            matcher.fill_next_token_bitmask(mask)
-            ok = matcher.accept_token(token)
-            t_tokens += time.perf_counter() - t0
-            if not ok:
-                raise SystemExit("xgrammar refused a token llama.cpp's grammar allows")
-    return t_compile * 1000 / len(plans), t_tokens * 1000 / tokens
+                [[c.way + (f" ({c.note})" if c.note else ""),
+                  "–" if c.per_request_ms is None else f"{c.per_request_ms:.1f}",
+                  "–" if c.per_token_ms is None else f"{c.per_token_ms:.3f}"] for c in costs])
 
 
 def bench_lookup(candidate: str, queries: Path, n: int, threads: int | None) -> None:

@@ -18,24 +18,24 @@ class GrammarChecker:
         from llama_cpp import Llama
 
         self.llama = Llama(model_path=model_path, vocab_only=True, verbose=False)
-        self._vocab = self.llama._model.vocab
-        self._eos = self.llama.token_eos()
+        self.vocab = self.llama._model.vocab
+        self.eos = self.llama.token_eos()
 
     def accepts(self, grammar: str, text: str) -> bool:
         import llama_cpp.llama_cpp as lc
 
-        sampler = lc.llama_sampler_init_grammar(self._vocab, grammar.encode(), b"root")
+        sampler = lc.llama_sampler_init_grammar(self.vocab, grammar.encode(), b"root")
         if not sampler:
             raise ValueError("llama.cpp could not parse the grammar")
         try:
             tokens = self.llama.tokenize(text.encode("utf-8"), add_bos=False, special=False)
-            for tok in [*tokens, self._eos]:
+            for tok in [*tokens, self.eos]:
                 data = (lc.llama_token_data * 1)(lc.llama_token_data(tok, 0.0, 0.0))
                 arr = lc.llama_token_data_array(data, 1, -1, False)
                 lc.llama_sampler_apply(sampler, ctypes.byref(arr))
                 if math.isinf(data[0].logit) and data[0].logit < 0:
                     return False
-                if tok == self._eos:
+                if tok == self.eos:
                     return True
                 lc.llama_sampler_accept(sampler, tok)
             return False

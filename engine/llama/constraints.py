@@ -1,0 +1,154 @@
+"""What holding a plan to a grammar costs per token, each way there is, for ``bench constraints``.
+
+Every way replays the same token sequences under the same GBNF, each token standing for the
+model's choice: llama.cpp's grammar over the whole vocabulary (what llama-cpp-python's
+``grammar=`` does), the check-first path the planner uses (``engine.llama.sampling``: the choice
+checked alone, the vocabulary filtered only where it is refused), and llguidance's and xgrammar's
+token masks, which are not dependencies and are skipped where they are not installed. Here and not
+in ``engine.bench`` because it touches llama.cpp's sampler and vocabulary directly.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import math
+import time
+import warnings
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from engine.errors import TinyAgentError
+from engine.llama.checker import GrammarChecker
+from engine.llama.sampling import TOKEN_DATA
+
+
+@dataclass(frozen=True)
+class Cost:
+    """One way's cost: building its matcher for a request's grammar, and the work per token."""
+
+    way: str
+    per_request_ms: float | None
+    per_token_ms: float | None
+    note: str = ""
+
+
+class Refused(TinyAgentError, RuntimeError):
+    """A way refused a token of a text the llama.cpp grammar accepts: the ways disagree."""
+
+
+def grammar_costs(model_path: str, grammar: str, texts: Sequence[str]) -> tuple[int, int, list[Cost]]:
+    """The texts the grammar accepts (as llama.cpp checks them), their tokens in all, and each
+    way's cost over them."""
+    checker = GrammarChecker(model_path)
+    plans = [checker.llama.tokenize(t.encode("utf-8"), add_bos=False, special=False)
+             for t in texts if checker.accepts(grammar, t)]
+    if not plans:
+        raise ValueError("the grammar accepts none of the texts")
+    tokens = sum(len(p) for p in plans)
+    costs = [Cost("llama.cpp grammar, whole vocabulary", *_llama_cpp(checker, grammar, plans, tokens, False)),
+             Cost("check-first (the planner's)", *_llama_cpp(checker, grammar, plans, tokens, True))]
+    ways: list[tuple[str, Callable[[GrammarChecker, str, list[list[int]], int], tuple[float, float]]]] = [
+        ("llguidance", _llguidance), ("xgrammar", _xgrammar)]
+    for name, way in ways:
+        try:
+            costs.append(Cost(f"{name}, token mask", *way(checker, grammar, plans, tokens)))
+        except ImportError:
+            costs.append(Cost(name, None, None, f"not installed: pip install {name}"))
+    return len(plans), tokens, costs
+
+
+def _llama_cpp(checker: GrammarChecker, grammar: str, plans: list[list[int]], tokens: int,
+               check_first: bool) -> tuple[float, float]:
+    import llama_cpp.llama_cpp as lc
+
+    n_vocab = checker.llama.n_vocab()
+    whole = (lc.llama_token_data * n_vocab)()
+    view = np.frombuffer(memoryview(whole).cast("B"), dtype=TOKEN_DATA)
+    view["id"] = np.arange(n_vocab, dtype=np.intc)
+    t_compile = t_tokens = 0.0
+    for plan in plans:
+        t0 = time.perf_counter()
+        sampler = lc.llama_sampler_init_grammar(checker.vocab, grammar.encode(), b"root")
+        t_compile += time.perf_counter() - t0
+        try:
+            for tok in plan:
+                t0 = time.perf_counter()
+                if check_first:
+                    one = (lc.llama_token_data * 1)(lc.llama_token_data(tok, 0.0, 0.0))
+                    lc.llama_sampler_apply(sampler, ctypes.byref(lc.llama_token_data_array(one, 1, -1, False)))
+                    allowed = not math.isinf(one[0].logit)
+                else:
+                    view["logit"] = 0.0
+                    lc.llama_sampler_apply(sampler, ctypes.byref(lc.llama_token_data_array(whole, n_vocab, -1, False)))
+                    allowed = not math.isinf(whole[tok].logit)
+                lc.llama_sampler_accept(sampler, tok)
+                t_tokens += time.perf_counter() - t0
+                if not allowed:
+                    raise Refused(f"llama.cpp refused {checker.llama.detokenize([tok])!r} of a text it accepted")
+        finally:
+            lc.llama_sampler_free(sampler)
+    return t_compile * 1000 / len(plans), t_tokens * 1000 / tokens
+
+
+def _llguidance(checker: GrammarChecker, grammar: str, plans: list[list[int]], tokens: int) -> tuple[float, float]:
+    import llguidance
+    import llguidance.llamacpp
+    import llguidance.numpy
+    from llguidance.gbnf_to_lark import gbnf_to_lark
+
+    with warnings.catch_warnings():  # llguidance calls llama_token_get_attr, deprecated, once a token
+        warnings.simplefilter("ignore", DeprecationWarning)
+        tok = llguidance.llamacpp.lltokenizer_from_vocab(checker.vocab)
+    lark = llguidance.LLMatcher.grammar_from_lark(gbnf_to_lark(grammar))
+    mask = np.zeros((1, (checker.llama.n_vocab() + 31) // 32), dtype=np.int32)
+    t_compile = t_tokens = 0.0
+    for plan in plans:
+        t0 = time.perf_counter()
+        matcher = llguidance.LLMatcher(tok, lark)
+        t_compile += time.perf_counter() - t0
+        if matcher.is_error():
+            raise Refused(f"llguidance did not take the grammar: {matcher.get_error()}")
+        for token in plan:
+            t0 = time.perf_counter()
+            llguidance.numpy.fill_next_token_bitmask(matcher, mask)
+            ok = matcher.consume_token(token)
+            t_tokens += time.perf_counter() - t0
+            if not ok:
+                raise Refused(f"llguidance refused a token llama.cpp's grammar allows: {matcher.get_error()}")
+    return t_compile * 1000 / len(plans), t_tokens * 1000 / tokens
+
+
+def _pieces(checker: GrammarChecker) -> list[bytes]:
+    """Each token's bytes as llama.cpp writes them, special tokens included: the vocabulary
+    xgrammar is given, with no tokenizer from a hub."""
+    import llama_cpp.llama_cpp as lc
+
+    buffer = ctypes.create_string_buffer(1024)
+    pieces = []
+    for token in range(checker.llama.n_vocab()):
+        n = lc.llama_token_to_piece(checker.vocab, token, buffer, len(buffer), 0, True)
+        pieces.append(buffer.raw[:max(n, 0)])
+    return pieces
+
+
+def _xgrammar(checker: GrammarChecker, grammar: str, plans: list[list[int]], tokens: int) -> tuple[float, float]:
+    import xgrammar as xgr
+
+    n_vocab = checker.llama.n_vocab()
+    info = xgr.TokenizerInfo(_pieces(checker), vocab_type=xgr.VocabType.RAW, vocab_size=n_vocab, stop_token_ids=[checker.eos])
+    mask = xgr.allocate_token_bitmask(1, n_vocab)
+    t_compile = t_tokens = 0.0
+    for plan in plans:
+        t0 = time.perf_counter()
+        matcher = xgr.GrammarMatcher(xgr.GrammarCompiler(info, cache_enabled=False).compile_grammar(grammar))
+        t_compile += time.perf_counter() - t0
+        for token in plan:
+            t0 = time.perf_counter()
+            matcher.fill_next_token_bitmask(mask)
+            ok = matcher.accept_token(token)
+            t_tokens += time.perf_counter() - t0
+            if not ok:
+                raise Refused("xgrammar refused a token llama.cpp's grammar allows")
+    return t_compile * 1000 / len(plans), t_tokens * 1000 / tokens
