@@ -297,7 +297,7 @@ def bench_constraints(path: Path, n: int) -> None:
 
     records = _records_of_length(path, lambda k: True, 10 * n)
     plans, tokens, costs = grammar_costs(str(models.resolve("fast")), plan_grammar(desktop_specs()),
-                                         [r.plan for r in records])
+                                         [r.plan for r in records], limit=n)
     if plans < n:
         print(f"(the grammar accepted only {plans} of the first {len(records)} plans)")
     print(f"{plans} reference plans, {tokens} tokens, grammar over the 16 desktop tools")

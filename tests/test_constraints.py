@@ -20,7 +20,7 @@ def test_every_way_replays_the_plans_the_grammar_accepts_and_only_those() -> Non
     unknown_tool = '1. launch_rockets("now")\n2. join()<END_OF_PLAN>'
     forward_ref = '1. compose_new_email(["$2"], [], "Demo", "Hi", [])\n2. join()<END_OF_PLAN>'
     plans, tokens, costs = grammar_costs(str(models.resolve("tiny")), plan_grammar(desktop_specs()),
-                                         [PLAN, unknown_tool, forward_ref])
+                                         [unknown_tool, PLAN, forward_ref, PLAN], limit=1)
     assert plans == 1 and tokens >= 20
     assert [c.way for c in costs[:2]] == ["llama.cpp grammar, whole vocabulary", "check-first (the planner's)"]
     assert {c.way.split(",")[0] for c in costs[2:]} == {"llguidance", "xgrammar"}

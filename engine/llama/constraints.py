@@ -38,12 +38,17 @@ class Refused(TinyAgentError, RuntimeError):
     """A way refused a token of a text the llama.cpp grammar accepts: the ways disagree."""
 
 
-def grammar_costs(model_path: str, grammar: str, texts: Sequence[str]) -> tuple[int, int, list[Cost]]:
-    """The texts the grammar accepts (as llama.cpp checks them), their tokens in all, and each
-    way's cost over them."""
+def grammar_costs(model_path: str, grammar: str, texts: Sequence[str],
+                  limit: int | None = None) -> tuple[int, int, list[Cost]]:
+    """How many texts the grammar accepts (as llama.cpp checks them; the first ``limit`` of them
+    where given), their tokens in all, and each way's cost over them."""
     checker = GrammarChecker(model_path)
-    plans = [checker.llama.tokenize(t.encode("utf-8"), add_bos=False, special=False)
-             for t in texts if checker.accepts(grammar, t)]
+    plans: list[list[int]] = []
+    for text in texts:
+        if limit is not None and len(plans) >= limit:
+            break
+        if checker.accepts(grammar, text):
+            plans.append(checker.llama.tokenize(text.encode("utf-8"), add_bos=False, special=False))
     if not plans:
         raise ValueError("the grammar accepts none of the texts")
     tokens = sum(len(p) for p in plans)
