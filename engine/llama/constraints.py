@@ -54,13 +54,14 @@ def grammar_costs(model_path: str, grammar: str, texts: Sequence[str],
     tokens = sum(len(p) for p in plans)
     costs = [Cost("llama.cpp grammar, whole vocabulary", *_llama_cpp(checker, grammar, plans, tokens, False)),
              Cost("check-first (the planner's)", *_llama_cpp(checker, grammar, plans, tokens, True))]
-    ways: list[tuple[str, Callable[[GrammarChecker, str, list[list[int]], int], tuple[float, float]]]] = [
-        ("llguidance", _llguidance), ("xgrammar", _xgrammar)]
-    for name, way in ways:
+    ways: list[tuple[str, str, Callable[[GrammarChecker, str, list[list[int]], int], tuple[float, float]]]] = [
+        ("llguidance", "pip install llguidance", _llguidance),
+        ("xgrammar", "pip install --no-deps xgrammar apache-tvm-ffi, which keeps triton out", _xgrammar)]
+    for name, install, way in ways:
         try:
             costs.append(Cost(f"{name}, token mask", *way(checker, grammar, plans, tokens)))
         except ImportError:
-            costs.append(Cost(name, None, None, f"not installed: pip install {name}"))
+            costs.append(Cost(name, None, None, f"not installed: {install}"))
     return len(plans), tokens, costs
 
 
