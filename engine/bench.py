@@ -293,11 +293,14 @@ def bench_constraints(path: Path, n: int) -> None:
     grammar (``$N`` of the right kind depends on what the plan wrote so far), so any of them needs
     it beside; its cost is in ``bench targets``' checks column."""
     from engine.grammar import plan_grammar
-    from engine.llama.constraints import grammar_costs
+    from engine.llama.constraints import Refused, grammar_costs
 
     records = _records_of_length(path, lambda k: True, 10 * n)
-    plans, tokens, costs = grammar_costs(str(models.resolve("fast")), plan_grammar(desktop_specs()),
-                                         [r.plan for r in records], limit=n)
+    try:
+        plans, tokens, costs = grammar_costs(str(models.resolve("fast")), plan_grammar(desktop_specs()),
+                                             [r.plan for r in records], limit=n)
+    except (Refused, ValueError) as exc:
+        raise SystemExit(f"bench constraints: {exc}") from None
     if plans < n:
         print(f"(the grammar accepted only {plans} of the first {len(records)} plans)")
     print(f"{plans} reference plans, {tokens} tokens, grammar over the 16 desktop tools")
