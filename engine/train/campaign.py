@@ -72,6 +72,8 @@ class Focus(StrEnum):
     ALL = "all"
     LONG = "long"
     """The kinds of plan the tuned planner fails most: see ``is_long``."""
+    SHORT = "short"
+    """Plans of one to four calls: the halves a composing source joins (``engine.data.compose``)."""
 
 
 @dataclass(frozen=True)
@@ -84,11 +86,14 @@ class Source:
     """Turns per round: a source of weight 2 gives two samples where one of weight 1 gives one."""
     vary: bool = False
     """Swap each record's people, files and places for others each epoch (``engine.data.vary``)."""
+    compose: bool = False
+    """Join each record with another of the source, a new pairing each epoch (``engine.data.compose``)."""
 
 
 DEFAULT_SOURCES = (
     Source("reference", "data/reference-train.jsonl", Focus.ALL, 1),
-    Source("reference-varied", "data/reference-train.jsonl", Focus.ALL, 2, vary=True),
+    Source("reference-varied", "data/reference-train.jsonl", Focus.ALL, 1, vary=True),
+    Source("reference-composed", "data/reference-train.jsonl", Focus.SHORT, 2, vary=True, compose=True),
     Source("reference-long-varied", "data/reference-train.jsonl", Focus.LONG, 1, vary=True),
     Source("v2-long", "data/v2/train.jsonl", Focus.LONG, 2),
     Source("v1", "data/train.jsonl", Focus.ALL, 1),
@@ -99,7 +104,10 @@ reference samples are now varied. Revised at 11,296: one sample in six from v1 (
 short requests written casually (73% of one to three calls, typos, "fwd this to Hye-jin"), after
 the hand-written set fell from 66.7% to 57.1% on short requests padded with lookups. Revised at
 12,456: v2's 5+-call plans two turns in seven (one in six before), after v2's first 100 test
-records fell 62.0 -> 55.0 -> 48.0% over three kept adapters while the hand-written set rose."""
+records fell 62.0 -> 55.0 -> 48.0% over three kept adapters while the hand-written set rose. Revised
+at 15,416+: two turns in eight are two short reference requests joined into one (``engine.data.compose``,
+then varied; one of the two varied reference turns gave its place), after the reference test split had
+stayed at 34.5-40.9% on every adapter since 1,784 samples, its 6-8-call plans lowest."""
 
 COOLDOWN_LR = 5e-5
 """Revised at 10,136 samples: val success had stayed at 63-70% for 4,000+ samples at 1e-4 while the
@@ -155,7 +163,8 @@ class Settings:
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Settings:
         try:
-            sources = tuple(Source(s["name"], s["path"], Focus(s["focus"]), int(s["weight"]), bool(s.get("vary", False)))
+            sources = tuple(Source(s["name"], s["path"], Focus(s["focus"]), int(s["weight"]), bool(s.get("vary", False)),
+                                   bool(s.get("compose", False)))
                             for s in data["sources"])
             return cls(**{"val_seed": None, **data, "sources": sources, "val": tuple(data["val"])})
         except (KeyError, TypeError, ValueError) as exc:
@@ -233,6 +242,14 @@ def is_long(record: Record) -> bool:
     return len(calls) >= 5 or sum(c in LOOKUPS for c in calls) >= 3
 
 
+def in_focus(record: Record, focus: Focus) -> bool:
+    if focus is Focus.LONG:
+        return is_long(record)
+    if focus is Focus.SHORT:
+        return 1 <= len(plan_calls(record.plan)) <= 4
+    return True
+
+
 def source_records(source: Source, root: Path) -> list[Record]:
     from engine.train.lora import load_records
 
@@ -243,7 +260,7 @@ def source_records(source: Source, root: Path) -> list[Record]:
     records = load_records(path)
     if any(r.split == "test" for r in records):
         raise CampaignError(f"{path} holds test-split records; refusing to train on them")
-    chosen = records if source.focus is Focus.ALL else [r for r in records if is_long(r)]
+    chosen = [r for r in records if in_focus(r, source.focus)]
     if not chosen:
         raise CampaignError(f"source {source.name}: no records of {path} are {source.focus}")
     return sorted(chosen, key=lambda r: r.id)
@@ -259,16 +276,18 @@ def epoch_order(records: Sequence[Record], seed: int, name: str, epoch: int) -> 
 class Mix:
     """The endless sample stream of a campaign, resumable from ``State.turn`` and ``positions``.
 
-    A varying source's epoch is its fixed shuffle with every record varied by a generator seeded
-    with (seed, source, epoch, index), so a place is still two numbers."""
+    A varying or composing source's epoch is its fixed shuffle with every record composed and
+    varied by generators seeded with (seed, source, epoch, index), so a place is still two numbers."""
 
     def __init__(self, state: State, records: dict[str, list[Record]], varier: Varier | None = None) -> None:
         self.state = state
         self.records = records
         self.round = [s.name for s in state.settings.sources for _ in range(s.weight)]
         self.varying = {s.name for s in state.settings.sources if s.vary}
-        if self.varying and varier is None:
-            raise CampaignError(f"sources {sorted(self.varying)} vary their records: the mix needs a Varier")
+        self.composing = {s.name for s in state.settings.sources if s.compose}
+        if (self.varying or self.composing) and varier is None:
+            raise CampaignError(f"sources {sorted(self.varying | self.composing)} vary or compose their records: "
+                                "the mix needs a Varier")
         self.varier = varier
         self.epochs: dict[str, tuple[int, list[Record]]] = {}
 
@@ -276,9 +295,10 @@ class Mix:
         cached = self.epochs.get(name)
         if cached is None or cached[0] != epoch:
             order = epoch_order(self.records[name], self.state.settings.seed, name, epoch)
-            if name in self.varying:
+            if name in self.varying or name in self.composing:
                 assert self.varier is not None
-                order = self.varier.epoch(order, f"{self.state.settings.seed}/{name}/{epoch}")
+                order = self.varier.epoch(order, f"{self.state.settings.seed}/{name}/{epoch}",
+                                          vary=name in self.varying, compose=name in self.composing)
             cached = self.epochs[name] = (epoch, order)
         return cached[1]
 
@@ -304,7 +324,7 @@ def make_mix(state: State, root: Path) -> Mix:
     records = {s.name: source_records(s, root) for s in state.settings.sources}
     varied = [r for s in state.settings.sources if s.vary for r in records[s.name]]
     varier = None
-    if varied:
+    if varied or any(s.compose for s in state.settings.sources):
         from engine.data.vary import NearGuard, Pools
 
         held = [q for p in HELD_OUT for q in held_out_queries(root / p)]
@@ -324,17 +344,20 @@ def held_out_queries(path: Path) -> list[str]:
 
 @dataclass
 class Varier:
-    """Varies an epoch of records (``engine.data.vary``), keeping the original wherever the variant
-    would be a near-duplicate of a held-out query."""
+    """Composes and varies an epoch of records (``engine.data.compose``, ``engine.data.vary``),
+    keeping the original wherever the new record would be a near-duplicate of a held-out query."""
 
     pools: Pools
     guard: NearGuard
     refused: int = 0
 
-    def epoch(self, order: Sequence[Record], tag: str) -> list[Record]:
-        from engine.data.vary import vary
+    def epoch(self, order: Sequence[Record], tag: str, vary: bool = True, compose: bool = False) -> list[Record]:
+        from engine.data.compose import compose_epoch
+        from engine.data.vary import vary as swap
 
-        out = [vary(r, random.Random(f"{tag}/{i}"), self.pools, f"{tag}/{i}") for i, r in enumerate(order)]
+        out = compose_epoch(order, f"{tag}/compose") if compose else list(order)
+        if vary:
+            out = [swap(r, random.Random(f"{tag}/{i}"), self.pools, f"{tag}/{i}") for i, r in enumerate(out)]
         near = self.guard.near([r.query for r in out])
         self.refused += len(near)
         return [order[i] if i in near else r for i, r in enumerate(out)]
