@@ -162,7 +162,7 @@ def campaign_command(args: argparse.Namespace, argv: list[str]) -> int:
             print(f"error: {exc}", file=sys.stderr)
             return 2
         print(f"revised at step {state.step} ({state.samples_seen} samples): "
-              + ", ".join(f"{s.name} ×{s.weight}{' varied' if s.vary else ''}" for s in state.settings.sources))
+              + ", ".join(f"{s.name} ×{s.weight}{' composed' if s.compose else ''}{' varied' if s.vary else ''}" for s in state.settings.sources))
         return 0
     if args.cmd == "campaign":
         state = campaign.read_state(folder)

@@ -105,7 +105,7 @@ short requests written casually (73% of one to three calls, typos, "fwd this to 
 the hand-written set fell from 66.7% to 57.1% on short requests padded with lookups. Revised at
 12,456: v2's 5+-call plans two turns in seven (one in six before), after v2's first 100 test
 records fell 62.0 -> 55.0 -> 48.0% over three kept adapters while the hand-written set rose. Revised
-at 15,416+: two turns in eight are two short reference requests joined into one (``engine.data.compose``,
+at 15,472: two turns in eight are two short reference requests joined into one (``engine.data.compose``,
 then varied; one of the two varied reference turns gave its place), after the reference test split had
 stayed at 34.5-40.9% on every adapter since 1,784 samples, its 6-8-call plans lowest."""
 
