@@ -21,7 +21,7 @@ import numpy as np
 
 from engine.errors import TinyAgentError
 from engine.llama.checker import GrammarChecker
-from engine.llama.sampling import TOKEN_DATA
+from engine.llama.sampling import TOKEN_DATA, GrammarFirstCheck
 
 
 @dataclass(frozen=True)
@@ -52,8 +52,8 @@ def grammar_costs(model_path: str, grammar: str, texts: Sequence[str],
     if not plans:
         raise ValueError("the grammar accepts none of the texts")
     tokens = sum(len(p) for p in plans)
-    costs = [Cost("llama.cpp grammar, whole vocabulary", *_llama_cpp(checker, grammar, plans, tokens, False)),
-             Cost("check-first (the planner's)", *_llama_cpp(checker, grammar, plans, tokens, True))]
+    costs = [Cost("llama.cpp grammar, whole vocabulary", *_whole_vocabulary(checker, grammar, plans, tokens)),
+             Cost("check-first (the planner's)", *_check_first(checker, grammar, plans, tokens))]
     ways: list[tuple[str, str, Callable[[GrammarChecker, str, list[list[int]], int], tuple[float, float]]]] = [
         ("llguidance", "pip install llguidance", _llguidance),
         ("xgrammar", "pip install --no-deps xgrammar apache-tvm-ffi, which keeps triton out", _xgrammar)]
@@ -65,8 +65,7 @@ def grammar_costs(model_path: str, grammar: str, texts: Sequence[str],
     return len(plans), tokens, costs
 
 
-def _llama_cpp(checker: GrammarChecker, grammar: str, plans: list[list[int]], tokens: int,
-               check_first: bool) -> tuple[float, float]:
+def _whole_vocabulary(checker: GrammarChecker, grammar: str, plans: list[list[int]], tokens: int) -> tuple[float, float]:
     import llama_cpp.llama_cpp as lc
 
     n_vocab = checker.llama.n_vocab()
@@ -81,20 +80,43 @@ def _llama_cpp(checker: GrammarChecker, grammar: str, plans: list[list[int]], to
         try:
             for tok in plan:
                 t0 = time.perf_counter()
-                if check_first:
-                    one = (lc.llama_token_data * 1)(lc.llama_token_data(tok, 0.0, 0.0))
-                    lc.llama_sampler_apply(sampler, ctypes.byref(lc.llama_token_data_array(one, 1, -1, False)))
-                    allowed = not math.isinf(one[0].logit)
-                else:
-                    view["logit"] = 0.0
-                    lc.llama_sampler_apply(sampler, ctypes.byref(lc.llama_token_data_array(whole, n_vocab, -1, False)))
-                    allowed = not math.isinf(whole[tok].logit)
+                view["logit"] = 0.0
+                lc.llama_sampler_apply(sampler, ctypes.byref(lc.llama_token_data_array(whole, n_vocab, -1, False)))
+                allowed = not math.isinf(whole[tok].logit)
                 lc.llama_sampler_accept(sampler, tok)
                 t_tokens += time.perf_counter() - t0
                 if not allowed:
                     raise Refused(f"llama.cpp refused {checker.llama.detokenize([tok])!r} of a text it accepted")
         finally:
             lc.llama_sampler_free(sampler)
+    return t_compile * 1000 / len(plans), t_tokens * 1000 / tokens
+
+
+def _check_first(checker: GrammarChecker, grammar: str, plans: list[list[int]], tokens: int) -> tuple[float, float]:
+    """The planner's own logits processor (``GrammarFirstCheck``, without the kind guard, which
+    needs the plan's tools and request), each token made the logits' argmax as the model's choice:
+    its argmax, its check of that token and its accepting the one before, as in a plan."""
+    scores = np.zeros(checker.llama.n_vocab(), dtype=np.single)
+    t_compile = t_tokens = 0.0
+    for plan in plans:
+        t0 = time.perf_counter()
+        check = GrammarFirstCheck(checker.llama, grammar)
+        written: list[int] = []
+        check(written, scores)  # the first call marks where the prompt ends
+        t_compile += time.perf_counter() - t0
+        try:
+            for tok in plan:
+                scores[tok] = 1.0
+                t0 = time.perf_counter()
+                out = check(written, scores)
+                t_tokens += time.perf_counter() - t0
+                scores[tok] = 0.0
+                if not np.isfinite(out[tok]):
+                    raise Refused(f"the planner's check refused {checker.llama.detokenize([tok])!r} of a text "
+                                  "llama.cpp's grammar accepted")
+                written.append(tok)
+        finally:
+            check.close()
     return t_compile * 1000 / len(plans), t_tokens * 1000 / tokens
 
 
