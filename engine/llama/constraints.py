@@ -102,7 +102,6 @@ def _check_first(checker: GrammarChecker, grammar: str, plans: list[list[int]], 
         t0 = time.perf_counter()
         check = GrammarFirstCheck(checker.llama, grammar)
         written: list[int] = []
-        check(written, scores)  # the first call marks where the prompt ends
         t_compile += time.perf_counter() - t0
         try:
             for tok in plan:
