@@ -161,8 +161,9 @@ def campaign_command(args: argparse.Namespace, argv: list[str]) -> int:
         except campaign.CampaignError as exc:
             print(f"error: {exc}", file=sys.stderr)
             return 2
-        print(f"revised at step {state.step} ({state.samples_seen} samples): "
-              + ", ".join(f"{s.name} ×{s.weight}{' composed' if s.compose else ''}{' varied' if s.vary else ''}" for s in state.settings.sources))
+        sources = (f"{s.name} ×{s.weight}{' composed' if s.compose else ''}{' varied' if s.vary else ''}"
+                   for s in state.settings.sources)
+        print(f"revised at step {state.step} ({state.samples_seen} samples): " + ", ".join(sources))
         return 0
     if args.cmd == "campaign":
         state = campaign.read_state(folder)
