@@ -3,13 +3,16 @@ of the reference's examples."""
 
 from __future__ import annotations
 
+import datetime as dt
 import json
+import random
+import re
 
 import pytest
 
 from engine.data.__main__ import main
 from engine.data.compare import compare, load
-from engine.data.prose import Shape, reference_shapes
+from engine.data.prose import HELPERS, Shape, realize, reference_shapes
 from engine.data.prose import generate as prose
 from engine.data.reference import load_split, make_split, split_file
 from engine.dates import find_dates
@@ -58,6 +61,22 @@ def test_v2_plans_are_valid_dated_and_split_by_shape_and_phrasing(shapes):
             assert mention.value.strftime("%Y-%m-%d") in r.plan
     queries = [r.query for r in records]
     assert len(set(queries)) == len(queries)
+
+
+def test_a_lookup_chained_from_another_asks_about_the_person_the_request_names(shapes):
+    """The reference's ``get_phone_number("$1")`` after ``get_email_address("Emily")`` is one person;
+    the generator once drew a second name for the chain, so the request texted Grace while the plan
+    looked up Tane, whom it never mentions (60 train and 39 test records of v2)."""
+    chained = [sh for sh in shapes["train"]
+               if any(t in HELPERS and "name" in sh.wiring[i] for i, t in enumerate(sh.tools))]
+    assert chained
+    rng = random.Random(0)
+    for sh in chained:
+        text, pb, _ = realize(sh, rng, dt.datetime(2026, 3, 2, 9, 0), 2)
+        names = re.findall(r'(?:get_email_address|get_phone_number)\("([^"$][^"]*)"\)', pb.text())
+        assert names
+        for name in names:
+            assert name.lower() in text.lower(), (name, text)
 
 
 def test_v2_needs_shapes_for_every_split():

@@ -440,7 +440,12 @@ def realize(shape: Shape, rng: random.Random, today: dt.datetime, template: int)
     ctx = Ctx(g, shape, template, subject=rng.choice(L.SUBJECTS))
     for i, tool in enumerate(shape.tools):  # names and files first: clauses mention them
         if tool in HELPERS:
+            # The reference's get_phone_number("$1") after get_email_address("Emily") is about one
+            # person (it was two, one never named); the name drawn anyway keeps the other requests.
             ctx.people[i] = ctx.person()
+            src = shape.wiring[i].get("name")
+            if src and src[0] in ctx.people:
+                ctx.people[i] = ctx.people[src[0]]
         elif tool == "open_and_get_file_path":
             ctx.files[i] = _file_name(ctx, pdf=any(shape.tools[j] == "summarize_pdf" for j, _ in shape.consumers(i)))
         elif tool == "summarize_pdf" and not shape.wiring[i].get("pdf_path"):
