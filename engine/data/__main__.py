@@ -1,5 +1,5 @@
-"""``python -m engine.data generate --n 20000 --seed 0 --out data/``, ``python -m engine.data stats FILE`` and
-``python -m engine.data compare REFERENCE.jsonl OTHER.jsonl``."""
+"""``python -m engine.data generate --n 20000 --seed 0 --out data/``, ``python -m engine.data stats FILE``,
+``python -m engine.data compare REFERENCE.jsonl OTHER.jsonl`` and ``python -m engine.data conventions FILE...``."""
 
 from __future__ import annotations
 
@@ -208,7 +208,21 @@ def main(argv: list[str] | None = None) -> int:
     cmp.add_argument("reference", type=Path)
     cmp.add_argument("other", type=Path)
     cmp.add_argument("--check", action="store_true", help="exit 1 when a figure is off")
+    cv = sub.add_parser("conventions", help="how consistently plans follow conventions the request does not decide "
+                                            "(a record file, or an eval results file: also how often the prediction agreed)")
+    cv.add_argument("files", type=Path, nargs="+")
     args = p.parse_args(argv)
+
+    if args.cmd == "conventions":
+        from engine.data.conventions import read_rows, table, tally
+
+        try:
+            for path in args.files:
+                print(table(str(path), tally(read_rows(path), desktop_specs())), end="\n\n")
+        except (OSError, ValueError) as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 2
+        return 0
 
     if args.cmd == "reference":
         from engine.data.reference import write_splits
