@@ -6,6 +6,8 @@ from __future__ import annotations
 import json
 import random
 
+from mixes import whole_and_resumed
+
 from engine.data.compose import MAX_CALLS, compose, compose_epoch, join_requests, steps
 from engine.data.records import Record
 from engine.data.vary import NearGuard, Pools
@@ -84,13 +86,8 @@ def test_a_composing_stream_resumes_and_keeps_the_original_near_a_held_out_query
     settings = Settings(sources=(Source("c", "c.jsonl", Focus.SHORT, 1, vary=True, compose=True),))
     records = {"c": [MAIL, INVITE, NOTE]}
     varier = Varier(POOLS, NearGuard([]))
-    whole = Mix(State(settings), records, varier)
-    five = [next(whole) for _ in range(5)]
-    part = State(settings)
-    mix = Mix(part, records, varier)
-    two = [next(mix) for _ in range(2)]
-    rest = Mix(State.from_json(json.loads(json.dumps(part.to_json()))), records, varier)
-    assert two + [next(rest) for _ in range(3)] == five
+    five, resumed = whole_and_resumed(settings, records, varier)
+    assert resumed == five
     assert all("+" in r.id and "~" in r.id for r in five)  # composed, then varied
     composed = compose_epoch(Mix(State(settings), records, varier).records["c"], "0/c/0/compose")
     held = Varier(POOLS, NearGuard([r.query for r in composed]))

@@ -9,6 +9,7 @@ import random
 from pathlib import Path
 
 import pytest
+from mixes import whole_and_resumed
 
 from engine.data.records import Record
 from engine.data.vary import NearGuard, Pools, entities, vary
@@ -83,15 +84,8 @@ def test_variants_near_a_held_out_query_keep_the_original() -> None:
 def test_a_varying_stream_resumes_with_the_same_variants() -> None:
     settings = Settings(sources=(Source("v", "v.jsonl", Focus.ALL, 1, vary=True),))
     records = {"v": [REC, Record("r2", REC.query.replace("launch", "party"), REC.plan, REC.tools)]}
-    varier = Varier(POOLS, NearGuard([]))
-    whole = Mix(State(settings), records, varier)
-    five = [next(whole) for _ in range(5)]
-    part = State(settings)
-    mix = Mix(part, records, varier)
-    two = [next(mix) for _ in range(2)]
-    again = State.from_json(json.loads(json.dumps(part.to_json())))
-    rest = Mix(again, records, varier)
-    assert two + [next(rest) for _ in range(3)] == five
+    five, resumed = whole_and_resumed(settings, records, Varier(POOLS, NearGuard([])))
+    assert resumed == five
     assert [r.id.split("~")[1].split("/")[2] for r in five] == ["0", "0", "1", "1", "2"]  # each epoch varied anew
     with pytest.raises(CampaignError, match="Varier"):
         Mix(State(settings), records)
