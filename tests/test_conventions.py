@@ -59,3 +59,7 @@ def test_the_command_prints_a_table_per_file_and_names_a_malformed_line(tmp_path
     bad.write_text(json.dumps({"query": REPLY, "plan": LOOKED_UP}) + "\n{not json\n", encoding="utf-8")
     assert main(["conventions", str(bad)]) == 2
     assert "bad.jsonl:2" in capsys.readouterr().err
+    foreign = tmp_path / "foreign.jsonl"
+    foreign.write_text(json.dumps({"question": "hi"}) + "\n", encoding="utf-8")
+    assert main(["conventions", str(foreign)]) == 2
+    assert "foreign.jsonl:1: neither a record" in capsys.readouterr().err

@@ -141,13 +141,18 @@ def table(name: str, tallies: Sequence[Tally]) -> str:
 
 
 def read_rows(path: Path) -> list[dict]:
-    """The JSON lines of ``path``; a malformed line is an error naming its number."""
+    """The JSON lines of ``path``; a line that is not a record or a result is an error naming
+    its number."""
     rows = []
     for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
         if not line.strip():
             continue
         try:
-            rows.append(json.loads(line))
+            row = json.loads(line)
         except json.JSONDecodeError as exc:
             raise ValueError(f"{path}:{n}: not JSON ({exc.msg})") from exc
+        if not (isinstance(row, dict) and isinstance(row.get("query"), str)
+                and isinstance(row.get("truth", row.get("plan")), str)):
+            raise ValueError(f"{path}:{n}: neither a record (query, plan) nor an eval result (query, truth, pred)")
+        rows.append(row)
     return rows
