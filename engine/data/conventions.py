@@ -108,7 +108,7 @@ def tally(rows: Iterable[dict], specs: Sequence[ToolSpec]) -> list[Tally]:
         truth = _parse(row.get("truth", row.get("plan", "")), specs)
         if truth is None:
             continue
-        pred = _parse(row["pred"], specs) if "pred" in row else None
+        pred = _parse(row["pred"], specs) if isinstance(row.get("pred"), str) else None
         for t in out:
             c = t.convention
             if not c.applies(row["query"], truth):
