@@ -13,7 +13,9 @@ model's best tokens in order and takes the first that both the grammar and the g
 - a tool whose needed input nothing can provide yet cannot be chosen as the next call, so the
   model writes the lookup first;
 - ``join()`` is refused while a tool the caller is sure of (``sure``) has not been called and
-  still could be.
+  still could be;
+- a name a contact is looked up by (``Param.from_query``) must be words of the query, so nobody
+  the person did not name is looked up.
 
 When none of the model's best tokens passes, the guard yields to the grammar alone (counted in
 ``yielded``): it never forces an impossible plan.
@@ -47,6 +49,11 @@ def query_literals(query: str) -> dict[str, set[Kind]]:
     return found
 
 
+def _words(text: str) -> str:
+    """Text compared as words: case and runs of whitespace do not matter."""
+    return re.sub(r"\s+", " ", text).casefold()
+
+
 def _needs_source(p: Param) -> bool:
     """A kind-checked parameter that must get a value: a single one, or a list that needs items."""
     return bool(p.kinds) and (not p.is_list or p.min_items > 0)
@@ -56,10 +63,14 @@ class KindGuard:
     """Whether a plan prefix over ``tools`` (the callable ones) can still have the right kinds."""
 
     def __init__(self, tools: Iterable[ToolSpec], query: str, *, sure: Sequence[str] = (),
-                 max_steps: int = DEFAULT_MAX_STEPS, earlier: Mapping[int, Kind | None] | None = None) -> None:
+                 max_steps: int = DEFAULT_MAX_STEPS, earlier: Mapping[int, Kind | None] | None = None,
+                 names_from_query: bool = True) -> None:
         """``earlier``: what the usable steps of earlier rounds return, by id (a re-plan round
-        may name them with ``$N``)."""
+        may name them with ``$N``). ``names_from_query=False`` lifts the ``from_query`` rule for a
+        re-plan round, whose names may also come from the first round's plan; ``engine.provenance``
+        checks those against both before a step runs, and says which it refused."""
         self.earlier = dict(earlier or {})
+        self.query_words = _words(query) if names_from_query else None
         self.specs = {t.name: t for t in tools}
         self.literals = query_literals(query)
         self.sure = [t for t in sure if t in self.specs]
@@ -150,6 +161,8 @@ class KindGuard:
     def _value_ok(self, spec: ToolSpec, index: int, value: str, produced: dict[int, Kind | None], *, complete: bool) -> bool:
         if index >= len(spec.params):
             return True
+        if spec.params[index].from_query and not self._named_in_query(value, complete=complete):
+            return False
         kinds = {Kind(k) for k in spec.params[index].kinds}
         if not kinds or Kind.TEXT in kinds or not value.startswith('"'):
             return True  # anything goes
@@ -166,6 +179,17 @@ class KindGuard:
             return any(str(j).startswith(digits) and self._ref_ok(j, kinds, produced) for j in produced)
         allowed = [text for text, k in self.literals.items() if k & kinds]
         return body in allowed if closed else any(text.startswith(body) for text in allowed)
+
+    def _named_in_query(self, value: str, *, complete: bool) -> bool:
+        """A string literal (written so far) is words of the query; a reference or an escape passes."""
+        if self.query_words is None or not value.startswith('"') or value == '"':
+            return True
+        closed = complete or (len(value) > 1 and value.endswith('"') and not value.endswith('\\"'))
+        body = value[1:-1] if closed else value[1:]
+        if body.startswith("$") or "\\" in body:
+            return True
+        words = _words(body)
+        return (bool(words.strip()) and words in self.query_words) if closed else words in self.query_words
 
     @staticmethod
     def _ref_ok(ref: int, kinds: set[Kind], produced: dict[int, Kind | None]) -> bool:

@@ -252,7 +252,8 @@ class Planner:
         elif self.config.kinds:
             earlier = {t.id: returns_kind(specs[t.tool]) if t.tool in specs else None for t in stream.earlier
                        if t.id in stream.usable}
-            guard = KindGuard(stream.tools, stream.query, max_steps=self.config.max_steps, earlier=earlier)
+            guard = KindGuard(stream.tools, stream.query, max_steps=self.config.max_steps, earlier=earlier,
+                              names_from_query=False)
         stream.guard = guard
         forced = (functools.partial(forced_text, names=[t.name for t in stream.tools], first=stream.first)
                   if grammar and self.config.forces_ahead else None)

@@ -27,6 +27,10 @@ LOOKUP = '1. get_phone_number("Sid")\n'
     ("Summarize report.pdf", '1. summarize_pdf("rep'),  # a file name needs open_and_get_file_path
     ("Remind me and summarize it", '1. create_reminder("x", "", "", "", 0, False)\n2. summarize_pdf("$1"'),
     ("Text +1 415 555 0199 hi", '1. send_sms(["+1 416'),  # only the number the query holds
+    ("Forward this to the landlord, Mr. Okonkwo", '1. get_email_address("the o'),  # nobody it names
+    ("Text Sid that I'm late", '1. get_phone_number("Bob")'),
+    ("Text Sid that I'm late", '1. get_phone_number("")'),  # a lookup of nobody
+    ("Show Nashville and mail valentina.w@startup.io", '1. get_email_address("Valentina W'),
 ])
 def test_prefixes_that_cannot_end_in_the_right_kinds_are_refused(query, prefix):
     assert not KindGuard(SPECS, query).allows(prefix)
@@ -43,9 +47,19 @@ def test_prefixes_that_cannot_end_in_the_right_kinds_are_refused(query, prefix):
     ("Email Bo the summary", '1. open_and_get_file_path("a.pdf")\n2. summarize_pdf("$1")\n3. get_email_address("Bo")\n'
                              '4. compose_new_email(["$3"], [], "S", "$2", ["$1", "$2"])'),
     ("Remind me to pay rent", '1. create_reminder("Pay rent", "", "", "", 0, False)'),  # no kinds, no checks
+    ("text SID  Patel", '1. get_phone_number("Sid Patel")'),  # case and spacing are not words
+    ("Forward this to the landlord, Mr. Okonkwo", '1. get_email_address("Mr. Okonkwo")'),
+    ("Email Alice, then text her", '1. get_email_address("Alice")\n2. get_phone_number("$1")'),
 ])
 def test_prefixes_that_can_still_end_well_pass(query, prefix):
     assert KindGuard(SPECS, query).allows(prefix)
+
+
+def test_a_replan_round_leaves_the_names_it_looks_up_to_provenance():
+    """Round two may name people of the first round's plan; engine.provenance checks its steps."""
+    lookup = '1. get_email_address("Bob")'
+    assert not KindGuard(SPECS, "Email everyone in my Team note").allows(lookup)
+    assert KindGuard(SPECS, "Email everyone in my Team note", names_from_query=False).allows(lookup)
 
 
 def test_join_waits_for_a_sure_tool_that_can_still_be_planned():

@@ -75,7 +75,8 @@ def test_json_schema_round_trip_and_optional_parameters():
             "description": "Set the speaker volume.",
             "parameters": {
                 "type": "object",
-                "properties": {"level": {"type": "integer"}, "device": {"type": ["string", "null"], "default": ""}},
+                "properties": {"level": {"type": "integer"},
+                               "device": {"type": ["string", "null"], "default": "", "x-from-query": True}},
                 "required": ["level"],
             },
             "x-side-effect": True,
@@ -84,6 +85,7 @@ def test_json_schema_round_trip_and_optional_parameters():
     spec = ToolSpec.from_json_schema(definition)
     assert spec.signature == "set_volume(level: int, device: str = '') -> str"
     assert not spec.params[1].required
+    assert spec.params[1].from_query and not spec.params[0].from_query
     assert ToolSpec.from_json_schema(spec.to_json_schema()) == spec
     with pytest.raises(ToolSpecError):
         ToolSpec.from_json_schema({"name": "x", "parameters": {"properties": {"o": {"type": "object"}}}})

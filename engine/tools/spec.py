@@ -62,6 +62,11 @@ class Param:
     """For a list: how many items it needs (JSON schema's ``minItems``; recipients need one)."""
     enum: tuple[Any, ...] = ()
     """The only values it takes (JSON schema's ``enum``), shown to the planner."""
+    from_query: bool = False
+    """A value written in the plan must be words of the request (``x-from-query``): a contact is
+    looked up by the name the person gave, so a lookup of someone the request never names (the
+    0.5B once looked up "the owner", "the boss" and seven more for "the landlord, Mr. Okonkwo")
+    cannot be written. A ``$N`` still passes."""
 
     @property
     def guidance(self) -> str:
@@ -221,7 +226,7 @@ class ToolSpec:
         Accepts ``{"type": "function", "function": {...}}`` or the inner object. Parameter order
         is the order of ``properties``. Extensions: ``x-guidance`` (list of bullets),
         ``x-side-effect`` (bool), ``x-returns`` (type name), ``x-returns-kind`` and ``x-kind``
-        (``engine.kinds``), ``x-action`` (the answer's phrase).
+        (``engine.kinds``), ``x-from-query`` (``Param.from_query``), ``x-action`` (the answer's phrase).
         """
         fn = definition.get("function", definition)
         if not isinstance(fn, Mapping) or "name" not in fn:
@@ -238,7 +243,8 @@ class ToolSpec:
             enum = pschema.get("enum", ())
             params.append(Param(pname, ptype, str(pschema.get("description", "")), default,
                                 (kinds,) if isinstance(kinds, str) else tuple(kinds), int(pschema.get("minItems", 0)),
-                                tuple(enum) if isinstance(enum, list | tuple) else ()))
+                                tuple(enum) if isinstance(enum, list | tuple) else (),
+                                bool(pschema.get("x-from-query", False))))
         return cls(
             name=name,
             params=tuple(params),
@@ -269,6 +275,8 @@ class ToolSpec:
                 entry["minItems"] = p.min_items
             if p.enum:
                 entry["enum"] = list(p.enum)
+            if p.from_query:
+                entry["x-from-query"] = True
             props[p.name] = entry
         return {
             "type": "function",
