@@ -54,6 +54,13 @@ def _words(text: str) -> str:
     return re.sub(r"\s+", " ", text).casefold()
 
 
+def _string_body(value: str, *, complete: bool) -> tuple[str, bool]:
+    """The text of a string literal written so far (``value`` opens with its quote), and whether
+    its closing quote is written (``complete``: the caller knows the value has ended)."""
+    closed = complete or (len(value) > 1 and value.endswith('"') and not value.endswith('\\"'))
+    return (value[1:-1] if closed else value[1:]), closed
+
+
 def _needs_source(p: Param) -> bool:
     """A kind-checked parameter that must get a value: a single one, or a list that needs items."""
     return bool(p.kinds) and (not p.is_list or p.min_items > 0)
@@ -170,8 +177,7 @@ class KindGuard:
             return any(self._ref_ok(j, kinds, produced) for j in produced) or any(k & kinds for k in self.literals.values())
         if value == '""':
             return False  # an empty address, number or path says nothing: leave the item out
-        closed = complete or (len(value) > 1 and value.endswith('"') and not value.endswith('\\"'))
-        body = value[1:-1] if closed else value[1:]
+        body, closed = _string_body(value, complete=complete)
         if body.startswith("$"):
             digits = body[1:]
             if closed:
@@ -184,8 +190,7 @@ class KindGuard:
         """A string literal (written so far) is words of the query; a reference or an escape passes."""
         if self.query_words is None or not value.startswith('"') or value == '"':
             return True
-        closed = complete or (len(value) > 1 and value.endswith('"') and not value.endswith('\\"'))
-        body = value[1:-1] if closed else value[1:]
+        body, closed = _string_body(value, complete=complete)
         if body.startswith("$") or "\\" in body:
             return True
         words = _words(body)
