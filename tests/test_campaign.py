@@ -20,12 +20,15 @@ from engine.train.campaign import (
     CampaignError,
     Focus,
     Mix,
+    Point,
     Settings,
     Source,
     State,
     check_weights,
     is_long,
     read_state,
+    windows,
+    windows_table,
 )
 
 PLAN5 = "\n".join(f'{i}. get_email_address("P{i}")' for i in range(1, 6)) + "\n6. join()<END_OF_PLAN>"
@@ -70,6 +73,21 @@ def test_settings_and_state_survive_json() -> None:
     state = State(_settings(), step=7, samples_seen=56, positions={"a": [1, 2]})
     back = State.from_json(json.loads(json.dumps(state.to_json())))
     assert back == state and back.settings.sources[0].focus is Focus.ALL
+
+
+def test_the_curve_is_averaged_in_windows_since_val_last_changed() -> None:
+    state = State(_settings(), revisions=[{"samples": 100, "why": "new val", "best_rescored": [0.5, 0.4]},
+                                          {"samples": 400, "why": "new mix"}])
+    state.curve = [Point(s, s // 8, 0.1, v, v / 2, 1.0) for s, v in
+                   ((100, 0.9), (150, 0.5), (250, 0.6), (260, 0.7), (420, 0.4))]
+    got = windows(state, size=200)
+    assert [(w.first, w.last, w.points) for w in got] == [(150, 260, 3), (420, 420, 1)]
+    assert got[0].val_success == pytest.approx(0.6) and got[0].val_success_args == pytest.approx(0.3)
+    assert got[0].best == 0.7 and got[1].val_success == 0.4
+    assert windows_table(state, 200).splitlines()[2].startswith("| 150–260 | 3 | 60.0% | 30.0% | 70.0% |")
+    assert windows(State(_settings()), 200) == []
+    with pytest.raises(ValueError):
+        windows(state, 0)
 
 
 def test_a_missing_truncated_or_foreign_weights_file_is_refused(tmp_path) -> None:

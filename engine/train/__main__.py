@@ -169,6 +169,8 @@ def campaign_command(args: argparse.Namespace, argv: list[str]) -> int:
         state = campaign.read_state(folder)
         print(campaign.curve_table(state))
         print()
+        print(campaign.windows_table(state))
+        print()
         print("| date | device | threads | precision | samples | train minutes | s / sample |")
         print("|---|---|---|---|---|---|---|")
         for s in state.sittings:

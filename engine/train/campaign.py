@@ -738,6 +738,50 @@ def curve_table(state: State) -> str:
     return "\n".join(rows)
 
 
+@dataclass(frozen=True)
+class Window:
+    """The val checkpoints of one stretch of samples, averaged."""
+
+    first: int
+    last: int
+    points: int
+    val_success: float
+    val_success_args: float
+    best: float
+
+
+def windows(state: State, size: int = 3000) -> list[Window]:
+    """The curve since its val records last changed, in consecutive stretches of ``size`` samples.
+
+    Whether the curve "still rises" decides whether the campaign goes on or says what it lacks, and
+    one checkpoint against another differs by a record or two of 60 either way; the means of a few
+    checkpoints each are what that judgement rests on, computed from the committed state rather than
+    read off the table by eye. Points before the last val change scored other records and are left
+    out (the rescored kept adapter is not a point of the new curve either)."""
+    if size <= 0:
+        raise ValueError("a window holds at least one sample")
+    changed = max((r["samples"] for r in state.revisions if "best_rescored" in r), default=-1)
+    points = [p for p in state.curve if p.samples > changed]
+    if not points:
+        return []
+    start = points[0].samples
+    groups: dict[int, list[Point]] = {}
+    for p in points:
+        groups.setdefault((p.samples - start) // size, []).append(p)
+    return [Window(g[0].samples, g[-1].samples, len(g), sum(p.val_success for p in g) / len(g),
+                   sum(p.val_success_args for p in g) / len(g), max(p.val_success for p in g))
+            for _, g in sorted(groups.items())]
+
+
+def windows_table(state: State, size: int = 3000) -> str:
+    rows = [f"| samples (windows of {size:,}) | val checkpoints | mean val success | with arguments | best |",
+            "|---|---|---|---|---|"]
+    for w in windows(state, size):
+        rows.append(f"| {w.first:,}–{w.last:,} | {w.points} | {w.val_success:.1%} | {w.val_success_args:.1%} | "
+                    f"{w.best:.1%} |")
+    return "\n".join(rows)
+
+
 def pid_file() -> Path:
     return work_dir() / "sitting.pid"
 
