@@ -76,8 +76,11 @@ def test_settings_and_state_survive_json() -> None:
 
 
 def test_the_curve_is_averaged_in_windows_since_val_last_changed() -> None:
-    state = State(_settings(), revisions=[{"samples": 100, "why": "new val", "best_rescored": [0.5, 0.4]},
-                                          {"samples": 400, "why": "new mix"}])
+    old_mix = dataclasses.replace(_settings(), sources=_settings().sources[:1])
+    # No kept adapter was rescored (best is None): the val change is read from the settings alone.
+    state = State(_settings(), revisions=[
+        {"samples": 100, "why": "new val", "replaced": dataclasses.replace(old_mix, val_limit=30).to_json()},
+        {"samples": 400, "why": "new mix", "replaced": old_mix.to_json()}])
     state.curve = [Point(s, s // 8, 0.1, v, v / 2, 1.0) for s, v in
                    ((100, 0.9), (150, 0.5), (250, 0.6), (260, 0.7), (420, 0.4))]
     got = windows(state, size=200)

@@ -146,6 +146,11 @@ class Settings:
     def to_json(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
 
+    @property
+    def val_key(self) -> tuple[tuple[str, ...], int, int | None]:
+        """What decides which records val scores: two settings alike here score the same ones."""
+        return self.val, self.val_limit, self.val_seed
+
     def val_records(self, root: Path) -> list[Record]:
         """Val: ``val_limit`` records taken alike from each val file (``val_seed``), interleaved."""
         from engine.train.lora import interleaved, load_records
@@ -381,8 +386,7 @@ def revise(folder: Path, settings: Settings, why: str,
     revision: dict[str, Any] = {"step": state.step, "samples": state.samples_seen,
                                 "date": dt.datetime.now().isoformat(timespec="minutes"), "why": why.strip(),
                                 "replaced": state.settings.to_json()}
-    new_val = ((settings.val, settings.val_limit, settings.val_seed)
-               != (state.settings.val, state.settings.val_limit, state.settings.val_seed))
+    new_val = settings.val_key != state.settings.val_key
     if new_val and state.best is not None:
         if rescore is None:
             raise CampaignError("the val set changes: the kept adapter must be scored on the new one first")
@@ -750,6 +754,15 @@ class Window:
     best: float
 
 
+def val_changed_at(state: State) -> int:
+    """Samples seen when the val records last changed (-1: never), read from the settings each
+    revision replaced and the ones that followed it; a revision records a rescored kept adapter
+    only where one was kept, so that mark alone would miss a change made before any checkpoint."""
+    after = [Settings.from_json(r["replaced"]) for r in state.revisions[1:]] + [state.settings]
+    return max((r["samples"] for r, new in zip(state.revisions, after, strict=True)
+                if Settings.from_json(r["replaced"]).val_key != new.val_key), default=-1)
+
+
 def windows(state: State, size: int = 3000) -> list[Window]:
     """The curve since its val records last changed, in consecutive stretches of ``size`` samples.
 
@@ -760,8 +773,7 @@ def windows(state: State, size: int = 3000) -> list[Window]:
     out (the rescored kept adapter is not a point of the new curve either)."""
     if size <= 0:
         raise ValueError("a window holds at least one sample")
-    changed = max((r["samples"] for r in state.revisions if "best_rescored" in r), default=-1)
-    points = [p for p in state.curve if p.samples > changed]
+    points = [p for p in state.curve if p.samples > val_changed_at(state)]
     if not points:
         return []
     start = points[0].samples
